@@ -1,0 +1,4 @@
+export * from './scopes';
+export * from './partners';
+export * from './tokens';
+export * from './oauth';

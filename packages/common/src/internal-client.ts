@@ -1,0 +1,64 @@
+import DataLoader from 'dataloader';
+import { INTERNAL_TOKEN_HEADER, serviceCaller, signInternalToken } from './principal';
+
+/**
+ * Calls another subgraph's /internal/<route> as a service. Subgraphs never read each other's
+ * tables; when one needs another's facts (is this member active, which unions is it under) it asks
+ * the owner over HTTP, batched per request through a DataLoader.
+ */
+export class InternalClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly caller: string,
+    private readonly secret: string,
+  ) {}
+
+  async call<T>(route: string, body: unknown): Promise<T> {
+    const token = await signInternalToken(serviceCaller(this.caller), this.secret, 30);
+    const url = `${this.baseUrl.replace(/\/graphql$/, '')}/internal/${route}`;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`internal call ${route} failed with HTTP ${response.status}`);
+    return (await response.json()) as T;
+  }
+}
+
+/** What other subgraphs may know about a member to decide eligibility and visibility. */
+export interface MemberFacts {
+  id: string;
+  status: 'ACTIVE' | 'SUSPENDED' | 'TRANSFERRED_OUT' | 'LAPSED';
+  realNameVerified: boolean;
+  organizationId: string;
+  /** The member's organization and all its ancestors, nearest first. */
+  organizationChain: string[];
+}
+
+/** An organization and its ancestors, nearest first (the organization itself included). */
+export interface OrganizationFacts {
+  id: string;
+  chain: string[];
+}
+
+export interface MemberDirectory {
+  members: DataLoader<string, MemberFacts | null>;
+  organizations: DataLoader<string, OrganizationFacts | null>;
+}
+
+/** Per-request loaders over the member subgraph's internal routes: one HTTP call per batch. */
+export function memberDirectory(client: InternalClient): MemberDirectory {
+  return {
+    members: new DataLoader(async (ids) => {
+      const found = await client.call<MemberFacts[]>('member-facts', { ids });
+      const byId = new Map(found.map((m) => [m.id, m]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    organizations: new DataLoader(async (ids) => {
+      const found = await client.call<OrganizationFacts[]>('organization-facts', { ids });
+      const byId = new Map(found.map((o) => [o.id, o]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+  };
+}

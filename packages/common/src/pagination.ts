@@ -1,0 +1,67 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { badInput } from './errors';
+
+export const MAX_PAGE_SIZE = 100;
+
+/** `first` is capped at 100 by the contract; anything outside 0..100 is a caller bug, not a request to clamp. */
+export function pageSize(first: number | null | undefined, fallback = 20): number {
+  const size = first ?? fallback;
+  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) {
+    throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, 'first');
+  }
+  return size;
+}
+
+/**
+ * Opaque keyset cursors. The cursor names the list it belongs to and is signed, so a cursor
+ * from another list (or one edited by hand) is refused instead of silently paging something else.
+ */
+export class CursorCodec {
+  constructor(private readonly secret: string) {}
+
+  encode(list: string, position: unknown[]): string {
+    const body = Buffer.from(JSON.stringify([list, position])).toString('base64url');
+    return `${body}.${this.sign(body)}`;
+  }
+
+  decode<T extends unknown[]>(list: string, cursor: string | null | undefined): T | null {
+    if (cursor == null || cursor === '') return null;
+    const [body, signature] = cursor.split('.');
+    if (!body || !signature) throw badInput('malformed cursor', 'after');
+    const expected = Buffer.from(this.sign(body));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw badInput('invalid cursor', 'after');
+    const [owner, position] = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as [string, T];
+    if (owner !== list) throw badInput('cursor belongs to another list', 'after');
+    return position;
+  }
+
+  private sign(body: string): string {
+    return createHmac('sha256', this.secret).update(body).digest('base64url').slice(0, 22);
+  }
+}
+
+export interface Connection<T> {
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+}
+
+/**
+ * Builds a page from rows fetched with LIMIT first + 1: the extra row only tells whether there is
+ * a next page. totalCount is computed lazily, only when the caller selects it.
+ */
+export function connectionFrom<T>(
+  rows: T[],
+  first: number,
+  cursorOf: (row: T) => string,
+  totalCount: () => Promise<number>,
+): { nodes: T[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; totalCount: () => Promise<number> } {
+  const nodes = rows.slice(0, first);
+  const last = nodes[nodes.length - 1];
+  return {
+    nodes,
+    pageInfo: { hasNextPage: rows.length > first, endCursor: last ? cursorOf(last) : null },
+    totalCount,
+  };
+}

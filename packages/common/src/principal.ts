@@ -1,0 +1,51 @@
+import { SignJWT, jwtVerify } from 'jose';
+
+export type PartnerKind = 'HOSPITAL' | 'TRAVEL_PARTNER' | 'MERCHANT' | 'UNION' | 'PLATFORM';
+export type PrincipalKind = PartnerKind | 'MEMBER' | 'SERVICE';
+
+/** Who is calling, as established by the gateway from the partner's access token. */
+export interface Principal {
+  kind: PrincipalKind;
+  /** Partner id, member id (MEMBER) or service name (SERVICE). */
+  id: string;
+  name: string;
+  scopes: string[];
+  /** UNION callers: the organization whose subtree they act on. */
+  organizationId?: string | null;
+  /** MEMBER callers: the PLATFORM partner that exchanged the member token. */
+  actingPartnerId?: string | null;
+}
+
+/** Header that carries the gateway-signed principal to the subgraphs. */
+export const INTERNAL_TOKEN_HEADER = 'x-union-internal-token';
+const ISSUER = 'union-gateway';
+const AUDIENCE = 'union-subgraphs';
+
+
+/**
+ * Signs the principal for one hop from the gateway (or one subgraph) to a subgraph. The token lives
+ * for seconds: it proves the request came through our own services, it is not a session.
+ */
+export async function signInternalToken(principal: Principal, secret: string, ttlSeconds = 60): Promise<string> {
+  return new SignJWT({ p: principal })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(new TextEncoder().encode(secret));
+}
+
+export async function verifyInternalToken(token: string, secret: string): Promise<Principal> {
+  const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+  const principal = payload.p as Principal | undefined;
+  if (!principal || typeof principal.kind !== 'string' || typeof principal.id !== 'string' || !Array.isArray(principal.scopes)) {
+    throw new Error('internal token carries no principal');
+  }
+  return principal;
+}
+
+export const hasScope = (principal: Principal, scope: string) => principal.scopes.includes(scope);
+
+/** The identity subgraphs use when they call each other on their own behalf. */
+export const serviceCaller = (name: string): Principal => ({ kind: 'SERVICE', id: name, name, scopes: ['internal'] });

@@ -1,0 +1,82 @@
+import type { BaseContext } from '@apollo/server';
+import type { DataSource } from 'typeorm';
+import { ConfigError } from './config';
+import { migrate, openDatabase, StartupError } from './db';
+import type { FederatedSchema } from './federation';
+import type { Principal } from './principal';
+import { type InternalRoute, type RunningService, startSubgraphServer } from './subgraph-server';
+
+export interface RunningSubgraph extends RunningService {
+  db: DataSource;
+}
+
+/** Opens the (already migrated) database, builds the schema and serves it; closes the pool on stop. */
+export async function launchSubgraph<TContext extends BaseContext>(options: {
+  name: string;
+  dataSource: DataSource;
+  buildSchema(): Promise<FederatedSchema>;
+  config: { internalSecret: string; host: string; port: number };
+  createContext(db: DataSource, principal: Principal, requestId: string): TContext;
+  internalRoutes?(db: DataSource): Record<string, InternalRoute>;
+  log?: (line: string) => void;
+}): Promise<RunningSubgraph> {
+  const db = await openDatabase(options.dataSource, `${options.name} subgraph`);
+  try {
+    const { schema } = await options.buildSchema();
+    const service = await startSubgraphServer({
+      name: options.name,
+      schema,
+      internalSecret: options.config.internalSecret,
+      host: options.config.host,
+      port: options.config.port,
+      createContext: (principal, requestId) => options.createContext(db, principal, requestId),
+      internalRoutes: options.internalRoutes?.(db),
+      onStop: () => db.destroy(),
+      log: options.log,
+    });
+    return { ...service, db };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+/** Turns a start-up failure into one line an operator can act on. */
+export function startupFailureLine(error: unknown): string {
+  if (error instanceof StartupError || error instanceof ConfigError) return error.message;
+  return (error as Error)?.stack ?? String(error);
+}
+
+/** `node dist/index.js`: start, print where, stop cleanly on Ctrl-C / SIGTERM, exit 1 with one line on failure. */
+export function runServiceMain(name: string, start: () => Promise<RunningService>): void {
+  start()
+    .then((service) => {
+      console.log(`${name} listening on ${service.url}`);
+      const stop = () => service.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    })
+    .catch((error: unknown) => {
+      console.error(startupFailureLine(error));
+      process.exit(1);
+    });
+}
+
+/** Runs a service's pending migrations in its own schema (the one-shot migrate step). */
+export async function migrateService(dataSource: DataSource, url: string, schema: string): Promise<string[]> {
+  try {
+    return await migrate(dataSource, url, schema);
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy();
+  }
+}
+
+/** `node dist/migrate.js` */
+export function runMigrateMain(name: string, run: () => Promise<string[]>): void {
+  run()
+    .then((applied) => console.log(`${name}: ${applied.length} migration(s) applied`))
+    .catch((error: unknown) => {
+      console.error(`${name}: migration failed: ${error instanceof ConfigError ? error.message : (error as Error).message}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+import { isContractError } from './errors';
+import { BodyTooLargeError, closeServer, headerMap, listen, parseJsonBody, readBody, sendGraphQLError, sendJson } from './http';
+import { INTERNAL_TOKEN_HEADER, type Principal, verifyInternalToken } from './principal';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export type InternalRoute = (body: unknown, caller: Principal) => Promise<unknown>;
+
+export interface SubgraphServerOptions<TContext extends BaseContext> {
+  name: string;
+  schema: import('graphql').GraphQLSchema;
+  internalSecret: string;
+  createContext(principal: Principal, requestId: string): TContext | Promise<TContext>;
+  /** POST /internal/<name>: service-to-service calls, also only with an internal token. */
+  internalRoutes?: Record<string, InternalRoute>;
+  host: string;
+  port: number;
+  bodyLimitBytes?: number;
+  /** Called once the HTTP server is closed (e.g. to close the database pool). */
+  onStop?: () => Promise<void>;
+  log?: (line: string) => void;
+}
+
+/**
+ * Formats errors for the gateway: contract errors pass unchanged; anything else becomes an
+ * INTERNAL_SERVER_ERROR with an error id, and the details go to the log, never to the caller.
+ */
+export function safeErrorFormatter(service: string, log: (line: string) => void) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = (error as { originalError?: unknown })?.originalError ?? error;
+    if (isContractError(original) || isContractError(error)) {
+      const { stacktrace: _dropped, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    const code = formatted.extensions?.code;
+    if (code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_USER_INPUT') {
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
+    }
+    const errorId = randomUUID();
+    log(`${service}: error ${errorId}: ${(original as Error)?.stack ?? String(original)}`);
+    return { message: `internal error (id ${errorId})`, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
+  };
+}
+
+export async function startSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>): Promise<RunningService> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const apollo = new ApolloServer<TContext>({
+    schema: options.schema,
+    includeStacktraceInErrorResponses: false,
+    formatError: safeErrorFormatter(options.name, log),
+    // Only the gateway talks to a subgraph, always with an internal token: CSRF checks would only get in its way.
+    csrfPrevention: false,
+  });
+  await apollo.start();
+  const bodyLimit = options.bodyLimitBytes ?? 2 * 1024 * 1024;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://subgraph');
+    if (url.pathname === '/health') return sendJson(res, 200, { status: 'ok', service: options.name });
+
+    const token = req.headers[INTERNAL_TOKEN_HEADER];
+    let principal: Principal;
+    try {
+      if (typeof token !== 'string') throw new Error('missing internal token');
+      principal = await verifyInternalToken(token, options.internalSecret);
+    } catch {
+      return sendGraphQLError(res, 401, 'UNAUTHENTICATED', `${options.name} subgraph only answers requests that come through the gateway`);
+    }
+
+    let raw: string;
+    try {
+      raw = await readBody(req, bodyLimit);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return sendGraphQLError(res, 413, 'QUERY_TOO_COMPLEX', error.message);
+      throw error;
+    }
+
+    if (url.pathname.startsWith('/internal/')) {
+      const route = options.internalRoutes?.[url.pathname.slice('/internal/'.length)];
+      if (!route || req.method !== 'POST') return sendJson(res, 404, { error: 'not found' });
+      if (principal.kind !== 'SERVICE') return sendGraphQLError(res, 403, 'FORBIDDEN', 'internal routes are for services');
+      try {
+        return sendJson(res, 200, await route(raw ? JSON.parse(raw) : {}, principal));
+      } catch (error) {
+        const errorId = randomUUID();
+        log(`${options.name}: internal route ${url.pathname} error ${errorId}: ${(error as Error).stack}`);
+        return sendJson(res, 500, { error: `internal error (id ${errorId})` });
+      }
+    }
+
+    if (url.pathname !== '/graphql' && url.pathname !== '/') return sendJson(res, 404, { error: 'not found' });
+    let body: unknown;
+    try {
+      body = parseJsonBody(raw, req.headers['content-type']);
+    } catch {
+      return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'request body is not valid JSON');
+    }
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'POST', headers: headerMap(req), search: url.search, body },
+      context: async () => options.createContext(principal, requestId),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const errorId = randomUUID();
+      log(`${options.name}: request error ${errorId}: ${(error as Error)?.stack ?? String(error)}`);
+      if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', `internal error (id ${errorId})`);
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = await listen(server, options.port, options.host, `${options.name} subgraph`);
+  return {
+    url: `http://${options.host}:${port}/graphql`,
+    port,
+    async stop() {
+      await closeServer(server);
+      await apollo.stop();
+      await options.onStop?.();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { CursorCodec, InternalClient, memberDirectory, type MemberDirectory, type Principal } from '@union/common';
+import type { DataSource } from 'typeorm';
+import type { BenefitConfig } from './config';
+import { memberAccountLoaders } from './modules/member/member.loaders';
+import { programLoaders } from './modules/program/program.loaders';
+
+export interface BenefitContext {
+  principal: Principal;
+  requestId: string;
+  db: DataSource;
+  config: BenefitConfig;
+  cursors: CursorCodec;
+  /** Facts about members and organizations, from the member subgraph, batched per request. */
+  directory: MemberDirectory;
+  loaders: ReturnType<typeof programLoaders> & ReturnType<typeof memberAccountLoaders>;
+}
+
+export function createBenefitContext(db: DataSource, config: BenefitConfig, principal: Principal, requestId: string): BenefitContext {
+  return {
+    principal,
+    requestId,
+    db,
+    config,
+    cursors: new CursorCodec(config.internalSecret),
+    directory: memberDirectory(new InternalClient(config.memberSubgraphUrl, 'benefit', config.internalSecret)),
+    loaders: { ...programLoaders(db), ...memberAccountLoaders(db) },
+  };
+}

@@ -1,0 +1,19 @@
+import { createDataSource, type StatementCounter } from '@union/common';
+import type { BenefitConfig } from './config';
+import { benefitMigrations } from './migrations';
+import { BenefitProgramEntity } from './modules/program/program.entity';
+import { VoucherEntity } from './modules/voucher/voucher.entity';
+
+export const benefitEntities = [BenefitProgramEntity, VoucherEntity];
+
+export function benefitDataSource(config: Pick<BenefitConfig, 'databaseUrl' | 'dbSchema' | 'poolSize'>, counter?: StatementCounter) {
+  return createDataSource({
+    url: config.databaseUrl,
+    schema: config.dbSchema,
+    entities: benefitEntities,
+    migrations: benefitMigrations,
+    poolSize: config.poolSize,
+    counter,
+    applicationName: 'benefit-subgraph',
+  });
+}

@@ -1,0 +1,21 @@
+import 'reflect-metadata';
+import { launchSubgraph, runServiceMain, type RunningSubgraph, type StatementCounter } from '@union/common';
+import { type BenefitConfig, loadBenefitConfig } from './config';
+import { createBenefitContext } from './context';
+import { benefitDataSource } from './data-source';
+import { buildBenefitSchema } from './schema';
+
+export function startBenefitSubgraph(config: BenefitConfig, options: { counter?: StatementCounter; log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
+  return launchSubgraph({
+    name: 'benefit',
+    dataSource: benefitDataSource(config, options.counter),
+    buildSchema: buildBenefitSchema,
+    config,
+    createContext: (db, principal, requestId) => createBenefitContext(db, config, principal, requestId),
+    log: options.log,
+  });
+}
+
+export { benefitDataSource, buildBenefitSchema, loadBenefitConfig };
+
+if (require.main === module) runServiceMain('benefit subgraph', () => startBenefitSubgraph(loadBenefitConfig()));

@@ -1,0 +1,90 @@
+import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { VoucherEntity } from '../voucher/voucher.entity';
+
+export interface VoucherPageKey {
+  memberId: string;
+  /** Effective status wanted (EXPIRED includes ISSUED vouchers past validTo), or null for all. */
+  status: string | null;
+  limit: number;
+  after: [string, string] | null;
+}
+
+const STATUS_SQL = `CASE WHEN v.status = 'ISSUED' AND v.valid_to <= now() THEN 'EXPIRED' ELSE v.status END`;
+
+function voucherFromRow(row: Record<string, unknown>): VoucherEntity {
+  return Object.assign(new VoucherEntity(), {
+    id: row.id,
+    batchId: row.batch_id,
+    memberId: row.member_id,
+    code: row.code,
+    status: row.status,
+    validFrom: row.valid_from,
+    validTo: row.valid_to,
+    issuedAt: row.issued_at,
+  });
+}
+
+/** Per-request loaders for what benefit adds to Member: one statement per batch of members. */
+export function memberAccountLoaders(db: DataSource) {
+  return {
+    voucherPage: new DataLoader<VoucherPageKey, VoucherEntity[], string>(
+      async (keys) => {
+        const rows: Array<Record<string, unknown>> = await db.query(
+          `SELECT v.*, q.idx
+             FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::uuid[]) WITH ORDINALITY AS q(member_id, status, lim, after_at, after_id, idx)
+             CROSS JOIN LATERAL (
+               SELECT * FROM vouchers v
+                WHERE v.member_id = q.member_id
+                  AND (q.status IS NULL OR ${STATUS_SQL} = q.status)
+                  AND (q.after_id IS NULL OR (v.issued_at, v.id) < (q.after_at, q.after_id))
+                ORDER BY v.issued_at DESC, v.id DESC
+                LIMIT q.lim
+             ) v
+            ORDER BY q.idx, v.issued_at DESC, v.id DESC`,
+          [
+            keys.map((k) => k.memberId),
+            keys.map((k) => k.status),
+            keys.map((k) => k.limit),
+            keys.map((k) => k.after?.[0] ?? null),
+            keys.map((k) => k.after?.[1] ?? null),
+          ],
+        );
+        const pages = keys.map(() => [] as VoucherEntity[]);
+        for (const row of rows) pages[Number(row.idx) - 1].push(voucherFromRow(row));
+        return pages;
+      },
+      { cacheKeyFn: (k) => JSON.stringify(k) },
+    ),
+    voucherCount: new DataLoader<{ memberId: string; status: string | null }, number, string>(
+      async (keys) => {
+        const rows: Array<{ idx: string; n: string }> = await db.query(
+          `SELECT q.idx, (SELECT count(*) FROM vouchers v WHERE v.member_id = q.member_id AND (q.status IS NULL OR ${STATUS_SQL} = q.status)) AS n
+             FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS q(member_id, status, idx)`,
+          [keys.map((k) => k.memberId), keys.map((k) => k.status)],
+        );
+        const counts = keys.map(() => 0);
+        for (const row of rows) counts[Number(row.idx) - 1] = Number(row.n);
+        return counts;
+      },
+      { cacheKeyFn: (k) => JSON.stringify(k) },
+    ),
+    /** Discount used per (member, program, year). */
+    discountUsed: new DataLoader<{ memberId: string; programId: string; year: number }, number, string>(
+      async (keys) => {
+        const rows: Array<{ idx: string; used: string | null }> = await db.query(
+          `SELECT q.idx, u.used_fen AS used
+             FROM unnest($1::uuid[], $2::uuid[], $3::int[]) WITH ORDINALITY AS q(member_id, program_id, year, idx)
+             LEFT JOIN discount_usage u ON u.member_id = q.member_id AND u.program_id = q.program_id AND u.year = q.year`,
+          [keys.map((k) => k.memberId), keys.map((k) => k.programId), keys.map((k) => k.year)],
+        );
+        const used = keys.map(() => 0);
+        for (const row of rows) used[Number(row.idx) - 1] = Number(row.used ?? 0);
+        return used;
+      },
+      { cacheKeyFn: (k) => JSON.stringify(k) },
+    ),
+  };
+}
+
+export { voucherFromRow };

@@ -1,0 +1,65 @@
+import { canReadMemberAccount, isUuid, pageSize, shanghaiYear } from '@union/common';
+import { Arg, Ctx, FieldResolver, ID, Int, Resolver, Root } from 'type-graphql';
+import type { BenefitContext } from '../../context';
+import { BenefitErrors } from '../../errors';
+import type { VoucherEntity } from '../voucher/voucher.entity';
+import { VoucherConnection, VoucherStatus } from '../voucher/voucher.types';
+import { MemberBenefits } from './member.types';
+
+interface VoucherPage {
+  nodes: VoucherEntity[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  memberId: string;
+  status: string | null;
+}
+
+/** Owner, the member's union chain and PLATFORM; everyone else is refused. */
+async function assertMayReadAccount(ctx: BenefitContext, memberId: string): Promise<void> {
+  const facts = await ctx.directory.members.load(memberId);
+  if (!canReadMemberAccount(ctx.principal, facts)) throw BenefitErrors.forbidden("only the member, the member's unions and the platform may read this");
+}
+
+@Resolver(() => MemberBenefits)
+export class MemberBenefitsResolver {
+  @FieldResolver(() => VoucherConnection, { description: 'Vouchers the member holds, newest first (owner, own union chain, PLATFORM).' })
+  async vouchers(
+    @Root() member: MemberBenefits,
+    @Arg('status', () => VoucherStatus, { nullable: true, description: 'Only vouchers with this status.' }) status: VoucherStatus | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'Page size, at most 100.' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
+    @Ctx() ctx: BenefitContext,
+  ): Promise<VoucherPage> {
+    const limit = pageSize(first);
+    await assertMayReadAccount(ctx, member.id);
+    const listName = `vouchers:${member.id}:${status ?? ''}`;
+    const position = ctx.cursors.decode<[string, string]>(listName, after);
+    const rows = await ctx.loaders.voucherPage.load({ memberId: member.id, status: status ?? null, limit: limit + 1, after: position });
+    const nodes = rows.slice(0, limit);
+    const last = nodes[nodes.length - 1];
+    return {
+      nodes,
+      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.issuedAt.toISOString(), last.id]) : null },
+      memberId: member.id,
+      status: status ?? null,
+    };
+  }
+
+  @FieldResolver(() => Int, { description: 'Hospital discount used this calendar year (Asia/Shanghai), per program, in fen.' })
+  async hospitalDiscountUsedFen(
+    @Root() member: MemberBenefits,
+    @Arg('programId', () => ID, { description: 'The HOSPITAL_DISCOUNT program.' }) programId: string,
+    @Ctx() ctx: BenefitContext,
+  ): Promise<number> {
+    if (!isUuid(programId)) throw BenefitErrors.notFound('program');
+    await assertMayReadAccount(ctx, member.id);
+    return ctx.loaders.discountUsed.load({ memberId: member.id, programId, year: shanghaiYear(new Date()) });
+  }
+}
+
+@Resolver(() => VoucherConnection)
+export class VoucherConnectionResolver {
+  @FieldResolver(() => Int, { description: 'Number of vouchers in the whole list.' })
+  totalCount(@Root() page: VoucherPage, @Ctx() ctx: BenefitContext): Promise<number> {
+    return ctx.loaders.voucherCount.load({ memberId: page.memberId, status: page.status });
+  }
+}

@@ -1,0 +1,76 @@
+import { hasScope, type Principal } from '@union/common';
+import type { MemberEntity } from './modules/member/member.entity';
+import type { OrganizationEntity } from './modules/organization/organization.entity';
+import type { OrganizationLoaders } from './modules/organization/organization.loaders';
+
+/**
+ * Who may see what in the member subgraph. Every resolver path that reaches a member or an
+ * organization (root fields, nested fields, connections and __resolveReference) asks this policy.
+ *
+ * - UNION callers see only their own subtree; anything outside it does not exist for them.
+ * - PLATFORM sees every member, masked.
+ * - A MEMBER sees itself.
+ * - HOSPITAL / TRAVEL_PARTNER / MERCHANT never list members; they meet a member only through
+ *   a card verification or their own claims and redemptions, always masked.
+ * - Full name, phone and the full card number need member:pii AND the member in the caller's subtree.
+ */
+export class AccessPolicy {
+  private unionPath?: Promise<string | null>;
+
+  constructor(
+    readonly principal: Principal,
+    private readonly organizations: OrganizationLoaders,
+  ) {}
+
+  /** The materialized path of a UNION caller's own organization (null for other callers). */
+  scopePath(): Promise<string | null> {
+    if (this.principal.kind !== 'UNION' || !this.principal.organizationId) return Promise.resolve(null);
+    this.unionPath ??= this.organizations.organizationById.load(this.principal.organizationId).then((o) => o?.path ?? null);
+    return this.unionPath;
+  }
+
+  private async inUnionSubtree(path: string): Promise<boolean> {
+    const scope = await this.scopePath();
+    return scope !== null && path.startsWith(scope);
+  }
+
+  /** May the caller look a member up directly (root fields, organization member lists)? */
+  async canListMember(member: MemberEntity): Promise<boolean> {
+    switch (this.principal.kind) {
+      case 'UNION':
+        return this.inUnionSubtree(member.orgPath);
+      case 'PLATFORM':
+      case 'SERVICE':
+        return true;
+      case 'MEMBER':
+        return member.id === this.principal.id;
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * May the caller see a member reached through another subgraph's entity (a verification, a
+   * claim, a redemption)? That subgraph already checked the caller may see its parent record.
+   */
+  async canSeeReferencedMember(member: MemberEntity): Promise<boolean> {
+    if (this.principal.kind === 'UNION' || this.principal.kind === 'MEMBER') return this.canListMember(member);
+    return true;
+  }
+
+  async canSeePersonalData(member: MemberEntity): Promise<boolean> {
+    return this.principal.kind === 'UNION' && hasScope(this.principal, 'member:pii') && this.inUnionSubtree(member.orgPath);
+  }
+
+  /** Organizations: UNION callers only inside their subtree; others with member:read everywhere. */
+  async canSeeOrganization(organization: OrganizationEntity): Promise<boolean> {
+    if (this.principal.kind === 'UNION') return this.inUnionSubtree(organization.path);
+    return true;
+  }
+
+  /** Listing members, children and stats of an organization. */
+  async canReadOrganizationContents(organization: OrganizationEntity): Promise<boolean> {
+    if (!hasScope(this.principal, 'member:read')) return false;
+    return this.canSeeOrganization(organization);
+  }
+}

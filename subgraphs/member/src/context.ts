@@ -1,0 +1,30 @@
+import { CursorCodec, type Principal } from '@union/common';
+import type { DataSource } from 'typeorm';
+import { AccessPolicy } from './access';
+import type { MemberConfig } from './config';
+import { memberLoaders } from './modules/member/member.loaders';
+import { organizationLoaders } from './modules/organization/organization.loaders';
+
+export interface MemberContext {
+  principal: Principal;
+  requestId: string;
+  db: DataSource;
+  config: MemberConfig;
+  cursors: CursorCodec;
+  loaders: ReturnType<typeof memberLoaders> & ReturnType<typeof organizationLoaders>;
+  access: AccessPolicy;
+}
+
+/** A fresh context per request: loaders cache rows for this request only. */
+export function createMemberContext(db: DataSource, config: MemberConfig, principal: Principal, requestId: string): MemberContext {
+  const organizations = organizationLoaders(db);
+  return {
+    principal,
+    requestId,
+    db,
+    config,
+    cursors: new CursorCodec(config.internalSecret),
+    loaders: { ...memberLoaders(db), ...organizations },
+    access: new AccessPolicy(principal, organizations),
+  };
+}

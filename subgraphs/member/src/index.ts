@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { launchSubgraph, runServiceMain, type RunningSubgraph, type StatementCounter } from '@union/common';
+import { loadMemberConfig, type MemberConfig } from './config';
+import { createMemberContext } from './context';
+import { memberDataSource } from './data-source';
+import { memberInternalRoutes } from './internal-routes';
+import { buildMemberSchema } from './schema';
+
+export function startMemberSubgraph(config: MemberConfig, options: { counter?: StatementCounter; log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
+  return launchSubgraph({
+    name: 'member',
+    dataSource: memberDataSource(config, options.counter),
+    buildSchema: buildMemberSchema,
+    config,
+    createContext: (db, principal, requestId) => createMemberContext(db, config, principal, requestId),
+    internalRoutes: memberInternalRoutes,
+    log: options.log,
+  });
+}
+
+export { buildMemberSchema, loadMemberConfig, memberDataSource };
+
+if (require.main === module) runServiceMain('member subgraph', () => startMemberSubgraph(loadMemberConfig()));

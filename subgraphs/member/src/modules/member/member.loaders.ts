@@ -1,0 +1,156 @@
+import DataLoader from 'dataloader';
+import { keyedLoader } from '@union/common';
+import type { DataSource } from 'typeorm';
+import { MemberEntity } from './member.entity';
+
+/** A member filter already checked and normalized by the service (see member.service.ts). */
+export interface MemberQuery {
+  status?: string;
+  realNameVerified?: boolean;
+  newEmploymentForm?: boolean;
+  /** Instants (inclusive lower, exclusive upper bound) computed from the Asia/Shanghai dates. */
+  joinedFrom?: string;
+  joinedBefore?: string;
+  cardNumber?: string;
+  namePrefix?: string;
+}
+
+export interface MemberPageKey {
+  /** Materialized path of the organization whose subtree is listed. */
+  path: string;
+  query: MemberQuery;
+  limit: number;
+  after: [string, string] | null;
+}
+
+/** First string that sorts after every path starting with `path` ('/1/5/' -> '/1/50'; '0' follows '/'). */
+export const subtreeUpperBound = (path: string) => `${path.slice(0, -1)}0`;
+
+const MEMBER_COLUMNS = `m.id, m.organization_id, m.org_path, m.full_name, m.id_number_last4, m.phone, m.card_number,
+  m.status, m.real_name_verified, m.new_employment_form, m.joined_at, m.updated_at`;
+
+/**
+ * SQL conditions for a member query. Parameters start at `offset`; values are shared by every
+ * key of a batch (keys are grouped by query before batching).
+ */
+function filterSql(query: MemberQuery, offset: number): { sql: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const add = (condition: (p: string) => string, value: unknown) => {
+    params.push(value);
+    conditions.push(condition(`$${offset + params.length}`));
+  };
+  if (query.status !== undefined) add((p) => `m.status = ${p}`, query.status);
+  if (query.realNameVerified !== undefined) add((p) => `m.real_name_verified = ${p}`, query.realNameVerified);
+  if (query.newEmploymentForm !== undefined) add((p) => `m.new_employment_form = ${p}`, query.newEmploymentForm);
+  if (query.joinedFrom !== undefined) add((p) => `m.joined_at >= ${p}::timestamptz`, query.joinedFrom);
+  if (query.joinedBefore !== undefined) add((p) => `m.joined_at < ${p}::timestamptz`, query.joinedBefore);
+  if (query.cardNumber !== undefined) add((p) => `m.card_number = ${p}`, query.cardNumber);
+  if (query.namePrefix !== undefined) {
+    add((p) => `m.full_name COLLATE "C" >= ${p}`, query.namePrefix);
+    add((p) => `m.full_name COLLATE "C" < ${p}`, `${query.namePrefix}\u{10FFFF}`);
+  }
+  return { sql: conditions.map((c) => ` AND ${c}`).join(''), params };
+}
+
+export function memberFromRow(row: Record<string, unknown>): MemberEntity {
+  return Object.assign(new MemberEntity(), {
+    id: row.id,
+    organizationId: row.organization_id,
+    orgPath: row.org_path,
+    fullName: row.full_name,
+    idNumberLast4: row.id_number_last4,
+    phone: row.phone,
+    cardNumber: row.card_number,
+    status: row.status,
+    realNameVerified: row.real_name_verified,
+    newEmploymentForm: row.new_employment_form,
+    joinedAt: row.joined_at,
+    updatedAt: row.updated_at,
+  });
+}
+
+/** Batches keys that share a query, so one statement answers many subtrees at once. */
+function batchByQuery<K extends { query: MemberQuery }, V>(run: (query: MemberQuery, keys: K[]) => Promise<V[]>) {
+  return async (keys: readonly K[]): Promise<V[]> => {
+    const groups = new Map<string, number[]>();
+    keys.forEach((key, index) => {
+      const signature = JSON.stringify(key.query);
+      const group = groups.get(signature);
+      if (group) group.push(index);
+      else groups.set(signature, [index]);
+    });
+    const results = new Array<V>(keys.length);
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const answers = await run(keys[indexes[0]].query, indexes.map((i) => keys[i]));
+        indexes.forEach((keyIndex, i) => (results[keyIndex] = answers[i]));
+      }),
+    );
+    return results;
+  };
+}
+
+export function memberLoaders(db: DataSource) {
+  return {
+    memberById: keyedLoader<string, MemberEntity>(
+      async (ids) => (await db.query(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.id = ANY($1)`, [ids])).map(memberFromRow),
+      (m) => m.id,
+    ),
+    memberByCardNumber: keyedLoader<string, MemberEntity>(
+      async (cards) => (await db.query(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.card_number = ANY($1)`, [cards])).map(memberFromRow),
+      (m) => m.cardNumber,
+    ),
+    /**
+     * Pages of members of many subtrees in one LATERAL query. Keyset order is (org_path, id): the
+     * order of the members_subtree_idx index, so page 500 costs what page 1 costs.
+     */
+    memberPage: new DataLoader<MemberPageKey, MemberEntity[], string>(
+      batchByQuery(async (query, keys) => {
+        const filter = filterSql(query, 4);
+        const rows: Array<Record<string, unknown>> = await db.query(
+          `SELECT ${MEMBER_COLUMNS}, q.idx
+             FROM unnest($1::text[], $2::int[], $3::text[], $4::uuid[]) WITH ORDINALITY AS q(path, lim, after_path, after_id, idx)
+             CROSS JOIN LATERAL (
+               SELECT * FROM members m
+                WHERE m.org_path >= q.path AND m.org_path < (left(q.path, -1) || '0')
+                  AND (q.after_id IS NULL OR (m.org_path, m.id) > (q.after_path, q.after_id))
+                  ${filter.sql}
+                ORDER BY m.org_path, m.id
+                LIMIT q.lim
+             ) m
+            ORDER BY q.idx, m.org_path, m.id`,
+          [
+            keys.map((k) => k.path),
+            keys.map((k) => k.limit),
+            keys.map((k) => k.after?.[0] ?? null),
+            keys.map((k) => k.after?.[1] ?? null),
+            ...filter.params,
+          ],
+        );
+        const pages = keys.map(() => [] as MemberEntity[]);
+        for (const row of rows) pages[Number(row.idx) - 1].push(memberFromRow(row));
+        return pages;
+      }),
+      { cacheKeyFn: (k) => JSON.stringify(k) },
+    ),
+    /** Filtered counts over many subtrees in one statement (unfiltered counts come from organization_stats). */
+    memberCount: new DataLoader<{ path: string; query: MemberQuery }, number, string>(
+      batchByQuery(async (query, keys) => {
+        const filter = filterSql(query, 1);
+        const rows: Array<{ idx: string; n: string }> = await db.query(
+          `SELECT q.idx, (SELECT count(*) FROM members m
+                           WHERE m.org_path >= q.path AND m.org_path < (left(q.path, -1) || '0') ${filter.sql}) AS n
+             FROM unnest($1::text[]) WITH ORDINALITY AS q(path, idx)`,
+          [keys.map((k) => k.path), ...filter.params],
+        );
+        const counts = keys.map(() => 0);
+        for (const row of rows) counts[Number(row.idx) - 1] = Number(row.n);
+        return counts;
+      }),
+      { cacheKeyFn: (k) => JSON.stringify(k) },
+    ),
+  };
+}
+
+export type MemberLoaders = ReturnType<typeof memberLoaders>;

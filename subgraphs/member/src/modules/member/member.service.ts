@@ -1,0 +1,88 @@
+import { hasScope, pageSize, shanghaiYearStart } from '@union/common';
+import type { MemberContext } from '../../context';
+import { MemberErrors } from '../../errors';
+import type { OrganizationEntity } from '../organization/organization.entity';
+import type { MemberEntity } from './member.entity';
+import type { MemberQuery } from './member.loaders';
+import type { MemberFilter } from './member.types';
+
+const CARD_NUMBER = /^GD\d{12}$/;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Midnight Asia/Shanghai of a YYYY-MM-DD date, as an ISO instant. */
+function shanghaiMidnight(date: string): string {
+  const [y, m, d] = date.split('-').map(Number);
+  const yearStart = shanghaiYearStart(y).getTime();
+  const dayOfYear = (Date.UTC(y, m - 1, d) - Date.UTC(y, 0, 1)) / DAY_MS;
+  return new Date(yearStart + dayOfYear * DAY_MS).toISOString();
+}
+
+/** Turns the partner's MemberFilter into a checked query; name search needs member:pii. */
+export function memberQuery(filter: MemberFilter | null | undefined, ctx: MemberContext): MemberQuery {
+  const query: MemberQuery = {};
+  if (!filter) return query;
+  if (filter.status != null) query.status = filter.status;
+  if (filter.realNameVerified != null) query.realNameVerified = filter.realNameVerified;
+  if (filter.newEmploymentForm != null) query.newEmploymentForm = filter.newEmploymentForm;
+  if (filter.joinedFrom != null) query.joinedFrom = shanghaiMidnight(filter.joinedFrom);
+  if (filter.joinedTo != null) query.joinedBefore = new Date(Date.parse(shanghaiMidnight(filter.joinedTo)) + DAY_MS).toISOString();
+  if (query.joinedFrom && query.joinedBefore && query.joinedFrom >= query.joinedBefore) {
+    throw MemberErrors.badInput('joinedFrom must not be after joinedTo', 'filter.joinedFrom');
+  }
+  const search = filter.search?.trim();
+  if (search) {
+    if (CARD_NUMBER.test(search.toUpperCase())) {
+      query.cardNumber = search.toUpperCase();
+    } else {
+      if (!(ctx.principal.kind === 'UNION' && hasScope(ctx.principal, 'member:pii'))) throw MemberErrors.nameSearchNeedsPii();
+      if (Array.from(search).length > 20) throw MemberErrors.badInput('a name prefix has at most 20 characters', 'filter.search');
+      query.namePrefix = search;
+    }
+  }
+  return query;
+}
+
+export interface MemberPage {
+  nodes: MemberEntity[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  organization: OrganizationEntity;
+  query: MemberQuery;
+}
+
+export async function listMembers(
+  ctx: MemberContext,
+  organization: OrganizationEntity,
+  filter: MemberFilter | null | undefined,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): Promise<MemberPage> {
+  const limit = pageSize(first);
+  const query = memberQuery(filter, ctx);
+  const listName = `members:${organization.id}:${JSON.stringify(query)}`;
+  const position = ctx.cursors.decode<[string, string]>(listName, after);
+  const rows = await ctx.loaders.memberPage.load({ path: organization.path, query, limit: limit + 1, after: position });
+  const nodes = rows.slice(0, limit);
+  const last = nodes[nodes.length - 1];
+  return {
+    nodes,
+    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.orgPath, last.id]) : null },
+    organization,
+    query,
+  };
+}
+
+/** Unfiltered totals come from the maintained subtree counters; filtered ones are counted. */
+export async function countMembers(ctx: MemberContext, page: MemberPage): Promise<number> {
+  const q = page.query;
+  const onlyCounters =
+    q.cardNumber === undefined && q.namePrefix === undefined && q.joinedFrom === undefined && q.joinedBefore === undefined;
+  if (onlyCounters) {
+    const keys = Object.keys(q);
+    const stats = await ctx.loaders.statsByOrganizationId.load(page.organization.id);
+    if (keys.length === 0) return Number(stats?.memberCount ?? 0);
+    if (keys.length === 1 && q.status === 'ACTIVE') return Number(stats?.activeCount ?? 0);
+    if (keys.length === 1 && q.realNameVerified === true) return Number(stats?.verifiedCount ?? 0);
+    if (keys.length === 1 && q.newEmploymentForm === true) return Number(stats?.newEmploymentFormCount ?? 0);
+  }
+  return ctx.loaders.memberCount.load({ path: page.organization.path, query: q });
+}

@@ -1,0 +1,73 @@
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DateScalar } from '@union/common';
+import { PageInfo } from '@union/common';
+import type { MembershipStatus as Status } from './member.entity';
+
+export enum MembershipStatus {
+  ACTIVE = 'ACTIVE',
+  SUSPENDED = 'SUSPENDED',
+  TRANSFERRED_OUT = 'TRANSFERRED_OUT',
+  LAPSED = 'LAPSED',
+}
+registerEnumType(MembershipStatus, {
+  name: 'MembershipStatus',
+  description: 'Where a membership stands. Only ACTIVE members receive benefits.',
+  valuesConfig: {
+    ACTIVE: { description: 'A member in good standing.' },
+    SUSPENDED: { description: 'Membership suspended by the union (e.g. unpaid dues); benefits are paused.' },
+    TRANSFERRED_OUT: { description: 'Left for a union outside this platform.' },
+    LAPSED: { description: 'Membership ended.' },
+  },
+});
+
+@ObjectType({ description: 'A union member. Personal data is masked unless the caller holds member:pii over the member.' })
+@Directive('@key(fields: "id")')
+export class Member {
+  @Field(() => ID, { description: 'Stable member id.' })
+  id!: string;
+
+  @Field(() => MembershipStatus, { description: 'Membership status.' })
+  status!: Status;
+
+  @Field({ description: 'Identity verified against the resident ID (实名认证).' })
+  realNameVerified!: boolean;
+
+  @Field({ description: '新就业形态劳动者 (courier, ride-hailing or delivery driver ...).' })
+  newEmploymentForm!: boolean;
+
+  @Field(() => Date, { description: 'When the member joined the union.' })
+  joinedAt!: Date;
+}
+
+@ObjectType({ description: 'A page of members.' })
+export class MemberConnection {
+  @Field(() => [Member], { description: 'The members of this page.' })
+  nodes!: Member[];
+
+  @Field(() => PageInfo, { description: 'Where this page ends.' })
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'Number of members matching the filter in the whole subtree.' })
+  totalCount!: number;
+}
+
+@InputType({ description: 'Narrows a member list. All given conditions must hold.' })
+export class MemberFilter {
+  @Field(() => MembershipStatus, { nullable: true, description: 'Only members with this status.' })
+  status?: Status | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Only real-name verified (true) or unverified (false) members.' })
+  realNameVerified?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Only new-employment-form workers (true) or the others (false).' })
+  newEmploymentForm?: boolean | null;
+
+  @Field(() => DateScalar, { nullable: true, description: 'Joined on or after this date (Asia/Shanghai).' })
+  joinedFrom?: string | null;
+
+  @Field(() => DateScalar, { nullable: true, description: 'Joined on or before this date (Asia/Shanghai).' })
+  joinedTo?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Exact card number or (with member:pii) a name prefix.' })
+  search?: string | null;
+}

@@ -1,0 +1,16 @@
+import { buildFederatedSchema, type FederatedSchema } from '@union/common';
+import { resolveMemberReference } from './modules/member/member.reference';
+import { MemberConnectionResolver, MemberResolver } from './modules/member/member.resolver';
+import { resolveOrganizationReference } from './modules/organization/organization.reference';
+import { OrganizationConnectionResolver, OrganizationResolver } from './modules/organization/organization.resolver';
+import { ViewerResolver } from './modules/viewer/viewer.resolver';
+
+export function buildMemberSchema(): Promise<FederatedSchema> {
+  return buildFederatedSchema({
+    resolvers: [MemberResolver, MemberConnectionResolver, OrganizationResolver, OrganizationConnectionResolver, ViewerResolver],
+    references: {
+      Member: resolveMemberReference,
+      UnionOrganization: resolveOrganizationReference,
+    },
+  });
+}

@@ -1,0 +1,57 @@
+import { canReadMemberAccount, pageSize } from '@union/common';
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { PointsContext } from '../../context';
+import { PointsErrors } from '../../errors';
+import type { PointsTransactionEntity } from '../points/points.entity';
+import { PointsAccount, PointsTransactionConnection } from '../points/points.types';
+import { MemberPoints } from './member.types';
+
+interface TransactionPage {
+  nodes: PointsTransactionEntity[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  memberId: string;
+}
+
+@Resolver(() => MemberPoints)
+export class MemberPointsResolver {
+  @FieldResolver(() => PointsAccount, { description: 'Points account (owner, own union chain, PLATFORM).' })
+  async points(@Root() member: MemberPoints, @Ctx() ctx: PointsContext): Promise<PointsAccount> {
+    const facts = await ctx.directory.members.load(member.id);
+    if (!canReadMemberAccount(ctx.principal, facts)) {
+      throw PointsErrors.forbidden("only the member, the member's unions and the platform may read a points account");
+    }
+    const account = await ctx.loaders.accountByMemberId.load(member.id);
+    return { memberId: member.id, balance: Number(account?.balance ?? 0), lifetimeEarned: Number(account?.lifetimeEarned ?? 0) };
+  }
+}
+
+@Resolver(() => PointsAccount)
+export class PointsAccountResolver {
+  @FieldResolver(() => PointsTransactionConnection, { description: 'The ledger, newest first.' })
+  async transactions(
+    @Root() account: PointsAccount,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'Page size, at most 100.' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
+    @Ctx() ctx: PointsContext,
+  ): Promise<TransactionPage> {
+    const limit = pageSize(first);
+    const listName = `points:${account.memberId}`;
+    const position = ctx.cursors.decode<[string, string]>(listName, after);
+    const rows = await ctx.loaders.transactionPage.load({ memberId: account.memberId, limit: limit + 1, after: position });
+    const nodes = rows.slice(0, limit);
+    const last = nodes[nodes.length - 1];
+    return {
+      nodes,
+      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.createdAt.toISOString(), last.id]) : null },
+      memberId: account.memberId,
+    };
+  }
+}
+
+@Resolver(() => PointsTransactionConnection)
+export class PointsTransactionConnectionResolver {
+  @FieldResolver(() => Int, { description: 'Number of transactions in the whole ledger.' })
+  totalCount(@Root() page: TransactionPage, @Ctx() ctx: PointsContext): Promise<number> {
+    return ctx.loaders.transactionCount.load(page.memberId);
+  }
+}

@@ -1,0 +1,62 @@
+import DataLoader from 'dataloader';
+import { keyedLoader } from '@union/common';
+import type { DataSource } from 'typeorm';
+import { PointsAccountEntity, PointsTransactionEntity } from './points.entity';
+
+export interface TransactionPageKey {
+  memberId: string;
+  limit: number;
+  after: [string, string] | null;
+}
+
+export function transactionFromRow(row: Record<string, unknown>): PointsTransactionEntity {
+  return Object.assign(new PointsTransactionEntity(), {
+    id: row.id,
+    memberId: row.member_id,
+    kind: row.kind,
+    amount: String(row.amount),
+    balanceAfter: String(row.balance_after),
+    rule: row.rule ?? null,
+    sourceRef: row.source_ref ?? null,
+    createdAt: row.created_at,
+  });
+}
+
+/** Per-request loaders: one statement per batch of members. */
+export function pointsLoaders(db: DataSource) {
+  return {
+    accountByMemberId: keyedLoader<string, PointsAccountEntity>(
+      (ids) => db.getRepository(PointsAccountEntity).createQueryBuilder('a').where('a.member_id = ANY(:ids)', { ids }).getMany(),
+      (a) => a.memberId,
+    ),
+    transactionPage: new DataLoader<TransactionPageKey, PointsTransactionEntity[], string>(
+      async (keys) => {
+        const rows: Array<Record<string, unknown>> = await db.query(
+          `SELECT t.*, q.idx
+             FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::uuid[]) WITH ORDINALITY AS q(member_id, lim, after_at, after_id, idx)
+             CROSS JOIN LATERAL (
+               SELECT * FROM points_transactions t
+                WHERE t.member_id = q.member_id
+                  AND (q.after_id IS NULL OR (t.created_at, t.id) < (q.after_at, q.after_id))
+                ORDER BY t.created_at DESC, t.id DESC
+                LIMIT q.lim
+             ) t
+            ORDER BY q.idx, t.created_at DESC, t.id DESC`,
+          [keys.map((k) => k.memberId), keys.map((k) => k.limit), keys.map((k) => k.after?.[0] ?? null), keys.map((k) => k.after?.[1] ?? null)],
+        );
+        const pages = keys.map(() => [] as PointsTransactionEntity[]);
+        for (const row of rows) pages[Number(row.idx) - 1].push(transactionFromRow(row));
+        return pages;
+      },
+      { cacheKeyFn: (k) => JSON.stringify(k) },
+    ),
+    transactionCount: new DataLoader<string, number>(async (memberIds) => {
+      const rows: Array<{ member_id: string; n: string }> = await db.query(
+        `SELECT member_id, count(*) AS n FROM points_transactions WHERE member_id = ANY($1) GROUP BY member_id`,
+        [memberIds],
+      );
+      const counts = new Map(rows.map((r) => [r.member_id, Number(r.n)]));
+      return memberIds.map((id) => counts.get(id) ?? 0);
+    }),
+  };
+}

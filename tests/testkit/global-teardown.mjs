@@ -1,0 +1,4 @@
+export default async function globalTeardown() {
+  const postgres = globalThis.__unionTestPostgres;
+  if (postgres) await postgres.stop();
+}
