@@ -15,3 +15,4 @@ export * from './subgraph-server';
 export * from './time';
 export * from './graphql-types';
 export * from './subgraph-runtime';
+export * from './demo';
