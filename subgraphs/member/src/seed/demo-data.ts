@@ -8,6 +8,8 @@
  * the clock or Math.random while generating.
  */
 
+import { isValidResidentId, residentIdCheckDigit } from '../modules/enrollment/resident-id';
+
 export type OrganizationKind = 'FEDERATION' | 'INDUSTRY_FEDERATION' | 'REGIONAL' | 'ENTERPRISE';
 export type MembershipStatus = 'ACTIVE' | 'SUSPENDED' | 'TRANSFERRED_OUT' | 'LAPSED';
 
@@ -165,58 +167,10 @@ class WeightedPicker<T> {
 }
 
 // ---------------------------------------------------------------------------
-// Resident identity numbers (GB 11643-1999)
+// Resident identity numbers (GB 11643-1999): validated where members enroll
 // ---------------------------------------------------------------------------
 
-const CHINA_UTC_OFFSET_MS = 8 * 3_600_000;
-const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
-const ID_CHECK_CHARS = '10X98765432';
-
-/** GB 11643 check character for the first 17 digits of a resident identity number. */
-export function residentIdCheckDigit(first17: string): string {
-  if (!/^\d{17}$/.test(first17)) {
-    throw new RangeError(`residentIdCheckDigit expects exactly 17 digits, got ${JSON.stringify(first17)}`);
-  }
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += (first17.charCodeAt(i) - 48) * ID_WEIGHTS[i]!;
-  return ID_CHECK_CHARS[sum % 11]!;
-}
-
-/** GB/T 2260 province-level prefixes; catches ids whose region part is plainly made up. */
-const PROVINCE_PREFIXES = new Set([
-  '11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37',
-  '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64', '65',
-  '71', '81', '82',
-]);
-
-/**
- * Structural validation of an 18-character resident identity number: region,
- * birth date (a real calendar date, year >= 1900, not after `today`), sequence
- * and check character. Only an upper-case 'X' is accepted as the check
- * character, because that is the canonical form stored by the member service.
- * `today` (interpreted in China Standard Time) defaults to now; pass it for reproducible checks.
- */
-export function isValidResidentId(id: string, today: Date = new Date()): boolean {
-  if (typeof id !== 'string' || !/^\d{17}[\dX]$/.test(id)) return false;
-  if (!PROVINCE_PREFIXES.has(id.slice(0, 2))) return false;
-
-  const year = Number(id.slice(6, 10));
-  const month = Number(id.slice(10, 12));
-  const day = Number(id.slice(12, 14));
-  if (year < 1900 || month < 1 || month > 12 || day < 1) return false;
-  const birth = new Date(Date.UTC(year, month - 1, day));
-  // Date.UTC rolls 1999-02-30 over to March, so a round trip exposes impossible dates.
-  if (birth.getUTCFullYear() !== year || birth.getUTCMonth() !== month - 1 || birth.getUTCDate() !== day) {
-    return false;
-  }
-  // Birth dates are China calendar dates, so "today" is taken in UTC+8 rather than the host's zone;
-  // comparing whole dates keeps someone born today valid at any time of day.
-  const china = new Date(today.getTime() + CHINA_UTC_OFFSET_MS);
-  const todayInChina = Date.UTC(china.getUTCFullYear(), china.getUTCMonth(), china.getUTCDate());
-  if (birth.getTime() > todayInChina) return false;
-
-  return residentIdCheckDigit(id.slice(0, 17)) === id[17];
-}
+export { isValidResidentId, residentIdCheckDigit };
 
 // ---------------------------------------------------------------------------
 // Organization tree
