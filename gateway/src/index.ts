@@ -1,1 +1,29 @@
+import { openDatabase, runServiceMain, type RunningService } from '@union/common';
+import { loadGatewayConfig, type GatewayConfig } from './config';
+import { gatewayDataSource } from './data-source';
+import { startGatewayServer } from './server';
+
 export { composeSupergraph } from './supergraph';
+export { loadGatewayConfig, gatewayDataSource };
+
+export async function startGateway(config: GatewayConfig, options: { log?: (line: string) => void } = {}): Promise<RunningService> {
+  const db = await openDatabase(gatewayDataSource(config), 'gateway');
+  try {
+    const running = await startGatewayServer({ config, db, log: options.log ?? ((line) => console.error(line)) });
+    return {
+      ...running,
+      async stop() {
+        await running.stop();
+        await db.destroy();
+      },
+    };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+export { migrateGateway } from './migrate';
+export { PartnerRegistry, SCOPES_BY_KIND } from './auth';
+
+if (require.main === module) runServiceMain('gateway', () => startGateway(loadGatewayConfig()));

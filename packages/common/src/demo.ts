@@ -24,16 +24,19 @@ export const DEMO_PROGRAMS = {
   welfare: 'b0000000-0000-4000-8000-000000000003',
 } as const;
 
-/** The shape of .data/demo-credentials.json (shared/contract/demo-fixtures.md). */
-export interface DemoCredentials {
-  gatewayUrl: string;
-  tokenUrl: string;
+/** What the demo seed creates and a partner needs to try the API. */
+export interface DemoFixtures {
   partners: Record<DemoPartnerKey, { id: string; clientId: string; clientSecret: string; organizationId?: string }>;
   members: Array<{ id: string; cardNumber: string; fullName: string; organizationId: string }>;
   hospitalProgramId: string;
   travelCardProgramId: string;
   welfareProgramId: string;
-  [more: string]: unknown;
+}
+
+/** The shape of .data/demo-credentials.json (shared/contract/demo-fixtures.md). */
+export interface DemoCredentials extends DemoFixtures {
+  gatewayUrl: string;
+  tokenUrl: string;
 }
 
 export interface DemoMemberRef {

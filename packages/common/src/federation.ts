@@ -28,11 +28,12 @@ export function RequireScopes(...alternatives: string[][]): MethodDecorator & Pr
 }
 
 /** type-graphql authChecker for RequireScopes: any one alternative whose scopes the caller all holds. */
-export function scopeAuthChecker({ context }: { context: { principal: Principal } }, alternatives: string[]): boolean {
+// An arrow function on purpose: type-graphql instantiates an authChecker that has a prototype as a class.
+export const scopeAuthChecker = ({ context }: { context: { principal: Principal } }, alternatives: string[]): boolean => {
   const held = new Set(context.principal.scopes);
   if (alternatives.some((set) => set.split(' ').every((scope) => held.has(scope)))) return true;
   throw contractError('FORBIDDEN', `missing scope: ${alternatives.join(' or ')}`, { requiredScopes: alternatives });
-}
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ReferenceResolvers = Record<string, (reference: any, context: any, info: any) => unknown>;

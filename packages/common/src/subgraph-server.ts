@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLFormattedError } from 'graphql';
 import { isContractError } from './errors';
 import { BodyTooLargeError, closeServer, headerMap, listen, parseJsonBody, readBody, sendGraphQLError, sendJson } from './http';
@@ -58,6 +59,8 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     formatError: safeErrorFormatter(options.name, log),
     // Only the gateway talks to a subgraph, always with an internal token: CSRF checks would only get in its way.
     csrfPrevention: false,
+    // Traces are for Apollo's hosted studio, which this deployment does not use; they cost per field.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   const bodyLimit = options.bodyLimitBytes ?? 2 * 1024 * 1024;

@@ -18,4 +18,6 @@ export function startBenefitSubgraph(config: BenefitConfig, options: { counter?:
 
 export { benefitDataSource, buildBenefitSchema, loadBenefitConfig };
 
+export { migrateBenefit } from './migrate';
+
 if (require.main === module) runServiceMain('benefit subgraph', () => startBenefitSubgraph(loadBenefitConfig()));

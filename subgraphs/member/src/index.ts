@@ -20,4 +20,7 @@ export function startMemberSubgraph(config: MemberConfig, options: { counter?: S
 
 export { buildMemberSchema, loadMemberConfig, memberDataSource };
 
+export { migrateMember } from './migrate';
+export { demoWorld, generateDemoData, seedMemberDemo } from './seed';
+
 if (require.main === module) runServiceMain('member subgraph', () => startMemberSubgraph(loadMemberConfig()));

@@ -18,4 +18,6 @@ export function startPointsSubgraph(config: PointsConfig, options: { counter?: S
 
 export { pointsDataSource, buildPointsSchema, loadPointsConfig };
 
+export { migratePoints } from './migrate';
+
 if (require.main === module) runServiceMain('points subgraph', () => startPointsSubgraph(loadPointsConfig()));
