@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { buildBenefitSchema } from '@union/benefit-subgraph';
 import { buildMemberSchema } from '@union/member-subgraph';
 import { buildPointsSchema } from '@union/points-subgraph';
-import { composeSupergraph } from '@union/gateway/dist/supergraph';
+import { composeSupergraph } from '@union/gateway';
 
 /** Each subgraph's SDL, printed from its code, and the supergraph composed from them. */
 export async function produceSchemas(): Promise<{ subgraphs: Record<string, string>; supergraph: string }> {

@@ -1,14 +1,14 @@
 import 'reflect-metadata';
-import { launchSubgraph, runServiceMain, type RunningSubgraph, type StatementCounter } from '@union/common';
+import { launchSubgraph, runServiceMain, type RunningSubgraph } from '@union/common';
 import { type BenefitConfig, loadBenefitConfig } from './config';
 import { createBenefitContext } from './context';
 import { benefitDataSource } from './data-source';
 import { buildBenefitSchema } from './schema';
 
-export function startBenefitSubgraph(config: BenefitConfig, options: { counter?: StatementCounter; log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
+export function startBenefitSubgraph(config: BenefitConfig, options: { log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
   return launchSubgraph({
     name: 'benefit',
-    dataSource: benefitDataSource(config, options.counter),
+    dataSource: (counter) => benefitDataSource(config, counter),
     buildSchema: buildBenefitSchema,
     config,
     createContext: (db, principal, requestId) => createBenefitContext(db, config, principal, requestId),

@@ -1,15 +1,15 @@
 import 'reflect-metadata';
-import { launchSubgraph, runServiceMain, type RunningSubgraph, type StatementCounter } from '@union/common';
+import { launchSubgraph, runServiceMain, type RunningSubgraph } from '@union/common';
 import { loadMemberConfig, type MemberConfig } from './config';
 import { createMemberContext } from './context';
 import { memberDataSource } from './data-source';
 import { memberInternalRoutes } from './internal-routes';
 import { buildMemberSchema } from './schema';
 
-export function startMemberSubgraph(config: MemberConfig, options: { counter?: StatementCounter; log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
+export function startMemberSubgraph(config: MemberConfig, options: { log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
   return launchSubgraph({
     name: 'member',
-    dataSource: memberDataSource(config, options.counter),
+    dataSource: (counter) => memberDataSource(config, counter),
     buildSchema: buildMemberSchema,
     config,
     createContext: (db, principal, requestId) => createMemberContext(db, config, principal, requestId),

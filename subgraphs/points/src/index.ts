@@ -1,14 +1,14 @@
 import 'reflect-metadata';
-import { launchSubgraph, runServiceMain, type RunningSubgraph, type StatementCounter } from '@union/common';
+import { launchSubgraph, runServiceMain, type RunningSubgraph } from '@union/common';
 import { type PointsConfig, loadPointsConfig } from './config';
 import { createPointsContext } from './context';
 import { pointsDataSource } from './data-source';
 import { buildPointsSchema } from './schema';
 
-export function startPointsSubgraph(config: PointsConfig, options: { counter?: StatementCounter; log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
+export function startPointsSubgraph(config: PointsConfig, options: { log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
   return launchSubgraph({
     name: 'points',
-    dataSource: pointsDataSource(config, options.counter),
+    dataSource: (counter) => pointsDataSource(config, counter),
     buildSchema: buildPointsSchema,
     config,
     createContext: (db, principal, requestId) => createPointsContext(db, config, principal, requestId),
