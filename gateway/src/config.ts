@@ -1,38 +1,36 @@
 import { join } from 'node:path';
-import { booleanFlag, parseConfig, port, secret } from '@union/common';
+import { booleanFlag, databaseUrlRequired, parseConfig, port, secret } from '@union/common';
 import { z } from 'zod';
 
-const schema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    GATEWAY_PORT: port(4000),
-    HOST: z.string().default('127.0.0.1'),
-    GATEWAY_DATABASE_URL: z.string().url().optional(),
-    DATABASE_URL: z.string().url().optional(),
-    GATEWAY_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('gateway'),
-    INTERNAL_SECRET: secret,
-    MEMBER_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
-    BENEFIT_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
-    POINTS_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
-    /** Ed25519 private key (PKCS#8 PEM) that signs access tokens; else JWT_KEY_FILE, generated on first start. */
-    JWT_PRIVATE_KEY_PEM: z.string().optional(),
-    JWT_KEY_FILE: z.string().optional(),
-    JWT_ISSUER: z.string().default('union-benefits-gateway'),
-    JWT_AUDIENCE: z.string().default('union-benefits-api'),
-    PARTNER_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
-    MEMBER_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
-    SUPERGRAPH_PATH: z.string().default(join(__dirname, '..', '..', 'schema', 'supergraph.graphql')),
-    MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(256 * 1024),
-    /** Production posture: introspection only for partners flagged for it (see docs/access.md). */
-    ALLOW_INTROSPECTION: booleanFlag(false),
-    DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  })
-  .refine((c) => c.GATEWAY_DATABASE_URL ?? c.DATABASE_URL, { message: 'set GATEWAY_DATABASE_URL or DATABASE_URL', path: ['DATABASE_URL'] });
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  GATEWAY_PORT: port(4000),
+  HOST: z.string().default('127.0.0.1'),
+  GATEWAY_DATABASE_URL: z.string().url().optional(),
+  DATABASE_URL: z.string().url().optional(),
+  GATEWAY_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('gateway'),
+  INTERNAL_SECRET: secret,
+  MEMBER_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
+  BENEFIT_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
+  POINTS_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
+  /** Ed25519 private key (PKCS#8 PEM) that signs access tokens; else JWT_KEY_FILE, generated on first start. */
+  JWT_PRIVATE_KEY_PEM: z.string().optional(),
+  JWT_KEY_FILE: z.string().optional(),
+  JWT_ISSUER: z.string().default('union-benefits-gateway'),
+  JWT_AUDIENCE: z.string().default('union-benefits-api'),
+  PARTNER_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
+  MEMBER_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  SUPERGRAPH_PATH: z.string().default(join(__dirname, '..', '..', 'schema', 'supergraph.graphql')),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(256 * 1024),
+  /** Production posture: introspection only for partners flagged for it (see docs/access.md). */
+  ALLOW_INTROSPECTION: booleanFlag(false),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+});
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
-  const c = parseConfig('gateway', schema, env);
+  const c = parseConfig('gateway', schema, env, [databaseUrlRequired('GATEWAY_DATABASE_URL')]);
   return {
     production: c.NODE_ENV === 'production',
     port: c.GATEWAY_PORT,

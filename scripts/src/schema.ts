@@ -16,6 +16,7 @@ export async function produceSchemas(): Promise<{ subgraphs: Record<string, stri
   return { subgraphs, supergraph: composeSupergraph(subgraphs) };
 }
 
+/** Repository's schema/ folder, from scripts/src (tests) and scripts/dist (compiled) alike. */
 export const schemaDir = join(__dirname, '..', '..', 'schema');
 
 if (require.main === module) {

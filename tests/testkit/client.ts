@@ -38,7 +38,7 @@ export async function memberToken(system: RunningSystem, memberId: string): Prom
   return body.access_token;
 }
 
-export async function gql<T = Record<string, any>>( // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function gql<T = Record<string, any>>(
   system: RunningSystem,
   token: string | null,
   query: string,

@@ -8,10 +8,18 @@ export class ConfigError extends Error {
  * Parses configuration once at start-up. Every problem is listed in one message, so an operator
  * fixes the environment in one go instead of one restart per missing variable.
  */
-export function parseConfig<T extends z.ZodType>(service: string, schema: T, env: Record<string, string | undefined>): z.infer<T> {
+export function parseConfig<T extends z.ZodType>(
+  service: string,
+  schema: T,
+  env: Record<string, string | undefined>,
+  /** Rules across variables (zod skips object refinements once a field fails); each returns a problem or null. */
+  crossChecks: Array<(env: Record<string, string | undefined>) => string | null> = [],
+): z.infer<T> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const crossProblems = crossChecks.map((check) => check(env)).filter((p): p is string => p !== null);
+  if (result.success && crossProblems.length === 0) return result.data;
+  const fieldProblems = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = [...fieldProblems, ...crossProblems].map((problem) => `  - ${problem}`);
   throw new ConfigError(`${service}: invalid configuration:\n${problems.join('\n')}`);
 }
 
@@ -38,19 +46,17 @@ export function loadSubgraphConfig<E extends z.ZodRawShape>(
   env: Record<string, string | undefined>,
 ) {
   const upper = name.toUpperCase();
-  const schema = z
-    .object({
-      [`${upper}_DATABASE_URL`]: z.string().url().optional(),
-      DATABASE_URL: z.string().url().optional(),
-      [`${upper}_DB_SCHEMA`]: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(name),
-      [`${upper}_PORT`]: port(defaultPort),
-      HOST: z.string().default('127.0.0.1'),
-      INTERNAL_SECRET: secret,
-      DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
-      ...extra,
-    })
-    .refine((c: Record<string, unknown>) => c[`${upper}_DATABASE_URL`] ?? c.DATABASE_URL, { message: `set ${upper}_DATABASE_URL or DATABASE_URL`, path: ['DATABASE_URL'] });
-  const parsed = parseConfig(`${name} subgraph`, schema, env) as Record<string, unknown>;
+  const schema = z.object({
+    [`${upper}_DATABASE_URL`]: z.string().url().optional(),
+    DATABASE_URL: z.string().url().optional(),
+    [`${upper}_DB_SCHEMA`]: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(name),
+    [`${upper}_PORT`]: port(defaultPort),
+    HOST: z.string().default('127.0.0.1'),
+    INTERNAL_SECRET: secret,
+    DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+    ...extra,
+  });
+  const parsed = parseConfig(`${name} subgraph`, schema, env, [databaseUrlRequired(`${upper}_DATABASE_URL`)]) as Record<string, unknown>;
   return {
     base: {
       databaseUrl: (parsed[`${upper}_DATABASE_URL`] ?? parsed.DATABASE_URL) as string,
@@ -63,3 +69,7 @@ export function loadSubgraphConfig<E extends z.ZodRawShape>(
     extra: parsed as z.infer<z.ZodObject<E>>,
   };
 }
+
+/** A service needs its own database URL variable or the shared DATABASE_URL. */
+export const databaseUrlRequired = (ownVariable: string) => (env: Record<string, string | undefined>) =>
+  env[ownVariable] || env.DATABASE_URL ? null : `DATABASE_URL: set ${ownVariable} or DATABASE_URL`;

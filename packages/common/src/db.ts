@@ -36,7 +36,6 @@ export interface DatabaseOptions {
   schema: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   entities: MixedList<Function | string | EntitySchema<any>>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   migrations: MixedList<Function | string>;
   poolSize?: number;
   counter?: StatementCounter;
@@ -93,7 +92,9 @@ export async function openDatabase(dataSource: DataSource, service: string): Pro
       `${service}: cannot reach PostgreSQL at ${redactUrl(url)} (${(error as Error).message}); set DATABASE_URL to a reachable server`,
     );
   }
-  if (await dataSource.showMigrations()) {
+  const schema = (dataSource.options as { schema?: string }).schema ?? 'public';
+  const [{ table }] = await dataSource.query(`SELECT to_regclass($1) AS table`, [`${schema}.migrations`]);
+  if (!table || (await dataSource.showMigrations())) {
     await dataSource.destroy();
     throw new StartupError(`${service}: database schema is not migrated; run "npm run migrate" (or npm start, which migrates) first`);
   }

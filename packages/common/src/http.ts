@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import { HeaderMap } from '@apollo/server';
+import { StartupError } from './db';
 
 export class BodyTooLargeError extends Error {}
 
@@ -48,7 +49,7 @@ export function listen(server: Server, port: number, host: string, service: stri
     const onError = (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new Error(`${service}: port ${port} on ${host} is already in use; stop the other process or set another port`)
+          ? new StartupError(`${service}: port ${port} on ${host} is already in use; stop the other process or set another port`)
           : error,
       );
     };

@@ -4,7 +4,7 @@ import { ConfigError } from './config';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
 import type { FederatedSchema } from './federation';
 import type { Principal } from './principal';
-import { type InternalRoute, type RunningService, startSubgraphServer } from './subgraph-server';
+import { type InternalRoute, type RunningService, startSubgraphServer, type StreamRoute } from './subgraph-server';
 
 export interface RunningSubgraph extends RunningService {
   db: DataSource;
@@ -19,6 +19,8 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
   config: { internalSecret: string; host: string; port: number };
   createContext(db: DataSource, principal: Principal, requestId: string): TContext;
   internalRoutes?(db: DataSource): Record<string, InternalRoute>;
+  /** GET /stream/<name> routes (see StreamRoute), e.g. the member export. */
+  streamRoutes?(db: DataSource): Record<string, StreamRoute>;
   log?: (line: string) => void;
 }): Promise<RunningSubgraph> {
   const counter = new StatementCounter();
@@ -37,6 +39,7 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
         // Lets the end-to-end tests prove that statements per request do not grow with list length.
         'statement-count': async () => ({ count: counter.count }),
       },
+      streamRoutes: options.streamRoutes?.(db),
       onStop: () => db.destroy(),
       log: options.log,
     });
@@ -55,7 +58,8 @@ export function startupFailureLine(error: unknown): string {
 
 /** `node dist/index.js`: start, print where, stop cleanly on Ctrl-C / SIGTERM, exit 1 with one line on failure. */
 export function runServiceMain(name: string, start: () => Promise<RunningService>): void {
-  start()
+  Promise.resolve()
+    .then(start)
     .then((service) => {
       console.log(`${name} listening on ${service.url}`);
       const stop = () => service.stop().then(() => process.exit(0));
@@ -79,7 +83,8 @@ export async function migrateService(dataSource: DataSource, url: string, schema
 
 /** `node dist/migrate.js` */
 export function runMigrateMain(name: string, run: () => Promise<string[]>): void {
-  run()
+  Promise.resolve()
+    .then(run)
     .then((applied) => console.log(`${name}: ${applied.length} migration(s) applied`))
     .catch((error: unknown) => {
       console.error(`${name}: migration failed: ${error instanceof ConfigError ? error.message : (error as Error).message}`);

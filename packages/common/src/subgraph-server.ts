@@ -15,6 +15,17 @@ export interface RunningService {
 
 export type InternalRoute = (body: unknown, caller: Principal) => Promise<unknown>;
 
+/**
+ * GET /stream/<name>: a route that writes its own (usually streamed) response, such as a member
+ * export the gateway pipes through to a partner. Unlike internal routes it serves partner
+ * principals (still only with an internal token), so the route authorizes the caller itself.
+ * A contract error thrown before the first byte is answered as a GraphQL-shaped error with the
+ * matching HTTP status; after that the connection is cut, so a truncated file never looks complete.
+ */
+export type StreamRoute = (request: { query: URLSearchParams; requestId: string }, caller: Principal, res: ServerResponse) => Promise<void>;
+
+const STREAM_ERROR_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, RATE_LIMITED: 429 };
+
 export interface SubgraphServerOptions<TContext extends BaseContext> {
   name: string;
   schema: import('graphql').GraphQLSchema;
@@ -22,6 +33,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   createContext(principal: Principal, requestId: string): TContext | Promise<TContext>;
   /** POST /internal/<name>: service-to-service calls, also only with an internal token. */
   internalRoutes?: Record<string, InternalRoute>;
+  /** GET /stream/<name>: routes that write their own response (see StreamRoute). */
+  streamRoutes?: Record<string, StreamRoute>;
   host: string;
   port: number;
   bodyLimitBytes?: number;
@@ -76,6 +89,26 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
       principal = await verifyInternalToken(token, options.internalSecret);
     } catch {
       return sendGraphQLError(res, 401, 'UNAUTHENTICATED', `${options.name} subgraph only answers requests that come through the gateway`);
+    }
+
+    if (url.pathname.startsWith('/stream/')) {
+      const route = options.streamRoutes?.[url.pathname.slice('/stream/'.length)];
+      if (!route || req.method !== 'GET') return sendJson(res, 404, { error: 'not found' });
+      const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+      try {
+        return await route({ query: url.searchParams, requestId }, principal, res);
+      } catch (error) {
+        if (res.headersSent) {
+          log(`${options.name}: stream ${url.pathname} cut after the first byte: ${(error as Error)?.stack ?? String(error)}`);
+          res.destroy();
+          return;
+        }
+        if (isContractError(error)) {
+          const code = String(error.extensions.code);
+          return sendGraphQLError(res, STREAM_ERROR_STATUS[code] ?? 422, code, error.message);
+        }
+        throw error;
+      }
     }
 
     let raw: string;

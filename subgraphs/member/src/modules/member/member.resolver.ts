@@ -20,7 +20,7 @@ export class MemberResolver {
     description: 'A member by id. UNION callers: only members of their own subtree; null when unknown or not visible.',
   })
   @RequireScopes(['member:read'])
-  async member(@Arg('id', () => ID) id: string, @Ctx() ctx: MemberContext): Promise<MemberEntity | null> {
+  async member(@Arg('id', () => ID, { description: 'Member id.' }) id: string, @Ctx() ctx: MemberContext): Promise<MemberEntity | null> {
     if (!isUuid(id)) return null;
     const member = await ctx.loaders.memberById.load(id);
     return member && (await ctx.access.canListMember(member)) ? member : null;

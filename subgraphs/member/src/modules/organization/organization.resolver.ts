@@ -20,7 +20,7 @@ export class OrganizationResolver {
     description: 'An organization by id. UNION callers: only inside their own subtree; null when unknown or not visible.',
   })
   @RequireScopes(['member:read'])
-  async organization(@Arg('id', () => ID) id: string, @Ctx() ctx: MemberContext): Promise<OrganizationEntity | null> {
+  async organization(@Arg('id', () => ID, { description: 'Organization id.' }) id: string, @Ctx() ctx: MemberContext): Promise<OrganizationEntity | null> {
     if (!isUuid(id)) return null;
     const organization = await ctx.loaders.organizationById.load(id);
     return organization && (await ctx.access.canSeeOrganization(organization)) ? organization : null;
