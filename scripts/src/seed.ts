@@ -2,7 +2,7 @@ import { DEMO_PARTNERS, DEMO_PROGRAMS, type DemoCredentials, type DemoFixtures, 
 import { gatewayDataSource, PartnerRegistry } from '@union/gateway';
 import { demoWorld, generateDemoData, memberDataSource, seedMemberDemo } from '@union/member-subgraph';
 import { benefitDataSource } from '@union/benefit-subgraph';
-import { pointsDataSource } from '@union/points-subgraph';
+import { pointsDataSource, seedPointsDemo } from '@union/points-subgraph';
 import type { DataSource } from 'typeorm';
 
 export interface SeedSettings {
@@ -23,7 +23,9 @@ async function withDataSource<T>(dataSource: DataSource, work: (db: DataSource) 
 }
 
 /** Each service's demo seed after the member world exists; each one does nothing on data it already has. */
-const serviceSeeds: Array<{ service: 'benefit' | 'points'; run(db: DataSource, world: DemoWorld): Promise<void> }> = [];
+const serviceSeeds: Array<{ service: 'benefit' | 'points'; run(db: DataSource, world: DemoWorld): Promise<void> }> = [
+  { service: 'points', run: seedPointsDemo },
+];
 
 const dataSourceOf = { benefit: benefitDataSource, points: pointsDataSource };
 

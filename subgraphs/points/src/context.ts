@@ -2,6 +2,7 @@ import { CursorCodec, InternalClient, memberDirectory, type MemberDirectory, typ
 import type { DataSource } from 'typeorm';
 import type { PointsConfig } from './config';
 import { pointsLoaders } from './modules/points/points.loaders';
+import { rewardLoaders } from './modules/reward/reward.loaders';
 
 export interface PointsContext {
   principal: Principal;
@@ -11,7 +12,7 @@ export interface PointsContext {
   cursors: CursorCodec;
   /** Facts about members and organizations, from the member subgraph, batched per request. */
   directory: MemberDirectory;
-  loaders: ReturnType<typeof pointsLoaders>;
+  loaders: ReturnType<typeof pointsLoaders> & ReturnType<typeof rewardLoaders>;
 }
 
 export function createPointsContext(db: DataSource, config: PointsConfig, principal: Principal, requestId: string): PointsContext {
@@ -22,6 +23,6 @@ export function createPointsContext(db: DataSource, config: PointsConfig, princi
     config,
     cursors: new CursorCodec(config.internalSecret),
     directory: memberDirectory(new InternalClient(config.memberSubgraphUrl, 'points', config.internalSecret)),
-    loaders: pointsLoaders(db),
+    loaders: { ...pointsLoaders(db), ...rewardLoaders(db) },
   };
 }

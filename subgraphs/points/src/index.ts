@@ -3,10 +3,11 @@ import { launchSubgraph, runServiceMain, type RunningSubgraph } from '@union/com
 import { type PointsConfig, loadPointsConfig } from './config';
 import { createPointsContext } from './context';
 import { pointsDataSource } from './data-source';
+import { scheduleExpiry } from './modules/points/points.expiry';
 import { buildPointsSchema } from './schema';
 
-export function startPointsSubgraph(config: PointsConfig, options: { log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
-  return launchSubgraph({
+export async function startPointsSubgraph(config: PointsConfig, options: { log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
+  const service = await launchSubgraph({
     name: 'points',
     dataSource: (counter) => pointsDataSource(config, counter),
     buildSchema: buildPointsSchema,
@@ -14,10 +15,20 @@ export function startPointsSubgraph(config: PointsConfig, options: { log?: (line
     createContext: (db, principal, requestId) => createPointsContext(db, config, principal, requestId),
     log: options.log,
   });
+  const stopExpiry = scheduleExpiry(service.db, config.expiryIntervalSeconds, options.log ?? ((line) => console.error(line)));
+  return {
+    ...service,
+    async stop() {
+      await stopExpiry();
+      await service.stop();
+    },
+  };
 }
 
 export { pointsDataSource, buildPointsSchema, loadPointsConfig };
 
 export { migratePoints } from './migrate';
+export { runExpiry } from './modules/points/points.expiry';
+export { seedPointsDemo } from './seed/points-seed';
 
 if (require.main === module) runServiceMain('points subgraph', () => startPointsSubgraph(loadPointsConfig()));

@@ -27,6 +27,19 @@ export class MemberPointsResolver {
 
 @Resolver(() => PointsAccount)
 export class PointsAccountResolver {
+  @FieldResolver(() => Int, { description: 'Points of the balance that expire first (at nextExpiringAt); 0 when nothing is due to expire.' })
+  async nextExpiringAmount(@Root() account: PointsAccount, @Ctx() ctx: PointsContext): Promise<number> {
+    return (await ctx.loaders.nextExpiryByMemberId.load(account.memberId))?.amount ?? 0;
+  }
+
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description: 'When nextExpiringAmount expires: the end of the calendar year after the points were earned (Asia/Shanghai). Null when the balance is 0.',
+  })
+  async nextExpiringAt(@Root() account: PointsAccount, @Ctx() ctx: PointsContext): Promise<Date | null> {
+    return (await ctx.loaders.nextExpiryByMemberId.load(account.memberId))?.at ?? null;
+  }
+
   @FieldResolver(() => PointsTransactionConnection, { description: 'The ledger, newest first.' })
   async transactions(
     @Root() account: PointsAccount,
@@ -36,13 +49,13 @@ export class PointsAccountResolver {
   ): Promise<TransactionPage> {
     const limit = pageSize(first);
     const listName = `points:${account.memberId}`;
-    const position = ctx.cursors.decode<[string, string]>(listName, after);
-    const rows = await ctx.loaders.transactionPage.load({ memberId: account.memberId, limit: limit + 1, after: position });
+    const position = ctx.cursors.decode<[string]>(listName, after);
+    const rows = await ctx.loaders.transactionPage.load({ memberId: account.memberId, limit: limit + 1, after: position?.[0] ?? null });
     const nodes = rows.slice(0, limit);
     const last = nodes[nodes.length - 1];
     return {
       nodes,
-      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.createdAt.toISOString(), last.id]) : null },
+      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.seq]) : null },
       memberId: account.memberId,
     };
   }

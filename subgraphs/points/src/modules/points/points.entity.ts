@@ -20,4 +20,6 @@ export class PointsTransactionEntity {
   @Column({ type: 'text', nullable: true }) rule!: PointsRule | null;
   @Column({ name: 'source_ref', type: 'text', nullable: true }) sourceRef!: string | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  /** Order of writing; a member's lines are ordered by it (several lines can share one instant). */
+  @Column({ type: 'bigint', insert: false, update: false }) seq!: string;
 }

@@ -6,7 +6,8 @@ import { PointsAccountEntity, PointsTransactionEntity } from './points.entity';
 export interface TransactionPageKey {
   memberId: string;
   limit: number;
-  after: [string, string] | null;
+  /** seq of the last line of the previous page. */
+  after: string | null;
 }
 
 export function transactionFromRow(row: Record<string, unknown>): PointsTransactionEntity {
@@ -19,6 +20,7 @@ export function transactionFromRow(row: Record<string, unknown>): PointsTransact
     rule: row.rule ?? null,
     sourceRef: row.source_ref ?? null,
     createdAt: row.created_at,
+    seq: String(row.seq),
   });
 }
 
@@ -33,16 +35,15 @@ export function pointsLoaders(db: DataSource) {
       async (keys) => {
         const rows: Array<Record<string, unknown>> = await db.query(
           `SELECT t.*, q.idx
-             FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::uuid[]) WITH ORDINALITY AS q(member_id, lim, after_at, after_id, idx)
+             FROM unnest($1::uuid[], $2::int[], $3::bigint[]) WITH ORDINALITY AS q(member_id, lim, after_seq, idx)
              CROSS JOIN LATERAL (
                SELECT * FROM points_transactions t
-                WHERE t.member_id = q.member_id
-                  AND (q.after_id IS NULL OR (t.created_at, t.id) < (q.after_at, q.after_id))
-                ORDER BY t.created_at DESC, t.id DESC
+                WHERE t.member_id = q.member_id AND (q.after_seq IS NULL OR t.seq < q.after_seq)
+                ORDER BY t.seq DESC
                 LIMIT q.lim
              ) t
-            ORDER BY q.idx, t.created_at DESC, t.id DESC`,
-          [keys.map((k) => k.memberId), keys.map((k) => k.limit), keys.map((k) => k.after?.[0] ?? null), keys.map((k) => k.after?.[1] ?? null)],
+            ORDER BY q.idx, t.seq DESC`,
+          [keys.map((k) => k.memberId), keys.map((k) => k.limit), keys.map((k) => k.after)],
         );
         const pages = keys.map(() => [] as PointsTransactionEntity[]);
         for (const row of rows) pages[Number(row.idx) - 1].push(transactionFromRow(row));
@@ -50,6 +51,18 @@ export function pointsLoaders(db: DataSource) {
       },
       { cacheKeyFn: (k) => JSON.stringify(k) },
     ),
+    /** The earliest expiry date among a member's unspent lots, and how many points expire then. */
+    nextExpiryByMemberId: new DataLoader<string, { amount: number; at: Date } | null>(async (memberIds) => {
+      const rows: Array<{ member_id: string; expires_at: Date; amount: number }> = await db.query(
+        `SELECT DISTINCT ON (member_id) member_id, expires_at, sum(remaining)::int AS amount
+           FROM points_lots WHERE member_id = ANY($1) AND remaining > 0
+          GROUP BY member_id, expires_at
+          ORDER BY member_id, expires_at`,
+        [memberIds],
+      );
+      const next = new Map(rows.map((r) => [r.member_id, { amount: Number(r.amount), at: r.expires_at }]));
+      return memberIds.map((id) => next.get(id) ?? null);
+    }),
     transactionCount: new DataLoader<string, number>(async (memberIds) => {
       const rows: Array<{ member_id: string; n: string }> = await db.query(
         `SELECT member_id, count(*) AS n FROM points_transactions WHERE member_id = ANY($1) GROUP BY member_id`,

@@ -53,7 +53,10 @@ export class PointsTransaction {
   @Field(() => PointsRule, { nullable: true, description: 'For EARN: the rule it was earned under.' })
   rule!: Rule | null;
 
-  @Field(() => String, { nullable: true, description: "For EARN: the awarding partner's reference (article id, activity id ...)." })
+  @Field(() => String, {
+    nullable: true,
+    description: "For EARN: the awarding partner's reference (article id, activity id ...). For SPEND and REVERSAL: reward-order:<order id>.",
+  })
   sourceRef!: string | null;
 
   @Field(() => Date, { description: 'When the line was written.' })

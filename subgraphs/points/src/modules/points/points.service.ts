@@ -1,0 +1,99 @@
+import { contractError, inUnionSubtree, isUuid } from '@union/common';
+import type { DataSource } from 'typeorm';
+import type { ExpiryPolicy } from '../../config';
+import type { PointsContext } from '../../context';
+import { PointsErrors } from '../../errors';
+import type { PointsRule, PointsTransactionEntity } from './points.entity';
+import type { AwardPointsInput } from './points.inputs';
+import { earn, expireDueLots, inTransaction, type LedgerActor, lockAccount, type Sql } from './points.ledger';
+import { transactionFromRow } from './points.loaders';
+import { awardAmount, capPeriod, EARNING_RULES, expiryOf, validateSourceRef } from './points.rules';
+
+export interface AwardRequest {
+  memberId: string;
+  rule: PointsRule;
+  sourceRef: string;
+  /** Only for ACTIVITY. */
+  amount?: number | null;
+}
+
+export interface LedgerOptions {
+  actor: LedgerActor;
+  policy: ExpiryPolicy;
+}
+
+/**
+ * Writes an award (no authorization: callers have checked who may award to whom). Idempotent on
+ * (memberId, rule, sourceRef): a repeat answers the original line; an ACTIVITY repeat with another
+ * amount is IDEMPOTENCY_CONFLICT. Caps are counters in the same transaction whose guarded upsert
+ * fails when the cap would be passed: DAILY_CAP_REACHED, and the transaction writes nothing.
+ */
+export async function recordAward(db: DataSource, request: AwardRequest, options: LedgerOptions): Promise<PointsTransactionEntity> {
+  const sourceRef = validateSourceRef(request.sourceRef);
+  const amount = awardAmount(request.rule, request.amount);
+  return inTransaction(db, async (sql) => {
+    const account = await lockAccount(sql, request.memberId, { create: true });
+    if (!account) throw new Error('points account vanished while locked');
+    const original = await findAward(sql, request.memberId, request.rule, sourceRef);
+    if (original) {
+      if (Number(original.amount) !== amount) {
+        throw contractError('IDEMPOTENCY_CONFLICT', `sourceRef ${sourceRef} was already awarded with ${original.amount} points`);
+      }
+      return original;
+    }
+    const cap = EARNING_RULES[request.rule].cap;
+    if (cap) await countAgainstCap(sql, request.memberId, request.rule, capPeriod(cap.per, account.now), amount, cap.points);
+    await expireDueLots(sql, request.memberId, account.now, account.now, options.actor);
+    return earn(sql, {
+      memberId: request.memberId,
+      rule: request.rule,
+      sourceRef,
+      amount,
+      at: account.now,
+      expiresAt: expiryOf(account.now, options.policy),
+      actor: options.actor,
+    });
+  });
+}
+
+async function findAward(sql: Sql, memberId: string, rule: PointsRule, sourceRef: string): Promise<PointsTransactionEntity | null> {
+  const [row] = await sql.rows(
+    `SELECT * FROM points_transactions WHERE member_id = $1 AND rule = $2 AND source_ref = $3 AND kind = 'EARN'`,
+    [memberId, rule, sourceRef],
+  );
+  return row ? transactionFromRow(row) : null;
+}
+
+async function countAgainstCap(sql: Sql, memberId: string, rule: PointsRule, period: string, amount: number, cap: number): Promise<void> {
+  const counted = await sql.rows(
+    `INSERT INTO points_earning_caps (member_id, rule, period, points, cap) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (member_id, rule, period) DO UPDATE SET points = points_earning_caps.points + EXCLUDED.points
+      WHERE points_earning_caps.points + EXCLUDED.points <= points_earning_caps.cap
+     RETURNING points`,
+    [memberId, rule, period, amount, cap],
+  );
+  if (counted.length === 0) {
+    throw contractError('DAILY_CAP_REACHED', rule === 'REAL_NAME_VERIFIED' ? 'REAL_NAME_VERIFIED is awarded once per member' : `daily cap of ${rule} reached for this member`, {
+      rule,
+      cap,
+      period,
+    });
+  }
+}
+
+/**
+ * awardPoints: UNION callers award only to members of their own subtree; PLATFORM to anyone.
+ * Members must be ACTIVE, and REAL_NAME_VERIFIED only goes to members whose real name is verified.
+ */
+export async function awardPoints(ctx: PointsContext, input: AwardPointsInput): Promise<PointsTransactionEntity> {
+  validateSourceRef(input.sourceRef);
+  awardAmount(input.rule, input.amount);
+  const facts = isUuid(input.memberId) ? await ctx.directory.members.load(input.memberId) : null;
+  if (!facts) throw PointsErrors.notFound('member');
+  if (ctx.principal.kind !== 'PLATFORM' && !inUnionSubtree(ctx.principal, facts.organizationChain)) {
+    throw PointsErrors.forbidden('the member is outside the subtree you act on');
+  }
+  if (facts.status !== 'ACTIVE') throw contractError('NOT_ELIGIBLE', `the member is ${facts.status}, not ACTIVE`);
+  if (input.rule === 'REAL_NAME_VERIFIED' && !facts.realNameVerified) throw contractError('NOT_ELIGIBLE', "the member's real name is not verified");
+  return recordAward(ctx.db, input, { actor: { kind: ctx.principal.kind, id: ctx.principal.id }, policy: ctx.config.expiry });
+}
