@@ -23,6 +23,7 @@ import {
 import type { GraphQLFormattedError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { assertOperationAllowed, readScopeRequirements } from './authorization';
+import { handleMemberExport } from './exports';
 import { AuthError, createAuth, loadOrCreateSigningKey, type Auth } from './auth';
 import type { GatewayConfig } from './config';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
@@ -139,14 +140,20 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     return auth.tokens.verifyAccessToken(match[1]);
   }
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    let principal: Principal;
+  /** The caller of a bearer-token endpoint, or null after answering 401. */
+  async function authenticated(req: IncomingMessage, res: ServerResponse): Promise<Principal | null> {
     try {
-      principal = await authenticate(req);
+      return await authenticate(req);
     } catch (error) {
       const reason = error instanceof AuthError ? error.message : 'invalid access token';
-      return sendGraphQLError(res, 401, 'UNAUTHENTICATED', reason, { 'www-authenticate': 'Bearer realm="union-benefits"' });
+      sendGraphQLError(res, 401, 'UNAUTHENTICATED', reason, { 'www-authenticate': 'Bearer realm="union-benefits"' });
+      return null;
     }
+  }
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const principal = await authenticated(req, res);
+    if (!principal) return;
     let raw: string;
     try {
       raw = await readBody(req, config.maxBodyBytes);
@@ -186,8 +193,16 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
         return auth.handleTokenRequest(req, res);
       case '/graphql':
         return handleGraphQL(req, res, url);
+      case '/exports/members': {
+        const principal = await authenticated(req, res);
+        if (!principal) return;
+        return handleMemberExport(req, res, principal, { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret });
+      }
+      case '/.well-known/jwks.json':
+        // Partners' own services can verify our access tokens offline with this public key.
+        return sendJson(res, 200, await auth.tokens.jwks(), { 'cache-control': 'public, max-age=300' });
       default:
-        return sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/oauth/token', '/health'] });
+        return sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/oauth/token', '/exports/members', '/.well-known/jwks.json', '/health'] });
     }
   }
 

@@ -4,20 +4,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { createDataSource, ensureSchema, migrate } from '@union/common';
+import { createDataSource, migrate } from '@union/common';
 import { createAuth, MEMBER_ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type Auth, type MemberStatusFacts } from '../../gateway/src/auth/oauth';
 import { hashClientSecret, PartnerInputError, verifyClientSecret, type Partner } from '../../gateway/src/auth/partners';
 import { ALL_SCOPES, MEMBER_SCOPES, PARTNER_KINDS, SCOPE_DESCRIPTIONS, SCOPES_BY_KIND } from '../../gateway/src/auth/scopes';
 import { AuthError, loadOrCreateSigningKey, TokenService, type SigningKey } from '../../gateway/src/auth/tokens';
 import { runAuditCommand, shanghaiDayStart } from '../../gateway/src/cli/audit';
 import { runPartnerCommand } from '../../gateway/src/cli/partner';
-import { gatewayMigrations } from '../../gateway/src/migrations';
+import { GATEWAY_SCHEMA, gatewayMigrations } from '../../gateway/src/migrations';
+import { createTestDatabase } from '../testkit/database';
 
-const DATABASE_URL = process.env.TEST_DATABASE_URL;
-const describeWithDatabase = DATABASE_URL ? describe : describe.skip;
-if (!DATABASE_URL) {
+// The jest global setup (tests/testkit/global-setup.mjs) starts PostgreSQL and sets this; each
+// database suite below gets a fresh database of its own on that server.
+const describeWithDatabase = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+if (!process.env.TEST_DATABASE_URL) {
   console.warn('auth.test.ts: TEST_DATABASE_URL is not set, so the partner registry, token endpoint and audit tests are SKIPPED');
 }
 
@@ -256,10 +257,9 @@ interface TokenResponse {
 }
 
 describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
-  const schema = `auth_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const url = DATABASE_URL ?? '';
   const members = new Map<string, MemberStatusFacts>();
   let memberDirectoryDown = false;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let dataSource: DataSource;
   let auth: Auth;
   let server: Server;
@@ -290,9 +290,9 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
     requestToken({ grant_type: 'client_credentials', ...extra }, { basic: [partner.clientId, secret] });
 
   beforeAll(async () => {
-    await ensureSchema(url, schema);
-    dataSource = createDataSource({ url, schema, entities: [], migrations: gatewayMigrations, applicationName: 'auth-test', poolSize: 4 });
-    await migrate(dataSource, url, schema);
+    database = await createTestDatabase('auth');
+    dataSource = createDataSource({ url: database.url, schema: GATEWAY_SCHEMA, entities: [], migrations: gatewayMigrations, applicationName: 'auth-test', poolSize: 4 });
+    await migrate(dataSource, database.url, GATEWAY_SCHEMA);
     auth = createAuth({
       dataSource,
       signingKey: await loadOrCreateSigningKey({}),
@@ -310,10 +310,7 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));
     await dataSource?.destroy();
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-    await client.end();
+    await database?.drop();
   });
 
   describe('registry', () => {
@@ -633,18 +630,20 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
 
 describeWithDatabase('gateway migrations (PostgreSQL)', () => {
   it('can be reverted and re-applied', async () => {
-    const url = DATABASE_URL ?? '';
-    const schema = `auth_migration_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const dataSource = createDataSource({ url, schema, entities: [], migrations: gatewayMigrations, applicationName: 'auth-test', poolSize: 1 });
+    const database = await createTestDatabase('auth_migrations');
+    const dataSource = createDataSource({ url: database.url, schema: GATEWAY_SCHEMA, entities: [], migrations: gatewayMigrations, applicationName: 'auth-test', poolSize: 1 });
     try {
-      expect(await migrate(dataSource, url, schema)).toEqual(['PartnerRegistry1795364000000']);
+      expect(await migrate(dataSource, database.url, GATEWAY_SCHEMA)).toEqual(['PartnerRegistry1795364000000']);
       await dataSource.undoLastMigration();
-      const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename IN ('partners', 'audit_records')`, [schema]);
+      const [{ count }] = await dataSource.query(
+        `SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = $1 AND tablename IN ('partners', 'audit_records')`,
+        [GATEWAY_SCHEMA],
+      );
       expect(count).toBe(0);
-      expect(await migrate(dataSource, url, schema)).toEqual(['PartnerRegistry1795364000000']);
+      expect(await migrate(dataSource, database.url, GATEWAY_SCHEMA)).toEqual(['PartnerRegistry1795364000000']);
     } finally {
-      await dataSource.query(`DROP SCHEMA ${pg.escapeIdentifier(schema)} CASCADE`).catch(() => undefined);
       await dataSource.destroy();
+      await database.drop();
     }
   });
 });

@@ -54,6 +54,8 @@ class OAuthError extends Error {
 const invalidRequest = (description: string) => new OAuthError(400, 'invalid_request', description);
 const challenge = { 'www-authenticate': `Basic realm="${BASIC_REALM}"` };
 
+const logTo = (deps: TokenEndpointDeps) => deps.log ?? ((line: string) => console.error(line));
+
 // Tokens and errors alike must never be kept by a cache or proxy (RFC 6749 §5.1).
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
@@ -71,7 +73,7 @@ export async function handleTokenRequest(req: IncomingMessage, res: ServerRespon
       return;
     }
     const errorId = randomUUID();
-    (deps.log ?? ((line: string) => console.error(line)))(`gateway: token endpoint error ${errorId}: ${(error as Error)?.stack ?? String(error)}`);
+    logTo(deps)(`gateway: token endpoint error ${errorId}: ${(error as Error)?.stack ?? String(error)}`);
     sendJson(res, 500, { error: 'server_error', error_description: `internal error (id ${errorId})` }, NO_STORE);
   }
 }
@@ -109,6 +111,7 @@ async function tokenExchangeGrant(partner: Partner, params: Map<string, string>,
   if (requestedType && requestedType !== ACCESS_TOKEN_TOKEN_TYPE) throw invalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TOKEN_TYPE}`);
   // The authenticated platform is the actor; a second actor would be delegation we do not model.
   if (params.has('actor_token')) throw invalidRequest('actor_token is not supported: the authenticated client is the actor');
+  // Only validated: a member token always carries exactly the member scopes.
   requestedScopes(params.get('scope'), MEMBER_SCOPES);
 
   if (!isUuid(subjectToken)) throw new OAuthError(400, 'invalid_grant', 'subject_token is not a member id');
@@ -116,7 +119,7 @@ async function tokenExchangeGrant(partner: Partner, params: Map<string, string>,
   try {
     member = await deps.lookupMember(subjectToken);
   } catch (error) {
-    (deps.log ?? ((line: string) => console.error(line)))(`gateway: member lookup for token exchange failed: ${(error as Error)?.message ?? String(error)}`);
+    logTo(deps)(`gateway: member lookup for token exchange failed: ${(error as Error)?.message ?? String(error)}`);
     throw new OAuthError(503, 'temporarily_unavailable', 'the member directory is unavailable; try again shortly', { 'retry-after': '5' });
   }
   if (!member || member.id !== subjectToken || member.status !== 'ACTIVE') {

@@ -63,7 +63,13 @@ export async function openGatewayDatabase(applicationName: string): Promise<Data
   try {
     return await openDatabase(dataSource, 'gateway');
   } catch (error) {
-    const message = (error as Error).message;
+    // An open pool would keep the process alive after the error message.
+    if (dataSource.isInitialized) await dataSource.destroy();
+    // invalid_schema_name: nothing was ever migrated into this database.
+    const message =
+      (error as { code?: string }).code === '3F000'
+        ? `gateway: database schema "${GATEWAY_SCHEMA}" does not exist; run "npm run migrate" (or npm start, which migrates) first`
+        : (error as Error).message;
     throw new CliError(message.includes(redactUrl(url)) ? message : `${message} (database ${redactUrl(url)})`);
   }
 }
