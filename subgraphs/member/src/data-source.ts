@@ -3,8 +3,9 @@ import type { MemberConfig } from './config';
 import { memberMigrations } from './migrations';
 import { MemberEntity } from './modules/member/member.entity';
 import { OrganizationEntity, OrganizationStatsEntity } from './modules/organization/organization.entity';
+import { MemberVerificationEntity } from './modules/verification/verification.entity';
 
-export const memberEntities = [OrganizationEntity, OrganizationStatsEntity, MemberEntity];
+export const memberEntities = [OrganizationEntity, OrganizationStatsEntity, MemberEntity, MemberVerificationEntity];
 
 export function memberDataSource(config: Pick<MemberConfig, 'databaseUrl' | 'dbSchema' | 'poolSize'>, counter?: StatementCounter) {
   return createDataSource({

@@ -1,5 +1,6 @@
 import { isUuid, type InternalRoute, type MemberFacts, type OrganizationFacts } from '@union/common';
 import type { DataSource } from 'typeorm';
+import { verificationFacts } from './modules/verification/verification.route';
 
 /** Ancestor ids (nearest first) of a materialized path column, resolved in SQL. */
 const chainOf = (pathColumn: string) => `ARRAY(
@@ -41,5 +42,6 @@ export function memberInternalRoutes(db: DataSource): Record<string, InternalRou
       );
       return rows.map((r): OrganizationFacts => ({ id: r.id, chain: r.chain }));
     },
+    verification: (body) => verificationFacts(db, body),
   };
 }

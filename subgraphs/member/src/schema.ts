@@ -4,10 +4,11 @@ import { MemberConnectionResolver, MemberResolver } from './modules/member/membe
 import { resolveOrganizationReference } from './modules/organization/organization.reference';
 import { OrganizationConnectionResolver, OrganizationResolver } from './modules/organization/organization.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
+import { VerificationResolver } from './modules/verification/verification.resolver';
 
 export function buildMemberSchema(): Promise<FederatedSchema> {
   return buildFederatedSchema({
-    resolvers: [MemberResolver, MemberConnectionResolver, OrganizationResolver, OrganizationConnectionResolver, ViewerResolver],
+    resolvers: [MemberResolver, MemberConnectionResolver, OrganizationResolver, OrganizationConnectionResolver, ViewerResolver, VerificationResolver],
     references: {
       Member: resolveMemberReference,
       UnionOrganization: resolveOrganizationReference,

@@ -1,0 +1,49 @@
+import { isUuid, type MemberFacts } from '@union/common';
+import type { DataSource } from 'typeorm';
+
+/**
+ * What the benefit subgraph learns about a verification when a hospital quotes or applies a
+ * discount: who may use it, for what, until when, and the member's facts as they are NOW (a member
+ * suspended after the scan must not get the discount).
+ */
+export interface VerificationFacts {
+  id: string;
+  partnerId: string;
+  purpose: 'HOSPITAL_DISCOUNT' | 'VOUCHER_REDEMPTION' | 'IDENTITY_CHECK';
+  method: 'CARD_TOKEN' | 'CARD_NUMBER';
+  /** ISO instant. */
+  expiresAt: string;
+  member: MemberFacts;
+}
+
+/** POST /internal/verification {id}: the verification and its member's current facts, or null. */
+export async function verificationFacts(db: DataSource, body: unknown): Promise<VerificationFacts | null> {
+  const id = (body as { id?: unknown } | null)?.id;
+  if (!isUuid(id)) return null;
+  // The chain is the member's organization and its ancestors, nearest first, as member-facts answers it.
+  const rows: Array<Record<string, unknown>> = await db.query(
+    `SELECT v.id, v.partner_id, v.purpose, v.method, v.expires_at,
+            m.id AS member_id, m.status, m.real_name_verified, m.organization_id,
+            ARRAY(SELECT o.id FROM unnest(string_to_array(trim(both '/' from m.org_path), '/')::bigint[]) WITH ORDINALITY AS a(node_no, pos)
+                  JOIN organizations o ON o.node_no = a.node_no ORDER BY a.pos DESC) AS chain
+       FROM member_verifications v JOIN members m ON m.id = v.member_id
+      WHERE v.id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: row.id as string,
+    partnerId: row.partner_id as string,
+    purpose: row.purpose as VerificationFacts['purpose'],
+    method: row.method as VerificationFacts['method'],
+    expiresAt: (row.expires_at as Date).toISOString(),
+    member: {
+      id: row.member_id as string,
+      status: row.status as MemberFacts['status'],
+      realNameVerified: row.real_name_verified as boolean,
+      organizationId: row.organization_id as string,
+      organizationChain: row.chain as string[],
+    },
+  };
+}
