@@ -76,26 +76,29 @@ export interface LedgerViolation {
  * transactions, the newest line's balanceAfter, and the sum of its open lots; each line's
  * balanceAfter is the running sum; each lot's remaining is its amount plus its movements.
  */
-export async function ledgerViolations(db: DataSource): Promise<LedgerViolation[]> {
-  const rows: LedgerViolation[] = await db.query(`
+export async function ledgerViolations(db: DataSource, memberIds: string[] | null = null): Promise<LedgerViolation[]> {
+  const rows: LedgerViolation[] = await db.query(
+    `
     WITH sums AS (
       SELECT a.member_id, a.balance,
              (SELECT coalesce(sum(amount), 0) FROM points_transactions t WHERE t.member_id = a.member_id) AS ledger,
              (SELECT coalesce(sum(remaining), 0) FROM points_lots l WHERE l.member_id = a.member_id) AS lots,
              (SELECT balance_after FROM points_transactions t WHERE t.member_id = a.member_id ORDER BY seq DESC LIMIT 1) AS last_after
-        FROM points_accounts a)
+        FROM points_accounts a WHERE $1::uuid[] IS NULL OR a.member_id = ANY($1))
     SELECT member_id AS "memberId", format('balance %s, ledger sum %s, lots %s, last balanceAfter %s', balance, ledger, lots, last_after) AS problem
       FROM sums WHERE balance <> ledger OR balance <> lots OR balance <> coalesce(last_after, 0) OR balance < 0
     UNION ALL
     SELECT member_id, format('line %s: balanceAfter %s but running sum %s', id, balance_after, running)
       FROM (SELECT id, member_id, balance_after,
                    sum(amount) OVER (PARTITION BY member_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS running
-              FROM points_transactions) r
+              FROM points_transactions WHERE $1::uuid[] IS NULL OR member_id = ANY($1)) r
      WHERE balance_after <> running
     UNION ALL
     SELECT l.member_id, format('lot %s: remaining %s but amount plus movements %s', l.id, l.remaining, l.amount + coalesce(m.moved, 0))
       FROM points_lots l LEFT JOIN (SELECT lot_id, sum(amount) AS moved FROM points_lot_movements GROUP BY lot_id) m ON m.lot_id = l.id
-     WHERE l.remaining <> l.amount + coalesce(m.moved, 0)`);
+     WHERE l.remaining <> l.amount + coalesce(m.moved, 0) AND ($1::uuid[] IS NULL OR l.member_id = ANY($1))`,
+    [memberIds],
+  );
   return rows;
 }
 

@@ -33,7 +33,7 @@ afterAll(async () => {
 
 const actor = { kind: 'PLATFORM', id: platform.id };
 const award = (request: AwardRequest) => recordAward(db, request, { actor, policy: DEFAULT_EXPIRY_POLICY });
-const activity = (memberId: string, amount: number, sourceRef = randomUUID()) => award({ memberId, rule: 'ACTIVITY', sourceRef, amount });
+const activity = (memberId: string, amount: number, sourceRef: string = randomUUID()) => award({ memberId, rule: 'ACTIVITY', sourceRef, amount });
 
 const order = (memberId: string, rewardId: string, quantity = 1) =>
   placeOrder(db, { memberId, rewardId, quantity }, { actor: { kind: 'MEMBER', id: memberId } });
