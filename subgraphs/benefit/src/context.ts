@@ -3,6 +3,9 @@ import type { DataSource } from 'typeorm';
 import type { BenefitConfig } from './config';
 import { memberAccountLoaders } from './modules/member/member.loaders';
 import { programLoaders } from './modules/program/program.loaders';
+import { batchLoaders } from './modules/batch/batch.loaders';
+import { redemptionLoaders } from './modules/redemption/redemption.loaders';
+import { voucherLoaders } from './modules/voucher/voucher.loaders';
 
 export interface BenefitContext {
   principal: Principal;
@@ -12,7 +15,8 @@ export interface BenefitContext {
   cursors: CursorCodec;
   /** Facts about members and organizations, from the member subgraph, batched per request. */
   directory: MemberDirectory;
-  loaders: ReturnType<typeof programLoaders> & ReturnType<typeof memberAccountLoaders>;
+  loaders: ReturnType<typeof programLoaders> & ReturnType<typeof memberAccountLoaders> &
+    ReturnType<typeof batchLoaders> & ReturnType<typeof voucherLoaders> & ReturnType<typeof redemptionLoaders>;
 }
 
 export function createBenefitContext(db: DataSource, config: BenefitConfig, principal: Principal, requestId: string): BenefitContext {
@@ -23,6 +27,6 @@ export function createBenefitContext(db: DataSource, config: BenefitConfig, prin
     config,
     cursors: new CursorCodec(config.internalSecret),
     directory: memberDirectory(new InternalClient(config.memberSubgraphUrl, 'benefit', config.internalSecret)),
-    loaders: { ...programLoaders(db), ...memberAccountLoaders(db) },
+    loaders: { ...programLoaders(db), ...memberAccountLoaders(db), ...batchLoaders(db), ...voucherLoaders(db), ...redemptionLoaders(db) },
   };
 }

@@ -3,8 +3,10 @@ import type { BenefitConfig } from './config';
 import { benefitMigrations } from './migrations';
 import { BenefitProgramEntity } from './modules/program/program.entity';
 import { VoucherEntity } from './modules/voucher/voucher.entity';
+import { VoucherBatchEntity } from './modules/batch/batch.entity';
+import { RedemptionEntity } from './modules/redemption/redemption.entity';
 
-export const benefitEntities = [BenefitProgramEntity, VoucherEntity];
+export const benefitEntities = [BenefitProgramEntity, VoucherEntity, VoucherBatchEntity, RedemptionEntity];
 
 export function benefitDataSource(config: Pick<BenefitConfig, 'databaseUrl' | 'dbSchema' | 'poolSize'>, counter?: StatementCounter) {
   return createDataSource({

@@ -19,5 +19,6 @@ export function startBenefitSubgraph(config: BenefitConfig, options: { log?: (li
 export { benefitDataSource, buildBenefitSchema, loadBenefitConfig };
 
 export { migrateBenefit } from './migrate';
+export { seedHospitalDemo } from './seed/hospital-seed';
 
 if (require.main === module) runServiceMain('benefit subgraph', () => startBenefitSubgraph(loadBenefitConfig()));

@@ -5,15 +5,23 @@ import { MemberBenefits } from './modules/member/member.types';
 import { resolveProgramReference } from './modules/program/program.reference';
 import { ProgramResolver } from './modules/program/program.resolver';
 import { VoucherResolver } from './modules/voucher/voucher.resolver';
+import { resolveVoucherReference } from './modules/voucher/voucher.reference';
+import { BatchResolver } from './modules/batch/batch.resolver';
+import { resolveBatchReference } from './modules/batch/batch.reference';
+import { RedemptionConnectionResolver, RedemptionResolver } from './modules/redemption/redemption.resolver';
+import { resolveRedemptionReference } from './modules/redemption/redemption.reference';
 
 export function buildBenefitSchema(): Promise<FederatedSchema> {
   return buildFederatedSchema({
-    resolvers: [ProgramResolver, MemberBenefitsResolver, VoucherConnectionResolver, VoucherResolver],
+    resolvers: [ProgramResolver, MemberBenefitsResolver, VoucherConnectionResolver, VoucherResolver, BatchResolver, RedemptionResolver, RedemptionConnectionResolver],
     // Entities that only extend another subgraph's type are reachable from no root field.
     orphanedTypes: [MemberBenefits],
     references: {
       Member: resolveMemberReference,
       BenefitProgram: resolveProgramReference,
+      Voucher: resolveVoucherReference,
+      VoucherBatch: resolveBatchReference,
+      Redemption: resolveRedemptionReference,
     },
   });
 }

@@ -1,4 +1,5 @@
 import { BenefitFoundation1767000000100 } from './1767000000100-BenefitFoundation';
+import { Vouchers1767000002100 } from './1767000002100-Vouchers';
 
 /** Every migration of the benefit subgraph, in order. New ones are appended here. */
-export const benefitMigrations = [BenefitFoundation1767000000100];
+export const benefitMigrations = [BenefitFoundation1767000000100, Vouchers1767000002100];

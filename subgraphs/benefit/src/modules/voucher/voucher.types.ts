@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfo } from '@union/common';
 import type { VoucherStatus as Status } from './voucher.entity';
 
@@ -20,6 +20,7 @@ registerEnumType(VoucherStatus, {
 });
 
 @ObjectType({ description: 'A voucher a member holds.' })
+@Directive('@key(fields: "id")')
 export class Voucher {
   @Field(() => ID, { description: 'Voucher id.' })
   id!: string;
@@ -32,6 +33,9 @@ export class Voucher {
 
   @Field(() => Date, { description: 'The voucher expires at this instant.' })
   validTo!: Date;
+
+  @Field(() => Date, { description: 'When the member claimed it or a union granted it.' })
+  issuedAt!: Date;
 }
 
 @ObjectType({ description: 'A page of vouchers.' })
@@ -44,4 +48,25 @@ export class VoucherConnection {
 
   @Field(() => Int, { description: 'Number of vouchers in the whole list.' })
   totalCount!: number;
+}
+
+@ObjectType({ description: 'A member who got no voucher from grantVouchers, and why.' })
+export class GrantSkip {
+  @Field(() => ID, { description: 'The member id as given.' })
+  memberId!: string;
+
+  @Field({
+    description:
+      'NOT_ELIGIBLE (not ACTIVE, or the batch is for real-name verified members only), LIMIT_REACHED (holds perMemberLimit already), SOLD_OUT (the pool ran out), DUPLICATE (the id was given twice).',
+  })
+  reason!: string;
+}
+
+@ObjectType({ description: 'What grantVouchers did: one voucher per granted member, the others skipped with a reason.' })
+export class GrantResult {
+  @Field(() => [Voucher], { description: 'The vouchers granted, in the order the members were given.' })
+  granted!: Voucher[];
+
+  @Field(() => [GrantSkip], { description: 'Members who got none.' })
+  skipped!: GrantSkip[];
 }

@@ -1,0 +1,256 @@
+import { inUnionSubtree, isUuid, pageSize } from '@union/common';
+import type { BenefitContext } from '../../context';
+import { CLAIM_COLUMNS, claimFromRow, type DiscountClaimEntity } from './hospital.entity';
+import { HospitalErrors } from './hospital.errors';
+
+const INT_MAX = 2_147_483_647;
+const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
+/** A statement is one GraphQL string; a month beyond this is read page by page through discountClaims. */
+export const STATEMENT_MAX_ROWS = 20_000;
+
+/** Which claims a caller reconciles: a hospital its own, a union those of the programs sponsored in its subtree. */
+export type ClaimScope = { kind: 'hospital'; hospitalId: string } | { kind: 'union'; programIds: string[] };
+
+async function sponsoredHospitalProgramIds(ctx: BenefitContext): Promise<string[]> {
+  const programs: Array<{ id: string; sponsor_organization_id: string }> = await ctx.db.query(
+    `SELECT id, sponsor_organization_id FROM benefit_programs WHERE kind = 'HOSPITAL_DISCOUNT'`,
+  );
+  const sponsors = [...new Set(programs.map((p) => p.sponsor_organization_id))];
+  const facts = await ctx.directory.organizations.loadMany(sponsors);
+  const inSubtree = new Set(
+    sponsors.filter((_, i) => {
+      const organization = facts[i];
+      return organization && !(organization instanceof Error) && inUnionSubtree(ctx.principal, organization.chain);
+    }),
+  );
+  return programs.filter((p) => inSubtree.has(p.sponsor_organization_id)).map((p) => p.id);
+}
+
+export async function claimScope(ctx: BenefitContext): Promise<ClaimScope> {
+  if (ctx.principal.kind === 'HOSPITAL') return { kind: 'hospital', hospitalId: ctx.principal.id };
+  if (ctx.principal.kind === 'UNION') return { kind: 'union', programIds: await sponsoredHospitalProgramIds(ctx) };
+  throw HospitalErrors.forbidden('discount claims are reconciled by the hospital that made them and by the sponsoring union');
+}
+
+/** May the caller see this claim at all (reference resolution)? */
+export async function canSeeClaim(ctx: BenefitContext, claim: DiscountClaimEntity): Promise<boolean> {
+  if (ctx.principal.kind === 'HOSPITAL') return claim.hospitalPartnerId === ctx.principal.id;
+  if (ctx.principal.kind !== 'UNION') return false;
+  const program = await ctx.loaders.programById.load(claim.programId);
+  const sponsor = program ? await ctx.directory.organizations.load(program.sponsorOrganizationId) : null;
+  return !!sponsor && inUnionSubtree(ctx.principal, sponsor.chain);
+}
+
+function scopeCondition(scope: ClaimScope, param: number): { sql: string; value: unknown } {
+  return scope.kind === 'hospital'
+    ? { sql: `c.hospital_partner_id = $${param}`, value: scope.hospitalId }
+    : { sql: `c.program_id = ANY($${param}::uuid[])`, value: scope.programIds };
+}
+
+export interface DiscountClaimPage {
+  nodes: DiscountClaimEntity[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  scope: ClaimScope;
+  from: Date;
+  to: Date;
+  /** One aggregate query answers both totalCount and totals, and only if selected. */
+  aggregate?: Promise<ClaimAggregate>;
+}
+
+export interface ClaimAggregate {
+  totalCount: number;
+  appliedCount: number;
+  selfPaidFen: number;
+  discountFen: number;
+  payableFen: number;
+  voidedCount: number;
+}
+
+export async function listClaims(
+  ctx: BenefitContext,
+  from: Date,
+  to: Date,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): Promise<DiscountClaimPage> {
+  const limit = pageSize(first);
+  if (to.getTime() <= from.getTime()) throw HospitalErrors.badInput('to must be after from', 'to');
+  const scope = await claimScope(ctx);
+  const listName = `discount-claims:${ctx.principal.kind}:${ctx.principal.id}:${from.toISOString()}:${to.toISOString()}`;
+  const position = ctx.cursors.decode<[string, string]>(listName, after);
+  const condition = scopeCondition(scope, 1);
+  const rows: Array<Record<string, unknown>> = await ctx.db.query(
+    `SELECT ${CLAIM_COLUMNS}, c.created_at::text AS cursor_key
+       FROM discount_claims c
+      WHERE ${condition.sql} AND c.created_at >= $2 AND c.created_at < $3
+        AND ($4::timestamptz IS NULL OR (c.created_at, c.id) > ($4::timestamptz, $5::uuid))
+      ORDER BY c.created_at, c.id
+      LIMIT $6`,
+    [condition.value, from, to, position?.[0] ?? null, position?.[1] ?? null, limit + 1],
+  );
+  const nodes = rows.slice(0, limit).map(claimFromRow);
+  const last = nodes[nodes.length - 1];
+  return {
+    nodes,
+    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.cursorKey, last.id]) : null },
+    scope,
+    from,
+    to,
+  };
+}
+
+export function aggregateClaims(ctx: BenefitContext, page: DiscountClaimPage): Promise<ClaimAggregate> {
+  page.aggregate ??= (async () => {
+    const condition = scopeCondition(page.scope, 1);
+    const [row]: Array<Record<string, string>> = await ctx.db.query(
+      `SELECT count(*) AS total_count,
+              count(*) FILTER (WHERE c.status = 'APPLIED') AS applied_count,
+              coalesce(sum(c.self_paid_fen) FILTER (WHERE c.status = 'APPLIED'), 0) AS self_paid_fen,
+              coalesce(sum(c.discount_fen) FILTER (WHERE c.status = 'APPLIED'), 0) AS discount_fen,
+              coalesce(sum(c.payable_fen) FILTER (WHERE c.status = 'APPLIED'), 0) AS payable_fen,
+              count(*) FILTER (WHERE c.status = 'VOIDED') AS voided_count
+         FROM discount_claims c
+        WHERE ${condition.sql} AND c.created_at >= $2 AND c.created_at < $3`,
+      [condition.value, page.from, page.to],
+    );
+    const toInt = (value: string) => {
+      const n = Number(value);
+      // GraphQL Int is 32-bit; a sum past 21 million yuan needs a shorter period, never a silently wrong number.
+      if (n > INT_MAX) throw HospitalErrors.badInput('totals over this period exceed 2,147,483,647 fen; ask for a shorter period', 'to');
+      return n;
+    };
+    return {
+      totalCount: toInt(row.total_count),
+      appliedCount: toInt(row.applied_count),
+      selfPaidFen: toInt(row.self_paid_fen),
+      discountFen: toInt(row.discount_fen),
+      payableFen: toInt(row.payable_fen),
+      voidedCount: toInt(row.voided_count),
+    };
+  })();
+  return page.aggregate;
+}
+
+/** [start, end) of an Asia/Shanghai calendar month "YYYY-MM". */
+export function shanghaiMonth(month: string): { start: Date; end: Date } {
+  const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
+  if (!match) throw HospitalErrors.badInput('month must be YYYY-MM', 'month');
+  const [year, monthIndex] = [Number(match[1]), Number(match[2]) - 1];
+  return {
+    start: new Date(Date.UTC(year, monthIndex, 1) - SHANGHAI_OFFSET_MS),
+    end: new Date(Date.UTC(year, monthIndex + 1, 1) - SHANGHAI_OFFSET_MS),
+  };
+}
+
+function shanghaiDateTime(at: Date): string {
+  return new Date(at.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** RFC 4180 quoting, and a leading apostrophe where a spreadsheet would read a formula. */
+export function csvField(value: string | number): string {
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const STATEMENT_COLUMNS = [
+  'record_type',
+  'claim_id',
+  'applied_at_shanghai',
+  'hospital_partner_id',
+  'hospital_name',
+  'program_id',
+  'program_name',
+  'invoice_number',
+  'member_id',
+  'claim_count',
+  'self_paid_fen',
+  'rate_basis_points',
+  'discount_fen',
+  'payable_fen',
+] as const;
+
+/**
+ * The monthly settlement statement of one hospital (CSV, UTF-8): one CLAIM line per claim APPLIED
+ * (and not voided since) in the Asia/Shanghai month, then one TOTAL line whose sums are those of the
+ * CLAIM lines. A HOSPITAL gets its own; a UNION names the hospital and gets the claims under the
+ * programs sponsored in its subtree.
+ */
+export async function settlementStatement(
+  ctx: BenefitContext,
+  month: string,
+  hospitalPartnerId: string | null | undefined,
+  programId: string | null | undefined,
+): Promise<string> {
+  const { start, end } = shanghaiMonth(month);
+  let hospitalId: string;
+  let programIds: string[] | null = null;
+  if (ctx.principal.kind === 'HOSPITAL') {
+    if (hospitalPartnerId != null && hospitalPartnerId !== ctx.principal.id) throw HospitalErrors.forbidden("a hospital reads only its own statement");
+    hospitalId = ctx.principal.id;
+  } else if (ctx.principal.kind === 'UNION') {
+    if (hospitalPartnerId == null) throw HospitalErrors.badInput('a union names the hospital (hospitalPartnerId)', 'hospitalPartnerId');
+    if (!isUuid(hospitalPartnerId)) throw HospitalErrors.notFound('hospital');
+    hospitalId = hospitalPartnerId;
+    programIds = (await claimScope(ctx) as { programIds: string[] }).programIds;
+  } else {
+    throw HospitalErrors.forbidden('settlement statements are for the hospital and the sponsoring union');
+  }
+  if (programId != null) {
+    if (!isUuid(programId) || (programIds && !programIds.includes(programId))) throw HospitalErrors.notFound('program');
+    programIds = [programId];
+  }
+
+  const rows: Array<Record<string, unknown>> = await ctx.db.query(
+    `SELECT c.id, c.created_at, c.hospital_partner_id, p.hospital_name, c.program_id, bp.name AS program_name, c.invoice_number,
+            c.member_id, c.self_paid_fen, c.rate_basis_points, c.discount_fen, c.payable_fen
+       FROM discount_claims c
+       JOIN hospital_discount_policies p ON p.id = c.policy_id
+       JOIN benefit_programs bp ON bp.id = c.program_id
+      WHERE c.hospital_partner_id = $1 AND c.status = 'APPLIED' AND c.created_at >= $2 AND c.created_at < $3
+        AND ($4::uuid[] IS NULL OR c.program_id = ANY($4::uuid[]))
+      ORDER BY c.created_at, c.id
+      LIMIT $5`,
+    [hospitalId, start, end, programIds, STATEMENT_MAX_ROWS + 1],
+  );
+  if (rows.length > STATEMENT_MAX_ROWS) {
+    throw HospitalErrors.badInput(`more than ${STATEMENT_MAX_ROWS} claims in this month; name a programId or page through discountClaims`, 'month');
+  }
+
+  const lines = [STATEMENT_COLUMNS.join(',')];
+  let selfPaid = 0n;
+  let discount = 0n;
+  let payable = 0n;
+  for (const row of rows) {
+    selfPaid += BigInt(row.self_paid_fen as string);
+    discount += BigInt(row.discount_fen as string);
+    payable += BigInt(row.payable_fen as string);
+    lines.push(
+      [
+        'CLAIM',
+        row.id as string,
+        shanghaiDateTime(row.created_at as Date),
+        row.hospital_partner_id as string,
+        row.hospital_name as string,
+        row.program_id as string,
+        row.program_name as string,
+        row.invoice_number as string,
+        row.member_id as string,
+        1,
+        String(row.self_paid_fen),
+        Number(row.rate_basis_points),
+        String(row.discount_fen),
+        String(row.payable_fen),
+      ]
+        .map(csvField)
+        .join(','),
+    );
+  }
+  const hospitalName = (rows[0]?.hospital_name as string | undefined) ?? '';
+  lines.push(
+    ['TOTAL', '', month, hospitalId, hospitalName, programId ?? '', '', '', '', rows.length, selfPaid.toString(), '', discount.toString(), payable.toString()]
+      .map(csvField)
+      .join(','),
+  );
+  return `${lines.join('\r\n')}\r\n`;
+}

@@ -1,0 +1,290 @@
+import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
+import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-seed';
+import { seedVoucherDemo } from '../../subgraphs/benefit/src/seed/voucher-seed';
+import { CODE_ALPHABET } from '../../subgraphs/benefit/src/modules/voucher/voucher.code';
+import { codesOf, startVoucherHarness, type VoucherHarness } from './voucher-harness';
+
+let h: VoucherHarness;
+beforeAll(async () => {
+  h = await startVoucherHarness();
+});
+afterAll(() => h?.stop());
+
+const DAY = 86_400_000;
+const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+
+const CREATE = `mutation ($input: CreateVoucherBatchInput!) {
+  createVoucherBatch(input: $input) { id name voucherKind faceValueFen minSpendFen totalQuantity remainingQuantity perMemberLimit claimStartsAt claimEndsAt realNameVerifiedOnly redeemablePartnerIds program { id kind } }
+}`;
+const CLAIM = `mutation ($batchId: ID!) { claimVoucher(batchId: $batchId) { id code status validFrom validTo batch { id } owner { id } redemption { id } } }`;
+const GRANT = `mutation ($batchId: ID!, $memberIds: [ID!]!) { grantVouchers(batchId: $batchId, memberIds: $memberIds) { granted { id owner { id } status } skipped { memberId reason } } }`;
+
+function batchInput(overrides: Record<string, unknown> = {}) {
+  return {
+    programId: DEMO_PROGRAMS.welfare,
+    name: '测试券',
+    voucherKind: 'MOVIE',
+    faceValueFen: 3000,
+    minSpendFen: 0,
+    totalQuantity: 10,
+    perMemberLimit: 1,
+    claimStartsAt: iso(-DAY),
+    claimEndsAt: iso(30 * DAY),
+    validFrom: iso(-DAY),
+    validTo: iso(60 * DAY),
+    redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+    ...overrides,
+  };
+}
+
+async function createBatch(overrides: Record<string, unknown> = {}): Promise<string> {
+  const res = await h.gql(h.principals.city, CREATE, { input: batchInput(overrides) });
+  expect(res.errors).toBeUndefined();
+  return res.data!.createVoucherBatch.id;
+}
+
+const countRows = async (table: string) => Number((await h.sql.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+
+describe('createVoucherBatch', () => {
+  it('creates a batch under a program the caller subtree sponsors', async () => {
+    const res = await h.gql(h.principals.city, CREATE, { input: batchInput({ totalQuantity: 7, realNameVerifiedOnly: true }) });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.createVoucherBatch).toMatchObject({
+      totalQuantity: 7,
+      remainingQuantity: 7,
+      perMemberLimit: 1,
+      realNameVerifiedOnly: true,
+      redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+      program: { id: DEMO_PROGRAMS.welfare, kind: 'WELFARE_VOUCHER' },
+    });
+  });
+
+  it.each([
+    ['a negative quantity', { totalQuantity: -5 }, 'BAD_USER_INPUT'],
+    ['a zero face value', { faceValueFen: 0 }, 'BAD_USER_INPUT'],
+    ['a negative minimum spend', { minSpendFen: -1 }, 'BAD_USER_INPUT'],
+    ['a per-member limit above the quantity', { totalQuantity: 3, perMemberLimit: 4 }, 'BAD_USER_INPUT'],
+    ['a claim window ending before it starts', { claimStartsAt: iso(2 * DAY), claimEndsAt: iso(DAY) }, 'BAD_USER_INPUT'],
+    ['validity ending before it starts', { validFrom: iso(10 * DAY), validTo: iso(5 * DAY), claimEndsAt: iso(4 * DAY) }, 'BAD_USER_INPUT'],
+    ['claims open after the vouchers expire', { claimEndsAt: iso(90 * DAY) }, 'BAD_USER_INPUT'],
+    ['no redeeming partner', { redeemablePartnerIds: [] }, 'BAD_USER_INPUT'],
+    ['a malformed partner id', { redeemablePartnerIds: ['merchant'] }, 'BAD_USER_INPUT'],
+    ['a hospital program', { programId: DEMO_PROGRAMS.hospital }, 'NOT_FOUND'],
+    ['an unknown program', { programId: '00000000-0000-4000-8000-000000000000' }, 'NOT_FOUND'],
+  ])('refuses %s and writes nothing', async (_, overrides, code) => {
+    const before = await countRows('voucher_batches');
+    const res = await h.gql(h.principals.city, CREATE, { input: batchInput(overrides) });
+    expect(codesOf(res)).toEqual([code]);
+    expect(await countRows('voucher_batches')).toBe(before);
+  });
+
+  it('refuses a union outside the sponsor subtree (a district under the city)', async () => {
+    const res = await h.gql(h.principals.district, CREATE, { input: batchInput() });
+    expect(codesOf(res)).toEqual(['FORBIDDEN']);
+  });
+
+  it('refuses callers without benefit:manage', async () => {
+    const res = await h.gql(h.principals.merchant, CREATE, { input: batchInput() });
+    expect(codesOf(res)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('demo seed', () => {
+  it('has the travel card and welfare batches, redeemable by the demo partners, and seeding again changes nothing', async () => {
+    const before = (await h.sql.query(`SELECT id, claim_starts_at, total_quantity FROM voucher_batches ORDER BY id`)).rows;
+    await seedVoucherDemo(h.benefitDb, h.world);
+    expect((await h.sql.query(`SELECT id, claim_starts_at, total_quantity FROM voucher_batches ORDER BY id`)).rows).toEqual(before);
+    const rows = (
+      await h.sql.query(
+        `SELECT b.id, b.voucher_kind, b.total_quantity, b.real_name_verified_only, p.partner_id, g.kind AS program_kind
+           FROM voucher_batches b JOIN voucher_batch_partners p ON p.batch_id = b.id JOIN benefit_programs g ON g.id = b.program_id
+          WHERE b.id = ANY($1::uuid[]) ORDER BY b.id`,
+        [Object.values(DEMO_VOUCHER_BATCHES)],
+      )
+    ).rows;
+    expect(rows).toHaveLength(8);
+    const welfare = rows.filter((r) => r.program_kind === 'WELFARE_VOUCHER');
+    expect(welfare.map((r) => [r.voucher_kind, r.total_quantity])).toEqual([
+      ['MOVIE', 5000],
+      ['SWIMMING', 2000],
+      ['RECUPERATION', 300],
+      ['MEAL', 1000],
+      ['HEALTH_CHECK', 120],
+    ]);
+    expect(welfare.every((r) => r.partner_id === DEMO_PARTNERS.merchant.id)).toBe(true);
+    expect(welfare.some((r) => r.real_name_verified_only)).toBe(true);
+    const travel = rows.filter((r) => r.program_kind === 'TRAVEL_CARD');
+    expect(travel.map((r) => r.voucher_kind)).toEqual(['RIDE', 'HOTEL', 'FLIGHT']);
+    expect(travel.every((r) => r.partner_id === DEMO_PARTNERS.travelPartner.id)).toBe(true);
+  });
+});
+
+describe('claimVoucher', () => {
+  it('issues a voucher with an unguessable, typeable code and counts it against the pool', async () => {
+    const batchId = await createBatch({ totalQuantity: 3 });
+    const [memberId] = await h.activeCityMembers(1);
+    const res = await h.gql(h.member(memberId), CLAIM, { batchId });
+    expect(res.errors).toBeUndefined();
+    const voucher = res.data!.claimVoucher;
+    expect(voucher.code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    for (const symbol of voucher.code.replace(/-/g, '')) expect(CODE_ALPHABET).toContain(symbol);
+    expect(voucher).toMatchObject({ status: 'ISSUED', batch: { id: batchId }, owner: { id: memberId }, redemption: null });
+    const batch = await h.gql(h.member(memberId), `query ($id: ID!) { voucherBatch(id: $id) { totalQuantity remainingQuantity } }`, { id: batchId });
+    expect(batch.data!.voucherBatch).toEqual({ totalQuantity: 3, remainingQuantity: 2 });
+  });
+
+  it('answers LIMIT_REACHED past the per-member limit, SOLD_OUT past the pool', async () => {
+    const batchId = await createBatch({ totalQuantity: 3, perMemberLimit: 2 });
+    const [a, b] = await h.activeCityMembers(2);
+    expect(codesOf(await h.gql(h.member(a), CLAIM, { batchId }))).toEqual([]);
+    expect(codesOf(await h.gql(h.member(a), CLAIM, { batchId }))).toEqual([]);
+    expect(codesOf(await h.gql(h.member(a), CLAIM, { batchId }))).toEqual(['LIMIT_REACHED']);
+    expect(codesOf(await h.gql(h.member(b), CLAIM, { batchId }))).toEqual([]);
+    expect(codesOf(await h.gql(h.member(b), CLAIM, { batchId }))).toEqual(['SOLD_OUT']);
+    const counts = await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId]);
+    expect(counts.rows[0].claimed).toBe(3);
+  });
+
+  it('answers CLAIM_NOT_OPEN before and after the claim window', async () => {
+    const early = await createBatch({ claimStartsAt: iso(DAY), claimEndsAt: iso(2 * DAY) });
+    const [memberId] = await h.activeCityMembers(1);
+    expect(codesOf(await h.gql(h.member(memberId), CLAIM, { batchId: early }))).toEqual(['CLAIM_NOT_OPEN']);
+    const late = await createBatch();
+    await h.sql.query(`UPDATE voucher_batches SET claim_starts_at = now() - interval '2 days', claim_ends_at = now() - interval '1 day' WHERE id = $1`, [late]);
+    expect(codesOf(await h.gql(h.member(memberId), CLAIM, { batchId: late }))).toEqual(['CLAIM_NOT_OPEN']);
+  });
+
+  it('answers NOT_ELIGIBLE outside the sponsor subtree, when not ACTIVE, and when unverified for a verified-only batch', async () => {
+    const batchId = await createBatch({ realNameVerifiedOnly: true });
+    const outsider = (
+      await h.sql.query(
+        `SELECT m.id FROM member.members m JOIN member.organizations o ON o.id = $1 WHERE m.org_path NOT LIKE o.path || '%' AND m.status = 'ACTIVE' AND m.real_name_verified LIMIT 1`,
+        [h.world.organizations.cityUnionOrgId],
+      )
+    ).rows[0].id;
+    const inactive = (
+      await h.sql.query(
+        `SELECT m.id FROM member.members m JOIN member.organizations o ON o.id = $1 WHERE m.org_path LIKE o.path || '%' AND m.status <> 'ACTIVE' LIMIT 1`,
+        [h.world.organizations.cityUnionOrgId],
+      )
+    ).rows[0].id;
+    const [unverified] = await h.activeCityMembers(1, { verified: false });
+    for (const memberId of [outsider, inactive, unverified]) {
+      expect(codesOf(await h.gql(h.member(memberId), CLAIM, { batchId }))).toEqual(['NOT_ELIGIBLE']);
+    }
+    expect(Number((await h.sql.query(`SELECT count(*) AS n FROM vouchers WHERE batch_id = $1`, [batchId])).rows[0].n)).toBe(0);
+  });
+
+  it('answers NOT_FOUND for an unknown or malformed batch, FORBIDDEN for partners', async () => {
+    const [memberId] = await h.activeCityMembers(1);
+    expect(codesOf(await h.gql(h.member(memberId), CLAIM, { batchId: '00000000-0000-4000-8000-000000000000' }))).toEqual(['NOT_FOUND']);
+    expect(codesOf(await h.gql(h.member(memberId), CLAIM, { batchId: 'nope' }))).toEqual(['NOT_FOUND']);
+    expect(codesOf(await h.gql(h.principals.merchant, CLAIM, { batchId: DEMO_VOUCHER_BATCHES.welfareMovie }))).toEqual(['FORBIDDEN']);
+  });
+
+  it('never oversells under concurrency: 150 claims from 60 members against a batch of 20, limit 1', async () => {
+    const batchId = await createBatch({ totalQuantity: 20, perMemberLimit: 1 });
+    const members = await h.activeCityMembers(60);
+    const calls = Array.from({ length: 150 }, (_, i) => h.gql(h.member(members[i % members.length]), CLAIM, { batchId }));
+    const answers = await Promise.all(calls);
+    const ok = answers.filter((a) => !a.errors);
+    expect(ok).toHaveLength(20);
+    expect(new Set(ok.map((a) => a.data!.claimVoucher.owner.id)).size).toBe(20);
+    for (const a of answers.filter((x) => x.errors)) expect(['SOLD_OUT', 'LIMIT_REACHED']).toContain(codesOf(a)[0]);
+    const rows = await h.sql.query(`SELECT count(*) AS n, count(DISTINCT member_id) AS owners FROM vouchers WHERE batch_id = $1`, [batchId]);
+    expect(rows.rows[0]).toEqual({ n: '20', owners: '20' });
+  });
+
+  it('holds a per-member limit of 2 when one member claims 10 times at once', async () => {
+    const batchId = await createBatch({ totalQuantity: 50, perMemberLimit: 2 });
+    const [memberId] = await h.activeCityMembers(1);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => h.gql(h.member(memberId), CLAIM, { batchId })));
+    expect(answers.filter((a) => !a.errors)).toHaveLength(2);
+    expect(answers.filter((a) => codesOf(a)[0] === 'LIMIT_REACHED')).toHaveLength(8);
+    expect((await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId])).rows[0].claimed).toBe(2);
+  });
+});
+
+describe('grantVouchers', () => {
+  it('grants what the pool allows and lists the rest with reasons', async () => {
+    const batchId = await createBatch({ totalQuantity: 3, perMemberLimit: 1, realNameVerifiedOnly: true });
+    const verified = await h.activeCityMembers(4, { verified: true });
+    const [unverified] = await h.activeCityMembers(1, { verified: false });
+    // verified[0] already holds one
+    expect(codesOf(await h.gql(h.member(verified[0]), CLAIM, { batchId }))).toEqual([]);
+    const ids = [verified[0], verified[1], unverified, verified[2], verified[1], verified[3]];
+    const res = await h.gql(h.principals.city, GRANT, { batchId, memberIds: ids });
+    expect(res.errors).toBeUndefined();
+    const { granted, skipped } = res.data!.grantVouchers;
+    expect(granted.map((v: { owner: { id: string } }) => v.owner.id)).toEqual([verified[1], verified[2]]);
+    expect(skipped).toEqual(
+      expect.arrayContaining([
+        { memberId: verified[0], reason: 'LIMIT_REACHED' },
+        { memberId: unverified, reason: 'NOT_ELIGIBLE' },
+        { memberId: verified[1], reason: 'DUPLICATE' },
+        { memberId: verified[3], reason: 'SOLD_OUT' },
+      ]),
+    );
+    expect(skipped).toHaveLength(4);
+    const batch = await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId]);
+    expect(batch.rows[0].claimed).toBe(3);
+    const counter = await h.sql.query(`SELECT claimed FROM voucher_member_claims WHERE batch_id = $1 AND member_id = $2`, [batchId, verified[3]]);
+    expect(counter.rows[0]?.claimed ?? 0).toBe(0);
+  });
+
+  it('refuses a member outside the granting union subtree and writes nothing', async () => {
+    const batchId = await createBatch({ totalQuantity: 10 });
+    const sibling = h.world.siblingDistrictMembers[0].id;
+    const district = h.world.districtMembers[0].id;
+    const before = await countRows('vouchers');
+    // The city union may grant to both; a district union of the city does not sponsor the program.
+    const byDistrict = await h.gql(h.principals.district, GRANT, { batchId, memberIds: [district] });
+    expect(codesOf(byDistrict)).toEqual(['FORBIDDEN']);
+    const other = await h.gql(h.principals.city, GRANT, { batchId, memberIds: [district, '00000000-0000-4000-8000-000000000000'] });
+    expect(codesOf(other)).toEqual(['FORBIDDEN']);
+    expect(await countRows('vouchers')).toBe(before);
+    const ok = await h.gql(h.principals.city, GRANT, { batchId, memberIds: [district, sibling] });
+    expect(ok.data!.grantVouchers.granted).toHaveLength(2);
+  });
+
+  it('refuses an empty list, more than 1000 ids, malformed ids and non-union callers', async () => {
+    const batchId = DEMO_VOUCHER_BATCHES.welfareMovie;
+    expect(codesOf(await h.gql(h.principals.city, GRANT, { batchId, memberIds: [] }))).toEqual(['BAD_USER_INPUT']);
+    const many = Array.from({ length: 1001 }, () => h.world.districtMembers[0].id);
+    expect(codesOf(await h.gql(h.principals.city, GRANT, { batchId, memberIds: many }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await h.gql(h.principals.city, GRANT, { batchId, memberIds: ['x'] }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await h.gql(h.principals.merchant, GRANT, { batchId, memberIds: [h.world.districtMembers[0].id] }))).toEqual(['FORBIDDEN']);
+  });
+
+  it('never exceeds the pool when grants and claims race', async () => {
+    const batchId = await createBatch({ totalQuantity: 25, perMemberLimit: 1 });
+    const members = await h.activeCityMembers(80);
+    const grants = [members.slice(0, 20), members.slice(20, 40)].map((ids) => h.gql(h.principals.city, GRANT, { batchId, memberIds: ids }));
+    const claims = members.slice(30, 80).map((id) => h.gql(h.member(id), CLAIM, { batchId }));
+    await Promise.all([...grants, ...claims]);
+    const rows = await h.sql.query(
+      `SELECT (SELECT count(*) FROM vouchers WHERE batch_id = $1) AS n, (SELECT count(DISTINCT member_id) FROM vouchers WHERE batch_id = $1) AS owners,
+              (SELECT claimed FROM voucher_batches WHERE id = $1) AS claimed, (SELECT sum(claimed) FROM voucher_member_claims WHERE batch_id = $1) AS counted`,
+      [batchId],
+    );
+    expect(rows.rows[0]).toEqual({ n: '25', owners: '25', claimed: 25, counted: '25' });
+  });
+});
+
+describe('Member.vouchers', () => {
+  it('lists the member vouchers with their batch for the owner and its unions, not for a sibling union', async () => {
+    const member = h.world.districtMembers[1].id;
+    await h.gql(h.member(member), CLAIM, { batchId: DEMO_VOUCHER_BATCHES.travelRide });
+    const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Member { vouchers(status: ISSUED) { totalCount nodes { code status batch { voucherKind remainingQuantity } } } } } }`;
+    const own = await h.gql(h.member(member), query, { r: [{ __typename: 'Member', id: member }] });
+    expect(own.errors).toBeUndefined();
+    const list = own.data!._entities[0].vouchers;
+    expect(list.totalCount).toBeGreaterThanOrEqual(1);
+    expect(list.nodes[0].batch.voucherKind).toBe('RIDE');
+    expect(list.nodes[0].code).toMatch(/^[^*]{4}-/);
+    const union = await h.gql(h.principals.district, query, { r: [{ __typename: 'Member', id: member }] });
+    expect(union.data!._entities[0].vouchers.nodes[0].code).toMatch(/^\*{4}-\*{4}-\*{4}-/);
+    const sibling = await h.gql(h.principals.sibling, query, { r: [{ __typename: 'Member', id: member }] });
+    expect(codesOf(sibling)).toEqual(['FORBIDDEN']);
+  });
+});
