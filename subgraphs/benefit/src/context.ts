@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { BenefitConfig } from './config';
 import { memberAccountLoaders } from './modules/member/member.loaders';
 import { programLoaders } from './modules/program/program.loaders';
+import { hospitalLoaders } from './modules/hospital/hospital.loaders';
 import { batchLoaders } from './modules/batch/batch.loaders';
 import { redemptionLoaders } from './modules/redemption/redemption.loaders';
 import { voucherLoaders } from './modules/voucher/voucher.loaders';
@@ -15,7 +16,7 @@ export interface BenefitContext {
   cursors: CursorCodec;
   /** Facts about members and organizations, from the member subgraph, batched per request. */
   directory: MemberDirectory;
-  loaders: ReturnType<typeof programLoaders> & ReturnType<typeof memberAccountLoaders> &
+  loaders: ReturnType<typeof programLoaders> & ReturnType<typeof memberAccountLoaders> & ReturnType<typeof hospitalLoaders> &
     ReturnType<typeof batchLoaders> & ReturnType<typeof voucherLoaders> & ReturnType<typeof redemptionLoaders>;
 }
 
@@ -27,6 +28,6 @@ export function createBenefitContext(db: DataSource, config: BenefitConfig, prin
     config,
     cursors: new CursorCodec(config.internalSecret),
     directory: memberDirectory(new InternalClient(config.memberSubgraphUrl, 'benefit', config.internalSecret)),
-    loaders: { ...programLoaders(db), ...memberAccountLoaders(db), ...batchLoaders(db), ...voucherLoaders(db), ...redemptionLoaders(db) },
+    loaders: { ...programLoaders(db), ...memberAccountLoaders(db), ...hospitalLoaders(db), ...batchLoaders(db), ...voucherLoaders(db), ...redemptionLoaders(db) },
   };
 }
