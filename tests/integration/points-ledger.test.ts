@@ -3,6 +3,7 @@ import { shanghaiYear, shanghaiYearStart } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_EXPIRY_POLICY } from '../../subgraphs/points/src/config';
 import { runExpiry } from '../../subgraphs/points/src/modules/points/points.expiry';
+import { MemberPointsResolver } from '../../subgraphs/points/src/modules/member/member.resolver';
 import { awardPoints, recordAward, type AwardRequest } from '../../subgraphs/points/src/modules/points/points.service';
 import { cancelOrder, cancelRewardOrder, createReward, placeOrder, redeemReward } from '../../subgraphs/points/src/modules/reward/reward.service';
 import {
@@ -328,6 +329,17 @@ describe('expiry', () => {
     const result = await runExpiry(db, { dueBy: expiry });
     expect(result.points).toBeGreaterThanOrEqual(12);
     expect(await balanceOf(db, memberId)).toBe(0);
+  });
+});
+
+describe('Member.points', () => {
+  it("answers the member, the member's union chain and PLATFORM; refuses other members and other unions", async () => {
+    const facts = memberFacts();
+    await activity(facts.id, 9);
+    const read = (principal: Parameters<typeof contextFor>[1]) => new MemberPointsResolver().points({ id: facts.id }, contextFor(db, principal, [facts]));
+    for (const allowed of [asMember(facts.id), districtUnion, platform]) expect((await read(allowed)).balance).toBe(9);
+    for (const refused of [asMember(randomUUID()), siblingUnion]) expect(await codeOf(read(refused))).toBe('FORBIDDEN');
+    expect(await codeOf(new MemberPointsResolver().points({ id: randomUUID() }, contextFor(db, platform, [])))).toBe('FORBIDDEN');
   });
 });
 
