@@ -64,13 +64,19 @@ export interface LockedAccount {
  * Answers null when the member has no account and none was to be created.
  */
 export async function lockAccount(sql: Sql, memberId: string, options: { create: boolean }): Promise<LockedAccount | null> {
-  if (options.create) await sql.rows(`INSERT INTO points_accounts (member_id) VALUES ($1) ON CONFLICT DO NOTHING`, [memberId]);
   // clock_timestamp() is read after the row lock is granted, so lines of one member are stamped in lock order.
-  const [row] = await sql.rows<{ balance: string; now: Date }>(
-    `WITH locked AS (SELECT balance FROM points_accounts WHERE member_id = $1 FOR UPDATE)
-     SELECT balance, clock_timestamp() AS now FROM locked`,
-    [memberId],
-  );
+  const lock = () =>
+    sql.rows<{ balance: string; now: Date }>(
+      `WITH locked AS (SELECT balance FROM points_accounts WHERE member_id = $1 FOR UPDATE)
+       SELECT balance, clock_timestamp() AS now FROM locked`,
+      [memberId],
+    );
+  let [row] = await lock();
+  // Accounts are opened by their first award; lock first so that existing accounts cost one statement.
+  if (!row && options.create) {
+    await sql.rows(`INSERT INTO points_accounts (member_id) VALUES ($1) ON CONFLICT DO NOTHING`, [memberId]);
+    [row] = await lock();
+  }
   return row ? { balance: Number(row.balance), now: row.now } : null;
 }
 
@@ -106,18 +112,29 @@ async function appendLine(sql: Sql, line: LineRequest): Promise<PointsTransactio
   return rows[0] ? transactionFromRow(rows[0]) : null;
 }
 
-/** EARN: the line and the lot it opens, expiring at `expiresAt`. */
+/** EARN: the line and the lot it opens, expiring at `expiresAt`, in one statement. */
 export async function earn(
   sql: Sql,
   request: { memberId: string; rule: PointsRule; sourceRef: string; amount: number; at: Date; expiresAt: Date; actor: LedgerActor },
 ): Promise<PointsTransactionEntity> {
-  const line = await appendLine(sql, { ...request, kind: 'EARN', earned: request.amount });
-  if (!line) throw new Error(`points account of ${request.memberId} is not locked or missing`);
-  await sql.rows(
-    `INSERT INTO points_lots (id, member_id, amount, remaining, earned_at, expires_at) VALUES ($1, $2, $3, $3, $4, $5)`,
-    [line.id, request.memberId, request.amount, request.at, request.expiresAt],
+  const rows = await sql.rows(
+    `WITH account AS (
+       UPDATE points_accounts
+          SET balance = balance + $3::bigint, lifetime_earned = lifetime_earned + $3::bigint, updated_at = $6
+        WHERE member_id = $2
+        RETURNING balance),
+     line AS (
+       INSERT INTO points_transactions (id, member_id, kind, amount, balance_after, rule, source_ref, created_at, actor_kind, actor_id)
+       SELECT $1, $2, 'EARN', $3::bigint, account.balance, $4, $5, $6, $8, $9 FROM account
+       RETURNING *),
+     lot AS (
+       INSERT INTO points_lots (id, member_id, amount, remaining, earned_at, expires_at)
+       SELECT id, member_id, amount, amount, created_at, $7 FROM line)
+     SELECT * FROM line`,
+    [randomUUID(), request.memberId, request.amount, request.rule, request.sourceRef, request.at, request.expiresAt, request.actor.kind, request.actor.id],
   );
-  return line;
+  if (!rows[0]) throw new Error(`points account of ${request.memberId} is missing`);
+  return transactionFromRow(rows[0]);
 }
 
 /**
