@@ -111,8 +111,17 @@ describe('quote, apply, caps, void', () => {
     expect(elsewhere.data!.applyHospitalDiscount).toMatchObject({ discountFen: 800 });
   });
 
+  it('concurrent first sends of one invoice make one claim and charge the cap once', async () => {
+    const before = await ledger(memberId);
+    const input = { verificationId, invoiceNumber: invoice(), selfPaidFen: 10_000 };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => apply(h.principals.hospital, input)));
+    const ids = new Set(answers.map((a) => a.data!.applyHospitalDiscount.id));
+    expect(ids.size).toBe(1);
+    expect(await ledger(memberId)).toEqual({ claims: before.claims + 1, used: before.used + 1_000 });
+  });
+
   it('caps one claim at perClaimCapFen and the year at annualCapFen across the hospitals of the program', async () => {
-    // used so far: 12,000 + 800
+    // used so far: 12,000 + 800 + 1,000
     const big = { selfPaidFen: 1_000_000 };
     for (let i = 0; i < 3; i += 1) {
       const claim = (await apply(h.principals.hospital, { verificationId, invoiceNumber: invoice(), ...big })).data!.applyHospitalDiscount;
@@ -120,11 +129,11 @@ describe('quote, apply, caps, void', () => {
     }
     const other = await verify(memberId, h.principals.otherHospital);
     expect((await apply(h.principals.otherHospital, { verificationId: other, invoiceNumber: invoice(), ...big })).data!.applyHospitalDiscount.discountFen).toBe(30_000);
-    // 12,000 + 800 + 150,000 + 30,000 = 192,800: 7,200 left of the 200,000.
+    // 12,000 + 800 + 1,000 + 150,000 + 30,000 = 193,800: 6,200 left of the 200,000.
     const quote = (await h.gql('benefit', h.principals.hospital, QUOTE, { v: verificationId, amount: 1_000_000 })).data!.quoteHospitalDiscount;
-    expect(quote).toMatchObject({ discountFen: 7_200, remainingAnnualCapFen: 0, payableFen: 992_800 });
+    expect(quote).toMatchObject({ discountFen: 6_200, remainingAnnualCapFen: 0, payableFen: 993_800 });
     const last = (await apply(h.principals.hospital, { verificationId, invoiceNumber: invoice(), ...big })).data!.applyHospitalDiscount;
-    expect(last).toMatchObject({ discountFen: 7_200, payableFen: 992_800 });
+    expect(last).toMatchObject({ discountFen: 6_200, payableFen: 993_800 });
     const before = await ledger(memberId);
     expect(before.used).toBe(200_000);
     expect(codesOf(await apply(h.principals.hospital, { verificationId, invoiceNumber: invoice(), ...big }))).toEqual(['ANNUAL_CAP_REACHED']);

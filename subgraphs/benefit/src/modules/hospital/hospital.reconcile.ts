@@ -246,7 +246,14 @@ export async function settlementStatement(
         .join(','),
     );
   }
-  const hospitalName = (rows[0]?.hospital_name as string | undefined) ?? '';
+  let hospitalName = rows[0]?.hospital_name as string | undefined;
+  if (hospitalName === undefined) {
+    const named: Array<{ hospital_name: string }> = await ctx.db.query(
+      `SELECT hospital_name FROM hospital_discount_policies WHERE hospital_partner_id = $1 ORDER BY created_at DESC LIMIT 1`,
+      [hospitalId],
+    );
+    hospitalName = named[0]?.hospital_name ?? '';
+  }
   lines.push(
     ['TOTAL', '', month, hospitalId, hospitalName, programId ?? '', '', '', '', rows.length, selfPaid.toString(), '', discount.toString(), payable.toString()]
       .map(csvField)
