@@ -4,6 +4,7 @@ import { AccessPolicy } from './access';
 import type { MemberConfig } from './config';
 import { memberLoaders } from './modules/member/member.loaders';
 import { organizationLoaders } from './modules/organization/organization.loaders';
+import { transferLoaders } from './modules/transfer/transfer.loaders';
 
 export interface MemberContext {
   principal: Principal;
@@ -11,7 +12,7 @@ export interface MemberContext {
   db: DataSource;
   config: MemberConfig;
   cursors: CursorCodec;
-  loaders: ReturnType<typeof memberLoaders> & ReturnType<typeof organizationLoaders>;
+  loaders: ReturnType<typeof memberLoaders> & ReturnType<typeof organizationLoaders> & ReturnType<typeof transferLoaders>;
   access: AccessPolicy;
 }
 
@@ -24,7 +25,7 @@ export function createMemberContext(db: DataSource, config: MemberConfig, princi
     db,
     config,
     cursors: new CursorCodec(config.internalSecret),
-    loaders: { ...memberLoaders(db), ...organizations },
+    loaders: { ...memberLoaders(db), ...organizations, ...transferLoaders(db) },
     access: new AccessPolicy(principal, organizations),
   };
 }

@@ -4,6 +4,7 @@ import { loadMemberConfig, type MemberConfig } from './config';
 import { createMemberContext } from './context';
 import { memberDataSource } from './data-source';
 import { memberInternalRoutes } from './internal-routes';
+import { memberStreamRoutes } from './modules/export/export.route';
 import { buildMemberSchema } from './schema';
 
 export function startMemberSubgraph(config: MemberConfig, options: { log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
@@ -14,6 +15,7 @@ export function startMemberSubgraph(config: MemberConfig, options: { log?: (line
     config,
     createContext: (db, principal, requestId) => createMemberContext(db, config, principal, requestId),
     internalRoutes: memberInternalRoutes,
+    streamRoutes: (db) => memberStreamRoutes(db, config),
     log: options.log,
   });
 }

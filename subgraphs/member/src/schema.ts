@@ -4,11 +4,13 @@ import { MemberConnectionResolver, MemberResolver } from './modules/member/membe
 import { resolveOrganizationReference } from './modules/organization/organization.reference';
 import { OrganizationConnectionResolver, OrganizationResolver } from './modules/organization/organization.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
+import { EnrollmentResolver } from './modules/enrollment/enrollment.resolver';
+import { MembershipEventConnectionResolver, MembershipEventResolver, TransferResolver } from './modules/transfer/transfer.resolver';
 import { VerificationResolver } from './modules/verification/verification.resolver';
 
 export function buildMemberSchema(): Promise<FederatedSchema> {
   return buildFederatedSchema({
-    resolvers: [MemberResolver, MemberConnectionResolver, OrganizationResolver, OrganizationConnectionResolver, ViewerResolver, VerificationResolver],
+    resolvers: [MemberResolver, MemberConnectionResolver, OrganizationResolver, OrganizationConnectionResolver, ViewerResolver, EnrollmentResolver, TransferResolver, MembershipEventResolver, MembershipEventConnectionResolver, VerificationResolver],
     references: {
       Member: resolveMemberReference,
       UnionOrganization: resolveOrganizationReference,

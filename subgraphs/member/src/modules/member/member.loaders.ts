@@ -33,7 +33,7 @@ const MEMBER_COLUMNS = `m.id, m.organization_id, m.org_path, m.full_name, m.id_n
  * SQL conditions for a member query. Parameters start at `offset`; values are shared by every
  * key of a batch (keys are grouped by query before batching).
  */
-function filterSql(query: MemberQuery, offset: number): { sql: string; params: unknown[] } {
+export function filterSql(query: MemberQuery, offset: number): { sql: string; params: unknown[] } {
   const conditions: string[] = [];
   const params: unknown[] = [];
   const add = (condition: (p: string) => string, value: unknown) => {

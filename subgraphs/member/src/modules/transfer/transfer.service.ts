@@ -1,0 +1,90 @@
+import { isUuid, pageSize } from '@union/common';
+import type { MemberContext } from '../../context';
+import { MemberErrors } from '../../errors';
+import { assertUnionWriter, pathInSubtree } from '../enrollment/enrollment.service';
+import type { MemberEntity } from '../member/member.entity';
+import { memberFromRow } from '../member/member.loaders';
+import { contractError } from '@union/common';
+import type { MembershipEventRow } from './transfer.types';
+
+const MEMBER_COLUMNS = `id, organization_id, org_path, full_name, id_number_last4, phone, card_number,
+  status, real_name_verified, new_employment_form, joined_at, updated_at`;
+
+/** Memberships that ended cannot move; they are re-opened by enrolling, which keeps the old record. */
+const TRANSFERABLE = new Set(['ACTIVE', 'SUSPENDED']);
+
+/**
+ * 转会: moves a member to another organization inside the caller's subtree. The member keeps its
+ * id, card number, status and verification, so points and vouchers (keyed by member id in other
+ * subgraphs) follow it. The member row is locked first, so two transfers of one member run one
+ * after the other and each sees where the member really is. The subtree counters follow through
+ * the statement-level triggers on members (they fire on the org_path update).
+ */
+export async function transferMember(ctx: MemberContext, memberId: string, toOrganizationId: string): Promise<MemberEntity> {
+  const { principal } = ctx;
+  assertUnionWriter(principal);
+  if (!isUuid(memberId)) throw MemberErrors.notFound('member');
+  const scopePath = await ctx.access.scopePath();
+
+  return ctx.db.transaction(async (tx) => {
+    const [current] = (await tx.query(`SELECT ${MEMBER_COLUMNS} FROM members WHERE id = $1 FOR UPDATE`, [memberId])) as Array<Record<string, unknown>>;
+    // A member outside the caller's subtree does not exist for the caller.
+    if (!current || !pathInSubtree(current.org_path as string, scopePath)) throw MemberErrors.notFound('member');
+
+    const [target] = isUuid(toOrganizationId)
+      ? ((await tx.query(`SELECT id, path FROM organizations WHERE id = $1`, [toOrganizationId])) as Array<{ id: string; path: string }>)
+      : [];
+    if (!target) throw MemberErrors.notFound('organization');
+    if (!pathInSubtree(target.path, scopePath)) {
+      throw MemberErrors.forbidden('the target organization is outside your subtree; ask a union above both organizations');
+    }
+
+    // Retrying a transfer that already happened answers the member as it is, without a second event.
+    if (current.organization_id === target.id) return memberFromRow(current);
+    if (!TRANSFERABLE.has(current.status as string)) {
+      throw contractError('NOT_ELIGIBLE', `a ${String(current.status)} membership cannot be transferred`);
+    }
+
+    const [moved] = (await tx.query(
+      `UPDATE members SET organization_id = $2, org_path = $3, updated_at = now() WHERE id = $1 RETURNING ${MEMBER_COLUMNS}`,
+      [memberId, target.id, target.path],
+    )) as [Array<Record<string, unknown>>, number];
+    await tx.query(
+      `INSERT INTO membership_events (member_id, kind, from_organization_id, to_organization_id, actor_kind, actor_id, actor_name)
+       VALUES ($1, 'TRANSFERRED', $2, $3, $4, $5, $6)`,
+      [memberId, current.organization_id, target.id, principal.kind, principal.id, principal.name],
+    );
+    return memberFromRow(moved[0]!);
+  });
+}
+
+export interface HistoryPage {
+  nodes: MembershipEventRow[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  memberId: string;
+}
+
+/** The membership history is for the unions on the member's chain (and services), nobody else. */
+export async function membershipHistory(
+  ctx: MemberContext,
+  member: MemberEntity,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): Promise<HistoryPage> {
+  const { principal } = ctx;
+  const allowed = principal.kind === 'SERVICE' || (principal.kind === 'UNION' && pathInSubtree(member.orgPath, await ctx.access.scopePath()));
+  if (!allowed) throw MemberErrors.forbidden("the membership history is visible to the unions on the member's organization chain only");
+  const limit = pageSize(first);
+  const listName = `membership-history:${member.id}`;
+  const position = ctx.cursors.decode<[string]>(listName, after);
+  const afterId = position?.[0] ?? null;
+  if (afterId !== null && !/^\d{1,18}$/.test(afterId)) throw MemberErrors.badInput('invalid cursor', 'after');
+  const rows = await ctx.loaders.membershipHistoryPage.load({ memberId: member.id, limit: limit + 1, afterId });
+  const nodes = rows.slice(0, limit);
+  const last = nodes[nodes.length - 1];
+  return {
+    nodes,
+    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.id]) : null },
+    memberId: member.id,
+  };
+}
