@@ -1,7 +1,7 @@
 import { DEMO_PARTNERS, DEMO_PROGRAMS, type DemoCredentials, type DemoFixtures, type DemoPartnerKey, type DemoWorld } from '@union/common';
 import { gatewayDataSource, PartnerRegistry } from '@union/gateway';
 import { demoWorld, generateDemoData, memberDataSource, seedMemberDemo } from '@union/member-subgraph';
-import { benefitDataSource, seedHospitalDemo } from '@union/benefit-subgraph';
+import { benefitDataSource, seedHospitalDemo, seedVoucherDemo } from '@union/benefit-subgraph';
 import { pointsDataSource, seedPointsDemo } from '@union/points-subgraph';
 import type { DataSource } from 'typeorm';
 
@@ -25,6 +25,7 @@ async function withDataSource<T>(dataSource: DataSource, work: (db: DataSource) 
 /** Each service's demo seed after the member world exists; each one does nothing on data it already has. */
 const serviceSeeds: Array<{ service: 'benefit' | 'points'; run(db: DataSource, world: DemoWorld): Promise<void> }> = [
   { service: 'benefit', run: seedHospitalDemo },
+  { service: 'benefit', run: seedVoucherDemo },
   { service: 'points', run: seedPointsDemo },
 ];
 

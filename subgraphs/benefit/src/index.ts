@@ -19,6 +19,7 @@ export function startBenefitSubgraph(config: BenefitConfig, options: { log?: (li
 export { benefitDataSource, buildBenefitSchema, loadBenefitConfig };
 
 export { migrateBenefit } from './migrate';
+export { DEMO_VOUCHER_BATCHES, seedVoucherDemo } from './seed/voucher-seed';
 export { seedHospitalDemo } from './seed/hospital-seed';
 
 if (require.main === module) runServiceMain('benefit subgraph', () => startBenefitSubgraph(loadBenefitConfig()));

@@ -83,7 +83,7 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string): Promis
   // Only a shortcut for the tail of a rush: the guarded UPDATE below is what decides.
   if (batch.claimed >= batch.totalQuantity) throw VoucherErrors.soldOut();
 
-  return ctx.db.transaction(async (tx) => {
+  const voucher = await ctx.db.transaction(async (tx) => {
     const counted = await rowsOf(
       tx,
       `INSERT INTO voucher_member_claims AS c (batch_id, member_id, claimed, claim_limit) VALUES ($1, $2, 1, $3)
@@ -94,9 +94,12 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string): Promis
     if (counted.length === 0) throw VoucherErrors.limitReached(batch.perMemberLimit);
     const pool = await rowsOf(tx, `UPDATE voucher_batches SET claimed = claimed + 1 WHERE id = $1 AND claimed < total_quantity RETURNING claimed`, [batch.id]);
     if (pool.length === 0) throw VoucherErrors.soldOut();
-    const [voucher] = await insertVouchers(tx, batch, [memberId], null);
-    return voucher;
+    const [issued] = await insertVouchers(tx, batch, [memberId], null);
+    return issued;
   });
+  // The batch read before the claim is stale now; voucher.batch.remainingQuantity must not be.
+  ctx.loaders.batchById.clear(batch.id);
+  return voucher;
 }
 
 /**
@@ -137,7 +140,7 @@ export async function grantVouchers(ctx: BenefitContext, batchId: string, member
   });
   if (candidates.length === 0) return { granted: [], skipped };
 
-  return ctx.db.transaction(async (tx) => {
+  const outcome = await ctx.db.transaction(async (tx) => {
     // Member rows are locked in id order, then the pool row: the same order as claims, so no deadlock.
     const counted = await rowsOf<{ member_id: string }>(
       tx,
@@ -178,6 +181,8 @@ export async function grantVouchers(ctx: BenefitContext, batchId: string, member
     const granted = await insertVouchers(tx, batch, receiving, ctx.principal.id);
     return { granted, skipped };
   });
+  ctx.loaders.batchById.clear(batch.id);
+  return outcome;
 }
 
 /** Owner, the owner's union chain, PLATFORM; a partner only for vouchers of batches it may redeem. */

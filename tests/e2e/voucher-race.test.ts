@@ -1,0 +1,110 @@
+import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
+import { Client } from 'pg';
+import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-seed';
+import { errorCodes, gql, type GraphQLResponse, memberToken, partnerToken } from '../testkit/client';
+import { startSystem, type RunningSystem } from '../testkit/system';
+
+/**
+ * The two classic voucher failures, provoked through the real gateway with real tokens: a pool
+ * oversold by concurrent claims, and one voucher redeemed twice by concurrent orders.
+ */
+let system: RunningSystem;
+let sql: Client;
+let memberTokens: Array<{ id: string; token: string }>;
+
+const MEMBERS = 250;
+
+beforeAll(async () => {
+  system = await startSystem();
+  sql = new Client({ connectionString: system.databaseUrl });
+  await sql.connect();
+  const ids: string[] = (
+    await sql.query(
+      `SELECT m.id FROM member.members m JOIN member.organizations o ON o.id = $1
+        WHERE m.org_path LIKE o.path || '%' AND m.status = 'ACTIVE' ORDER BY m.id LIMIT $2`,
+      [system.credentials.partners.cityUnion.organizationId, MEMBERS],
+    )
+  ).rows.map((r) => r.id);
+  expect(ids).toHaveLength(MEMBERS);
+  memberTokens = [];
+  for (let i = 0; i < ids.length; i += 25) {
+    const chunk = ids.slice(i, i + 25);
+    memberTokens.push(...(await Promise.all(chunk.map(async (id) => ({ id, token: await memberToken(system, id) })))));
+  }
+});
+afterAll(async () => {
+  await sql?.end();
+  await system?.stop();
+});
+
+async function createBatch(totalQuantity: number): Promise<string> {
+  const res = await gql(system, await partnerToken(system, 'cityUnion'), `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, {
+    input: {
+      programId: DEMO_PROGRAMS.welfare,
+      name: '抢券测试',
+      voucherKind: 'MOVIE',
+      faceValueFen: 3500,
+      totalQuantity,
+      perMemberLimit: 1,
+      claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
+      claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+    },
+  });
+  expect(res.body.errors).toBeUndefined();
+  return res.body.data!.createVoucherBatch.id;
+}
+
+describe('500 concurrent claims from 250 members against a batch of 50 (limit 1 per member)', () => {
+  it.each([1, 2])('round %i: exactly 50 vouchers, 50 distinct owners, everybody else SOLD_OUT or LIMIT_REACHED', async () => {
+    const batchId = await createBatch(50);
+    const calls = [...memberTokens, ...memberTokens].map(({ token }) =>
+      gql<{ claimVoucher: { id: string } }>(system, token, `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`, { b: batchId }),
+    );
+    const answers: GraphQLResponse<{ claimVoucher: { id: string } }>[] = await Promise.all(calls);
+
+    const outcomes = new Map<string, number>();
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      const code = String(errorCodes(answer)[0] ?? 'OK');
+      outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
+    }
+    expect(outcomes.get('OK')).toBe(50);
+    expect([...outcomes.keys()].sort()).toEqual(expect.arrayContaining(['OK', 'SOLD_OUT']));
+    for (const code of outcomes.keys()) expect(['OK', 'SOLD_OUT', 'LIMIT_REACHED']).toContain(code);
+
+    const stored = (
+      await sql.query(
+        `SELECT (SELECT count(*)::int FROM benefit.vouchers WHERE batch_id = $1) AS vouchers,
+                (SELECT count(DISTINCT member_id)::int FROM benefit.vouchers WHERE batch_id = $1) AS owners,
+                (SELECT claimed FROM benefit.voucher_batches WHERE id = $1) AS claimed,
+                (SELECT max(claimed) FROM benefit.voucher_member_claims WHERE batch_id = $1) AS most_per_member`,
+        [batchId],
+      )
+    ).rows[0];
+    expect(stored).toEqual({ vouchers: 50, owners: 50, claimed: 50, most_per_member: 1 });
+  });
+});
+
+describe('the same code redeemed concurrently by 20 orders', () => {
+  it.each([1, 2, 3])('round %i: exactly one COMPLETED redemption, the others VOUCHER_ALREADY_REDEEMED', async (round) => {
+    const owner = memberTokens[round];
+    const claim = await gql(system, owner.token, `mutation ($b: ID!) { claimVoucher(batchId: $b) { id code } }`, { b: DEMO_VOUCHER_BATCHES.travelRide });
+    expect(claim.body.errors).toBeUndefined();
+    const { id, code } = claim.body.data!.claimVoucher;
+    const partner = await partnerToken(system, 'travelPartner');
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        gql(system, partner, `mutation ($input: RedeemVoucherInput!) { redeemVoucher(input: $input) { id status } }`, {
+          input: { code, partnerOrderId: `RACE-${round}-${i}-${Date.now()}`, orderAmountFen: 4_000 },
+        }),
+      ),
+    );
+    expect(answers.filter((a) => !a.body.errors)).toHaveLength(1);
+    for (const a of answers.filter((x) => x.body.errors)) expect(errorCodes(a)).toEqual(['VOUCHER_ALREADY_REDEEMED']);
+    const stored = await sql.query(`SELECT status, count(*)::int AS n FROM benefit.redemptions WHERE voucher_id = $1 GROUP BY status`, [id]);
+    expect(stored.rows).toEqual([{ status: 'COMPLETED', n: 1 }]);
+  });
+});
