@@ -118,20 +118,7 @@ export async function startHospitalHarness(memberCount = 300): Promise<HospitalH
 
 export const codesOf = (answer: GraphQLAnswer<unknown>) => (answer.errors ?? []).map((e) => e.extensions?.code);
 
-/**
- * Suspends or reactivates a member in SQL, as a union's status change would. The member schema's
- * statement-level stats trigger is skipped (session_replication_role): its INSERT ... ON CONFLICT
- * proposes a row with a negative active_count, which the CHECK refuses before the conflict is
- * resolved; the counters do not matter to these tests.
- */
+/** Suspends or reactivates a member in SQL, as a union's status change would (no status mutation exists yet). */
 export async function setMemberStatus(sql: Client, memberId: string, status: string): Promise<void> {
-  await sql.query('BEGIN');
-  try {
-    await sql.query(`SET LOCAL session_replication_role = replica`);
-    await sql.query(`UPDATE member.members SET status = $2 WHERE id = $1`, [memberId, status]);
-    await sql.query('COMMIT');
-  } catch (error) {
-    await sql.query('ROLLBACK');
-    throw error;
-  }
+  await sql.query(`UPDATE member.members SET status = $2, updated_at = now() WHERE id = $1`, [memberId, status]);
 }
