@@ -336,7 +336,7 @@ describe('reconciliation', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: any = (await h.gql('benefit', h.principals.hospital, CLAIMS, { ...window, first: 3, after })).data!.discountClaims; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const page: any = (await h.gql('benefit', h.principals.hospital, CLAIMS, { ...window, first: 3, after })).data!.discountClaims;  
       expect(page.totals).toEqual(all.totals);
       seen.push(...page.nodes.map((n: { id: string }) => n.id));
       if (!page.pageInfo.hasNextPage) break;

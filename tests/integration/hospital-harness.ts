@@ -39,7 +39,7 @@ export interface HospitalHarness {
   setMemberStatus(memberId: string, status: 'ACTIVE' | 'SUSPENDED' | 'LAPSED'): Promise<void>;
   /** ACTIVE members under an organization, straight from the member schema. */
   activeMembersUnder(organizationId: string, count: number): Promise<Array<{ id: string; cardNumber: string; fullName: string }>>;
-  gql<T = Record<string, any>>(service: 'member' | 'benefit', principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  gql<T = Record<string, any>>(service: 'member' | 'benefit', principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>>;  
   stop(): Promise<void>;
 }
 
