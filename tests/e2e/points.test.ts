@@ -124,6 +124,11 @@ describe('a member earns, spends, cancels and sees an expiry', () => {
     const cancelled = await gql(system, member, CANCEL, { orderId: order.id });
     expect(cancelled.body.errors).toBeUndefined();
     expect(cancelled.body.data!.cancelRewardOrder).toMatchObject({ id: order.id, status: 'CANCELLED', reward: { stock: 3 } });
+    const orders = await gql(system, member, `{ me { rewardOrders(first: 5) { totalCount nodes { id status pointsSpent reward { name } } } } }`);
+    expect(orders.body.data!.me.rewardOrders).toEqual({
+      totalCount: 1,
+      nodes: [{ id: order.id, status: 'CANCELLED', pointsSpent: 100, reward: { name: '工会定制保温杯 (e2e)' } }],
+    });
     const again = await gql(system, member, CANCEL, { orderId: order.id });
     expect(errorCodes(again)).toEqual(['BAD_USER_INPUT']);
     const afterCancel = await gql(system, member, MY_POINTS);

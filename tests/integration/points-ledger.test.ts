@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { shanghaiYear, shanghaiYearStart } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_EXPIRY_POLICY } from '../../subgraphs/points/src/config';
-import { runExpiry } from '../../subgraphs/points/src/modules/points/points.expiry';
+import { runExpiry, scheduleExpiry } from '../../subgraphs/points/src/modules/points/points.expiry';
 import { MemberPointsResolver } from '../../subgraphs/points/src/modules/member/member.resolver';
 import { awardPoints, recordAward, type AwardRequest } from '../../subgraphs/points/src/modules/points/points.service';
 import { cancelOrder, cancelRewardOrder, createReward, placeOrder, redeemReward } from '../../subgraphs/points/src/modules/reward/reward.service';
@@ -318,6 +318,21 @@ describe('expiry', () => {
     const lot = await activity(memberId, 30);
     await backdate(lot.id);
     expect(await codeOf(order(memberId, await newReward(10, 1)))).toBe('INSUFFICIENT_POINTS');
+  });
+
+  it('runs on its own inside the subgraph when a timer interval is set', async () => {
+    const memberId = randomUUID();
+    const lot = await activity(memberId, 8);
+    await backdate(lot.id);
+    const logged: string[] = [];
+    const stop = scheduleExpiry(db, 1, (line) => logged.push(line));
+    try {
+      for (let waited = 0; waited < 5000 && (await balanceOf(db, memberId)) !== 0; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await stop();
+    }
+    expect(await balanceOf(db, memberId)).toBe(0);
+    expect(logged.some((line) => /^points expiry: \d+ points expired for \d+ members$/.test(line))).toBe(true);
   });
 
   it('runs "as of" a later instant (end of the following year) for everything earned now', async () => {

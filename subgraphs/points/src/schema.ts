@@ -1,6 +1,11 @@
 import { buildFederatedSchema, type FederatedSchema } from '@union/common';
 import { resolveMemberReference } from './modules/member/member.reference';
-import { MemberPointsResolver, PointsAccountResolver, PointsTransactionConnectionResolver } from './modules/member/member.resolver';
+import {
+  MemberPointsResolver,
+  PointsAccountResolver,
+  PointsTransactionConnectionResolver,
+  RewardOrderConnectionResolver,
+} from './modules/member/member.resolver';
 import { MemberPoints } from './modules/member/member.types';
 import { PointsResolver } from './modules/points/points.resolver';
 import { resolveRewardReference } from './modules/reward/reward.reference';
@@ -16,6 +21,7 @@ export function buildPointsSchema(): Promise<FederatedSchema> {
       RewardResolver,
       RewardConnectionResolver,
       RewardOrderResolver,
+      RewardOrderConnectionResolver,
     ],
     // Entities that only extend another subgraph's type are reachable from no root field.
     orphanedTypes: [MemberPoints],

@@ -4,7 +4,23 @@ import type { PointsContext } from '../../context';
 import { PointsErrors } from '../../errors';
 import type { PointsTransactionEntity } from '../points/points.entity';
 import { PointsAccount, PointsTransactionConnection } from '../points/points.types';
+import type { RewardOrderEntity } from '../reward/reward.entity';
+import { RewardOrderConnection } from '../reward/reward.types';
 import { MemberPoints } from './member.types';
+
+interface OrderPage {
+  nodes: RewardOrderEntity[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  memberId: string;
+}
+
+/** Owner, the member's union chain and PLATFORM; everyone else is refused. */
+async function assertMayReadAccount(ctx: PointsContext, memberId: string): Promise<void> {
+  const facts = await ctx.directory.members.load(memberId);
+  if (!canReadMemberAccount(ctx.principal, facts)) {
+    throw PointsErrors.forbidden("only the member, the member's unions and the platform may read a points account");
+  }
+}
 
 interface TransactionPage {
   nodes: PointsTransactionEntity[];
@@ -16,12 +32,38 @@ interface TransactionPage {
 export class MemberPointsResolver {
   @FieldResolver(() => PointsAccount, { description: 'Points account (owner, own union chain, PLATFORM).' })
   async points(@Root() member: MemberPoints, @Ctx() ctx: PointsContext): Promise<PointsAccount> {
-    const facts = await ctx.directory.members.load(member.id);
-    if (!canReadMemberAccount(ctx.principal, facts)) {
-      throw PointsErrors.forbidden("only the member, the member's unions and the platform may read a points account");
-    }
+    await assertMayReadAccount(ctx, member.id);
     const account = await ctx.loaders.accountByMemberId.load(member.id);
     return { memberId: member.id, balance: Number(account?.balance ?? 0), lifetimeEarned: Number(account?.lifetimeEarned ?? 0) };
+  }
+
+  @FieldResolver(() => RewardOrderConnection, { description: "The member's points-mall orders, newest first (owner, own union chain, PLATFORM)." })
+  async rewardOrders(
+    @Root() member: MemberPoints,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'Page size, at most 100.' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
+    @Ctx() ctx: PointsContext,
+  ): Promise<OrderPage> {
+    const limit = pageSize(first);
+    await assertMayReadAccount(ctx, member.id);
+    const listName = `reward-orders:${member.id}`;
+    const position = ctx.cursors.decode<[string, string]>(listName, after);
+    const rows = await ctx.loaders.orderPage.load({ memberId: member.id, limit: limit + 1, after: position });
+    const nodes = rows.slice(0, limit);
+    const last = nodes[nodes.length - 1];
+    return {
+      nodes,
+      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.createdAt.toISOString(), last.id]) : null },
+      memberId: member.id,
+    };
+  }
+}
+
+@Resolver(() => RewardOrderConnection)
+export class RewardOrderConnectionResolver {
+  @FieldResolver(() => Int, { description: "Number of the member's orders." })
+  totalCount(@Root() page: OrderPage, @Ctx() ctx: PointsContext): Promise<number> {
+    return ctx.loaders.orderCount.load(page.memberId);
   }
 }
 

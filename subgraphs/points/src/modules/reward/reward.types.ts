@@ -66,3 +66,15 @@ export class RewardOrder {
   @Field(() => Date, { nullable: true, description: 'When the order was cancelled; null while PLACED.' })
   cancelledAt!: Date | null;
 }
+
+@ObjectType({ description: "A page of a member's points-mall orders, newest first." })
+export class RewardOrderConnection {
+  @Field(() => [RewardOrder], { description: 'The orders of this page.' })
+  nodes!: RewardOrder[];
+
+  @Field(() => PageInfo, { description: 'Where this page ends.' })
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: "Number of the member's orders." })
+  totalCount!: number;
+}
