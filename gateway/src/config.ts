@@ -25,6 +25,19 @@ const schema = z.object({
   /** Production posture: introspection only for partners flagged for it (see docs/access.md). */
   ALLOW_INTROSPECTION: booleanFlag(false),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // Operation limits (gateway/src/limits.ts, docs/access.md), checked before planning.
+  MAX_DOCUMENT_BYTES: z.coerce.number().int().min(256).max(1024 * 1024).default(32 * 1024),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(1000).default(15),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(0).max(100_000).default(50),
+  MAX_ROOT_FIELDS: z.coerce.number().int().min(1).max(10_000).default(20),
+  MAX_QUERY_COST: z.coerce.number().int().min(1).max(100_000_000).default(5_000),
+  MUTATION_FIELD_COST: z.coerce.number().int().min(1).max(10_000).default(10),
+  // Per-partner token bucket of operation cost (gateway/src/rate-limit.ts); partners.rate_limit_per_minute overrides the rate.
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000_000).default(30_000),
+  FAILED_GUESS_PENALTY: z.coerce.number().int().min(0).max(100_000_000).default(250),
+  /** How long a partner's status, rate and introspection flag are cached: a disabled partner's tokens stop working within this. */
+  PARTNER_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(15),
 });
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
@@ -51,5 +64,19 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     supergraphPath: c.SUPERGRAPH_PATH,
     maxBodyBytes: c.MAX_BODY_BYTES,
     allowIntrospection: c.ALLOW_INTROSPECTION,
+    limits: {
+      maxDocumentBytes: c.MAX_DOCUMENT_BYTES,
+      maxTokens: c.MAX_QUERY_TOKENS,
+      maxDepth: c.MAX_QUERY_DEPTH,
+      maxAliases: c.MAX_QUERY_ALIASES,
+      maxRootFields: c.MAX_ROOT_FIELDS,
+      maxCost: c.MAX_QUERY_COST,
+      mutationFieldCost: c.MUTATION_FIELD_COST,
+    },
+    rateLimit: {
+      perMinute: c.RATE_LIMIT_PER_MINUTE,
+      failedGuessPenalty: c.FAILED_GUESS_PENALTY,
+    },
+    partnerCacheMs: Math.round(c.PARTNER_CACHE_SECONDS * 1000),
   };
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import {
+  ACCESS_REPORT_EXTENSION,
   BodyTooLargeError,
   closeServer,
   ErrorCodes,
@@ -20,12 +21,16 @@ import {
   type Principal,
   type RunningService,
 } from '@union/common';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { DataSource } from 'typeorm';
+import { AccessReportCollector, appendAccessRecord, observeExport } from './audit';
 import { assertOperationAllowed, readScopeRequirements } from './authorization';
 import { handleMemberExport } from './exports';
 import { AuthError, createAuth, loadOrCreateSigningKey, type Auth } from './auth';
 import type { GatewayConfig } from './config';
+import { analyzeOperation, type OperationAnalysis } from './limits';
+import { PartnerAccessCache, type PartnerAccess } from './partner-access';
+import { CostRateLimiter } from './rate-limit';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
 
 export interface GatewayContext {
@@ -33,7 +38,14 @@ export interface GatewayContext {
   requestId: string;
   /** One internal token per request, shared by all of its subgraph fetches. */
   internalToken?: Promise<string>;
+  /** What the subgraphs reported about this request: personal data disclosed, failed guesses. */
+  accessReport: AccessReportCollector;
+  /** The rate-limit bucket this request was charged to and its budget, for after-the-fact penalties. */
+  rate: { key: string; perMinute: number | null };
 }
+
+/** What a member export costs against the rate limit: it reads a whole subtree. */
+export const MEMBER_EXPORT_COST = 1000;
 
 /** Adds the gateway-signed principal to every subgraph fetch; subgraphs refuse requests without it. */
 class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -48,6 +60,19 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     request.http?.headers.set(INTERNAL_TOKEN_HEADER, await ctx.internalToken);
     if (ctx.requestId) request.http?.headers.set('x-request-id', ctx.requestId);
   }
+
+  /** Takes the subgraph's access report out of its response (a partner never sees it) into the request context. */
+  override async didReceiveResponse({
+    response,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    const extensions = response.extensions as Record<string, unknown> | undefined;
+    if (extensions && ACCESS_REPORT_EXTENSION in extensions) {
+      (context as Partial<GatewayContext>).accessReport?.add(extensions[ACCESS_REPORT_EXTENSION]);
+      delete extensions[ACCESS_REPORT_EXTENSION];
+    }
+    return response;
+  }
 }
 
 const PASSTHROUGH_CODES = new Set<string>(ErrorCodes);
@@ -60,13 +85,16 @@ const CLIENT_MISTAKE_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATIO
  */
 export function partnerErrorFormatter(production: boolean, log: (line: string) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+    // A subgraph that answered with an HTTP error (e.g. 401 on an internal token) is our fault, not
+    // the partner's; its extensions carry the subgraph's URL and body, which a partner must not see.
+    const fromSubgraphHttp = formatted.extensions?.response !== undefined;
+    const code = fromSubgraphHttp ? 'INTERNAL_SERVER_ERROR' : String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
     const message = production ? formatted.message.replace(/ Did you mean .*\?$/, '') : formatted.message;
     if (CLIENT_MISTAKE_CODES.has(code)) {
       return { message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
     }
     if (PASSTHROUGH_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR') {
-      const { stacktrace: _s, serviceName: _n, exception: _e, http: _h, ...extensions } = formatted.extensions ?? {};
+      const { stacktrace: _s, serviceName: _n, exception: _e, http: _h, response: _r, ...extensions } = formatted.extensions ?? {};
       return { message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, code: code as ErrorCode } };
     }
     const errorId = (formatted.extensions?.errorId as string | undefined) ?? randomUUID();
@@ -90,6 +118,8 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
   const requirements = readScopeRequirements(publishedSupergraph);
   const apiSchema = supergraphSchema(publishedSupergraph);
   const memberService = new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret);
+  const partners = new PartnerAccessCache(db, config.partnerCacheMs);
+  const limiter = new CostRateLimiter({ defaultPerMinute: config.rateLimit.perMinute });
 
   const auth = createAuth({
     dataSource: db,
@@ -115,7 +145,47 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     async requestDidStart() {
       return {
         async didResolveOperation({ document, contextValue }) {
-          assertOperationAllowed(apiSchema, document, requirements, contextValue.principal);
+          try {
+            assertOperationAllowed(apiSchema, document, requirements, contextValue.principal);
+          } catch (error) {
+            if (!(error instanceof GraphQLError)) throw error;
+            throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 403 } } });
+          }
+        },
+      };
+    },
+  };
+
+  /**
+   * After execution: one access record for a response that carries unmasked personal data
+   * (written before the response leaves: if it cannot be written, the partner gets an error
+   * instead of the data), and the rate-limit penalty for failed guesses.
+   */
+  const accessRecords: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response, operationName }) {
+          const { accessReport, principal, rate, requestId } = contextValue;
+          if (accessReport.failedGuesses > 0) limiter.penalize(rate.key, accessReport.failedGuesses * config.rateLimit.failedGuessPenalty, rate.perMinute);
+          if (!accessReport.disclosesPersonalData) return;
+          const { memberIds, fields, fieldsByMember } = accessReport.disclosure();
+          try {
+            await appendAccessRecord(db, {
+              principal,
+              operationName: operationName ?? null,
+              memberIds,
+              fields,
+              detail: { requestId, ...(fieldsByMember ? { fieldsByMember } : {}) },
+            });
+          } catch (error) {
+            const errorId = randomUUID();
+            log(`gateway: access record for request ${requestId} not written, response withheld (error ${errorId}): ${(error as Error)?.stack ?? String(error)}`);
+            response.body = {
+              kind: 'single',
+              singleResult: { errors: [{ message: `internal error (id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }] },
+            };
+            response.http.status = 500;
+          }
         },
       };
     },
@@ -123,10 +193,13 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [authorization],
+    plugins: [authorization, accessRecords],
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.production,
-    introspection: !config.production || config.allowIntrospection,
+    // Introspection is decided per partner before Apollo sees the request (see handleGraphQL).
+    introspection: true,
+    // Automatic persisted queries would let a request carry only a hash, past the limits below.
+    persistedQueries: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     formatError: partnerErrorFormatter(config.production, log),
@@ -140,20 +213,71 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     return auth.tokens.verifyAccessToken(match[1]);
   }
 
-  /** The caller of a bearer-token endpoint, or null after answering 401. */
-  async function authenticated(req: IncomingMessage, res: ServerResponse): Promise<Principal | null> {
+  /**
+   * The caller of a bearer-token endpoint and its partner's current standing, or null after
+   * answering 401: a bad token, or a partner disabled since the token was issued (seen within
+   * PARTNER_CACHE_SECONDS).
+   */
+  async function authenticated(req: IncomingMessage, res: ServerResponse): Promise<{ principal: Principal; access: PartnerAccess | null } | null> {
+    let principal: Principal;
     try {
-      return await authenticate(req);
+      principal = await authenticate(req);
     } catch (error) {
       const reason = error instanceof AuthError ? error.message : 'invalid access token';
       sendGraphQLError(res, 401, 'UNAUTHENTICATED', reason, { 'www-authenticate': 'Bearer realm="union-benefits"' });
       return null;
     }
+    const partnerId = PartnerAccessCache.partnerIdOf(principal);
+    const access = partnerId ? await partners.get(partnerId) : null;
+    if (access && access.status !== 'active') {
+      const reason = principal.kind === 'MEMBER' ? 'the platform that issued this member token is disabled' : 'this partner is disabled';
+      sendGraphQLError(res, 401, 'UNAUTHENTICATED', reason, { 'www-authenticate': 'Bearer realm="union-benefits", error="invalid_token"' });
+      return null;
+    }
+    return { principal, access };
+  }
+
+  /** Rate-limit bucket of a caller: its partner, or for MEMBER tokens the member (a platform acts for millions of them). */
+  const rateOf = (principal: Principal, access: PartnerAccess | null) => ({
+    key: `${principal.kind === 'MEMBER' ? 'member' : 'partner'}:${principal.id}`,
+    perMinute: principal.kind === 'MEMBER' ? null : (access?.rateLimitPerMinute ?? null),
+  });
+
+  /** Takes `cost` from the caller's budget, or answers 429 RATE_LIMITED with Retry-After and returns false. */
+  function charge(res: ServerResponse, rate: GatewayContext['rate'], cost: number): boolean {
+    const decision = limiter.take(rate.key, cost, rate.perMinute);
+    if (decision.allowed) return true;
+    const budget = rate.perMinute ?? limiter.defaultPerMinute;
+    const message = decision.exceedsBudget
+      ? `this operation costs ${cost}, more than your whole budget of ${budget} per minute; ask for less (smaller \`first\`, fewer fields)`
+      : `rate limit exceeded: this operation costs ${cost} and your budget is ${budget} per minute; retry after ${decision.retryAfterSeconds} s`;
+    sendJson(
+      res,
+      429,
+      { errors: [{ message, extensions: { code: 'RATE_LIMITED', cost, budgetPerMinute: budget, retryAfterSeconds: decision.retryAfterSeconds } }] },
+      { 'retry-after': String(decision.retryAfterSeconds) },
+    );
+    return false;
+  }
+
+  /** The operation a GraphQL request carries, as Apollo will read it (GET parameters or a JSON body). */
+  function requestedOperation(method: string, url: URL, body: unknown): { query?: unknown; operationName?: unknown; variables?: unknown } {
+    if (method === 'GET') {
+      let variables: unknown;
+      try {
+        variables = JSON.parse(url.searchParams.get('variables') ?? 'null');
+      } catch {
+        variables = undefined;
+      }
+      return { query: url.searchParams.get('query') ?? undefined, operationName: url.searchParams.get('operationName') ?? undefined, variables };
+    }
+    return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   }
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const principal = await authenticated(req, res);
-    if (!principal) return;
+    const caller = await authenticated(req, res);
+    if (!caller) return;
+    const { principal, access } = caller;
     let raw: string;
     try {
       raw = await readBody(req, config.maxBodyBytes);
@@ -168,10 +292,39 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
       return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'request body is not valid JSON');
     }
     if (Array.isArray(body)) return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'batched requests are not supported; send one operation per request');
+
+    // Limits, introspection and the rate limit, all before Apollo validates or plans anything.
+    const { query, operationName, variables } = requestedOperation(req.method ?? 'POST', url, body);
+    let analysis: OperationAnalysis | null = null;
+    if (typeof query === 'string') {
+      try {
+        analysis = analyzeOperation(
+          apiSchema,
+          query,
+          typeof operationName === 'string' ? operationName : null,
+          typeof variables === 'object' && variables !== null ? (variables as Record<string, unknown>) : null,
+          config.limits,
+        );
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        return sendJson(res, 400, { errors: [{ message: error.message, extensions: error.extensions }] });
+      }
+    }
+    if (analysis?.introspection && config.production && !config.allowIntrospection && !access?.introspectionAllowed) {
+      return sendGraphQLError(
+        res,
+        403,
+        'FORBIDDEN',
+        'schema introspection is off for this partner; the schema is published as schema/supergraph.graphql (an operator can allow introspection: npm run partner -- set-introspection ID on)',
+      );
+    }
+    const rate = rateOf(principal, access);
+    if (!charge(res, rate, analysis?.cost ?? 1)) return;
+
     const requestId = randomUUID();
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'POST', headers: headerMap(req), search: url.search, body },
-      context: async () => ({ principal, requestId }),
+      context: async () => ({ principal, requestId, accessReport: new AccessReportCollector(), rate }),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.setHeader('x-request-id', requestId);
@@ -184,6 +337,39 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     }
   }
 
+  /** GET /exports/members, passed through to the member subgraph; one access record per export that went out. */
+  async function handleExport(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const caller = await authenticated(req, res);
+    if (!caller) return;
+    const { principal, access } = caller;
+    if (!charge(res, rateOf(principal, access), MEMBER_EXPORT_COST)) return;
+    const observed = observeExport(res);
+    await handleMemberExport(req, res, principal, { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret });
+    const outcome = observed.result();
+    if (outcome.status !== 200) return;
+    const filter = Object.fromEntries([...url.searchParams].filter(([name]) => name !== 'format'));
+    try {
+      await appendAccessRecord(db, {
+        principal,
+        operationName: 'GET /exports/members',
+        memberIds: [],
+        fields: outcome.masked === false ? ['cardNumber', 'fullName', 'phone'] : [],
+        detail: {
+          export: true,
+          exportId: outcome.exportId,
+          filter,
+          format: outcome.format,
+          masked: outcome.masked,
+          rows: outcome.rows,
+          complete: outcome.complete,
+        },
+      });
+    } catch (error) {
+      // The file has gone out already; the member subgraph's own export log (member_exports) still has it.
+      log(`gateway: access record for export ${outcome.exportId ?? '?'} not written: ${(error as Error)?.stack ?? String(error)}`);
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     switch (url.pathname) {
@@ -193,11 +379,8 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
         return auth.handleTokenRequest(req, res);
       case '/graphql':
         return handleGraphQL(req, res, url);
-      case '/exports/members': {
-        const principal = await authenticated(req, res);
-        if (!principal) return;
-        return handleMemberExport(req, res, principal, { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret });
-      }
+      case '/exports/members':
+        return handleExport(req, res, url);
       case '/.well-known/jwks.json':
         // Partners' own services can verify our access tokens offline with this public key.
         return sendJson(res, 200, await auth.tokens.jwks(), { 'cache-control': 'public, max-age=300' });

@@ -19,6 +19,8 @@ export interface Partner {
   disabledAt: Date | null;
   /** Per-partner cost budget per minute; null means the gateway default. */
   rateLimitPerMinute: number | null;
+  /** May introspect the schema when the gateway runs in production (docs/access.md). */
+  introspectionAllowed: boolean;
 }
 
 export interface CreatePartnerInput {
@@ -29,6 +31,7 @@ export interface CreatePartnerInput {
   /** Required for UNION, refused for every other kind. */
   organizationId?: string | null;
   rateLimitPerMinute?: number | null;
+  introspectionAllowed?: boolean;
   /** Fixed id, client id and secret exist so that the demo seed is the same on every start. */
   id?: string;
   clientId?: string;
@@ -125,10 +128,11 @@ interface PartnerRow {
   created_at: Date;
   disabled_at: Date | null;
   rate_limit_per_minute: number | null;
+  introspection_allowed: boolean;
 }
 
 const PARTNER_COLUMNS =
-  'id, name, kind, scopes, organization_id, status, client_id, secret_hash, secret_rotated_at, created_at, disabled_at, rate_limit_per_minute';
+  'id, name, kind, scopes, organization_id, status, client_id, secret_hash, secret_rotated_at, created_at, disabled_at, rate_limit_per_minute, introspection_allowed';
 
 const toPartner = (row: PartnerRow): Partner => ({
   id: row.id,
@@ -142,6 +146,7 @@ const toPartner = (row: PartnerRow): Partner => ({
   createdAt: row.created_at,
   disabledAt: row.disabled_at,
   rateLimitPerMinute: row.rate_limit_per_minute,
+  introspectionAllowed: row.introspection_allowed,
 });
 
 /** PostgreSQL's unique_violation: the one constraint error a caller can act on (pick another id). */
@@ -161,10 +166,20 @@ export class PartnerRegistry {
     let rows: PartnerRow[];
     try {
       rows = await this.dataSource.query(
-        `INSERT INTO partners (id, name, kind, scopes, organization_id, client_id, secret_hash, rate_limit_per_minute)
-         VALUES (COALESCE($1::uuid, gen_random_uuid()), $2, $3, $4::text[], $5, $6, $7, $8)
+        `INSERT INTO partners (id, name, kind, scopes, organization_id, client_id, secret_hash, rate_limit_per_minute, introspection_allowed)
+         VALUES (COALESCE($1::uuid, gen_random_uuid()), $2, $3, $4::text[], $5, $6, $7, $8, $9)
          RETURNING ${PARTNER_COLUMNS}`,
-        [values.id, values.name, values.kind, values.scopes, values.organizationId, values.clientId, secretHash, values.rateLimitPerMinute],
+        [
+          values.id,
+          values.name,
+          values.kind,
+          values.scopes,
+          values.organizationId,
+          values.clientId,
+          secretHash,
+          values.rateLimitPerMinute,
+          input.introspectionAllowed === true,
+        ],
       );
     } catch (error) {
       if (isUniqueViolation(error)) throw new PartnerInputError(`a partner with this id or client id already exists`);
@@ -226,6 +241,11 @@ export class PartnerRegistry {
       throw new PartnerInputError('rate limit must be a positive integer (or null for the default)');
     }
     return this.updateOne(id, `UPDATE partners SET rate_limit_per_minute = $2 WHERE id = $1`, [perMinute]);
+  }
+
+  /** Lets the partner introspect the schema in production (or not); it takes effect within the gateway's partner cache time. */
+  async setIntrospection(id: string, allowed: boolean): Promise<Partner> {
+    return this.updateOne(id, `UPDATE partners SET introspection_allowed = $2 WHERE id = $1`, [allowed]);
   }
 
   /**

@@ -6,7 +6,7 @@ import { CliError, runCli, type CliIo } from './support';
 
 const USAGE = `Usage: npm run partner -- <command>
 
-  create --name NAME --kind KIND [--scopes a,b] [--organization ORG_ID] [--rate-limit N]
+  create --name NAME --kind KIND [--scopes a,b] [--organization ORG_ID] [--rate-limit N] [--introspection]
          KIND: ${PARTNER_KINDS.join(' | ')}; scopes default to all the kind may hold;
          UNION partners need --organization.
   list
@@ -14,6 +14,9 @@ const USAGE = `Usage: npm run partner -- <command>
   disable PARTNER_ID
   enable PARTNER_ID
   set-rate-limit PARTNER_ID (N | default)
+         N: operation cost the partner may spend per minute (docs/access.md); default: RATE_LIMIT_PER_MINUTE
+  set-introspection PARTNER_ID (on | off)
+         whether the partner may introspect the schema when the gateway runs with NODE_ENV=production
 
   --json   print machine-readable JSON instead of text
 
@@ -35,6 +38,7 @@ function describePartner(partner: Partner): string[] {
     `scopes:        ${partner.scopes.join(' ')}`,
     ...(partner.organizationId ? [`organization:  ${partner.organizationId}`] : []),
     `rate limit:    ${partner.rateLimitPerMinute ?? 'default'}`,
+    `introspection: ${partner.introspectionAllowed ? 'on' : 'off'} (production)`,
   ];
 }
 
@@ -61,6 +65,7 @@ export async function runPartnerCommand(argv: string[], dataSource: DataSource, 
       scopes: { type: 'string' },
       organization: { type: 'string' },
       'rate-limit': { type: 'string' },
+      introspection: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
@@ -80,6 +85,7 @@ export async function runPartnerCommand(argv: string[], dataSource: DataSource, 
         scopes,
         organizationId: values.organization ?? null,
         rateLimitPerMinute: values['rate-limit'] === undefined ? null : parseRateLimit(values['rate-limit']),
+        introspectionAllowed: values.introspection === true,
       });
       if (json) {
         io.print(JSON.stringify({ ...partner, clientSecret }, null, 2));
@@ -122,7 +128,9 @@ export async function runPartnerCommand(argv: string[], dataSource: DataSource, 
       const partner = command === 'disable' ? await registry.disable(id) : await registry.enable(id);
       if (json) io.print(JSON.stringify(partner, null, 2));
       else io.print(`Partner ${partner.name} (${partner.id}) is now ${partner.status}.`);
-      if (!json && command === 'disable') io.print('It gets no new tokens; tokens already issued expire within their lifetime.');
+      if (!json && command === 'disable') {
+        io.print('It gets no new tokens; the gateway refuses its tokens already issued within PARTNER_CACHE_SECONDS (15 s by default).');
+      }
       return 0;
     }
     case 'set-rate-limit': {
@@ -131,6 +139,16 @@ export async function runPartnerCommand(argv: string[], dataSource: DataSource, 
       const partner = await registry.setRateLimit(id, limit === 'default' ? null : parseRateLimit(limit));
       if (json) io.print(JSON.stringify(partner, null, 2));
       else io.print(`Partner ${partner.name} (${partner.id}): rate limit ${partner.rateLimitPerMinute ?? 'default'} per minute.`);
+      return 0;
+    }
+    case 'set-introspection': {
+      const [, id, setting, ...rest] = positionals;
+      if (!id || (setting !== 'on' && setting !== 'off') || rest.length > 0) {
+        throw new CliError(`set-introspection takes a partner id and on or off\n\n${USAGE}`);
+      }
+      const partner = await registry.setIntrospection(id, setting === 'on');
+      if (json) io.print(JSON.stringify(partner, null, 2));
+      else io.print(`Partner ${partner.name} (${partner.id}): introspection ${partner.introspectionAllowed ? 'on' : 'off'} in production.`);
       return 0;
     }
     case undefined:

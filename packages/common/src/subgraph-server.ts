@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLFormattedError } from 'graphql';
+import { defaultFieldResolver, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { isContractError } from './errors';
 import { BodyTooLargeError, closeServer, headerMap, listen, parseJsonBody, readBody, sendGraphQLError, sendJson } from './http';
 import { INTERNAL_TOKEN_HEADER, type Principal, verifyInternalToken } from './principal';
@@ -25,6 +25,78 @@ export type InternalRoute = (body: unknown, caller: Principal) => Promise<unknow
 export type StreamRoute = (request: { query: URLSearchParams; requestId: string }, caller: Principal, res: ServerResponse) => Promise<void>;
 
 const STREAM_ERROR_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, RATE_LIMITED: 429 };
+
+/**
+ * The response extension under which a subgraph tells the gateway what a request did that the
+ * gateway must account for: personal data disclosed (access records) and failed guesses (rate
+ * limit penalties). The gateway removes it before a partner sees the response.
+ */
+export const ACCESS_REPORT_EXTENSION = 'unionAccessReport';
+
+export interface AccessReport {
+  /** Member id -> personal-data fields this response carries unmasked (fullName, phone, cardNumber). */
+  personalData?: Record<string, string[]>;
+  /** Mutation answers that look like a wrong guess: an unknown voucher code, an invalid card token ... */
+  failedGuesses?: number;
+}
+
+/** A request context that contributes to the access report (the member subgraph reports PII disclosures). */
+export interface AccessReportingContext {
+  accessReport?(): Pick<AccessReport, 'personalData'> | undefined;
+}
+
+/** Error codes of a mutation that mean "no such code / not yours": what guessing bearer codes produces. */
+export const FAILED_GUESS_ERROR_CODES: ReadonlySet<string> = new Set(['VOUCHER_NOT_FOUND', 'VOUCHER_EXPIRED', 'PARTNER_NOT_ALLOWED']);
+/** `reason`s of a `valid: false` answer (verifyMemberCard, verifyMemberByCardNumber, validateVoucher) that mean the same. */
+export const FAILED_GUESS_REASONS: ReadonlySet<string> = new Set([
+  'TOKEN_INVALID',
+  'CARD_NOT_FOUND',
+  'NAME_MISMATCH',
+  ...FAILED_GUESS_ERROR_CODES,
+]);
+
+const failedGuessCounts = new WeakMap<object, number>();
+const COUNTING = Symbol('counts failed guesses');
+
+function isFailedGuess(result: unknown): boolean {
+  const answer = result as { valid?: unknown; reason?: unknown } | null;
+  return typeof answer === 'object' && answer !== null && answer.valid === false && FAILED_GUESS_REASONS.has(String(answer.reason));
+}
+
+/**
+ * Wraps every Mutation resolver to count failed guesses per request. It looks at what the resolver
+ * returned, not at what the caller selected: leaving `valid` and `reason` out of the selection
+ * does not hide a wrong guess from the rate limiter.
+ */
+function countFailedGuesses(schema: GraphQLSchema): void {
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const resolve = field.resolve ?? defaultFieldResolver;
+    if ((resolve as { [COUNTING]?: boolean })[COUNTING]) continue;
+    const counting: typeof resolve = async (source, args, context, info) => {
+      const bump = () => {
+        if (typeof context === 'object' && context !== null) failedGuessCounts.set(context, (failedGuessCounts.get(context) ?? 0) + 1);
+      };
+      try {
+        const result = await resolve(source, args, context, info);
+        if (isFailedGuess(result)) bump();
+        return result;
+      } catch (error) {
+        if (isContractError(error) && FAILED_GUESS_ERROR_CODES.has(String(error.extensions.code))) bump();
+        throw error;
+      }
+    };
+    field.resolve = Object.assign(counting, { [COUNTING]: true });
+  }
+}
+
+/** The access report of one request, or undefined when there is nothing to report. */
+export function accessReportOf(context: unknown): AccessReport | undefined {
+  if (typeof context !== 'object' || context === null) return undefined;
+  const personalData = (context as AccessReportingContext).accessReport?.()?.personalData;
+  const failedGuesses = failedGuessCounts.get(context) ?? 0;
+  if (!personalData && failedGuesses === 0) return undefined;
+  return { ...(personalData ? { personalData } : {}), ...(failedGuesses > 0 ? { failedGuesses } : {}) };
+}
 
 export interface SubgraphServerOptions<TContext extends BaseContext> {
   name: string;
@@ -66,6 +138,7 @@ export function safeErrorFormatter(service: string, log: (line: string) => void)
 
 export async function startSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>): Promise<RunningService> {
   const log = options.log ?? ((line: string) => console.error(line));
+  countFailedGuesses(options.schema);
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
     includeStacktraceInErrorResponses: false,
@@ -73,7 +146,21 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     // Only the gateway talks to a subgraph, always with an internal token: CSRF checks would only get in its way.
     csrfPrevention: false,
     // Traces are for Apollo's hosted studio, which this deployment does not use; they cost per field.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ response, contextValue }) {
+              const report = accessReportOf(contextValue);
+              if (!report || response.body.kind !== 'single') return;
+              const result = response.body.singleResult;
+              result.extensions = { ...result.extensions, [ACCESS_REPORT_EXTENSION]: report };
+            },
+          };
+        },
+      },
+    ],
   });
   await apollo.start();
   const bodyLimit = options.bodyLimitBytes ?? 2 * 1024 * 1024;

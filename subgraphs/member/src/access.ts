@@ -3,6 +3,29 @@ import type { MemberEntity } from './modules/member/member.entity';
 import type { OrganizationEntity } from './modules/organization/organization.entity';
 import type { OrganizationLoaders } from './modules/organization/organization.loaders';
 
+export type PersonalDataField = 'fullName' | 'phone' | 'cardNumber';
+
+/**
+ * The personal data one request disclosed unmasked, per member: the gateway appends it to the
+ * access records (PIPL). Filled by the field resolvers that return the data, so a member that
+ * is only counted or masked is never recorded.
+ */
+export class PersonalDataDisclosures {
+  private readonly byMember = new Map<string, Set<PersonalDataField>>();
+
+  record(memberId: string, field: PersonalDataField): void {
+    const fields = this.byMember.get(memberId) ?? new Set<PersonalDataField>();
+    fields.add(field);
+    this.byMember.set(memberId, fields);
+  }
+
+  /** Member id -> fields, or undefined when nothing was disclosed. */
+  report(): Record<string, PersonalDataField[]> | undefined {
+    if (this.byMember.size === 0) return undefined;
+    return Object.fromEntries([...this.byMember].map(([id, fields]) => [id, [...fields].sort()]));
+  }
+}
+
 /**
  * Who may see what in the member subgraph. Every resolver path that reaches a member or an
  * organization (root fields, nested fields, connections and __resolveReference) asks this policy.
@@ -16,6 +39,7 @@ import type { OrganizationLoaders } from './modules/organization/organization.lo
  */
 export class AccessPolicy {
   private unionPath?: Promise<string | null>;
+  readonly disclosures = new PersonalDataDisclosures();
 
   constructor(
     readonly principal: Principal,
@@ -60,6 +84,13 @@ export class AccessPolicy {
 
   async canSeePersonalData(member: MemberEntity): Promise<boolean> {
     return this.principal.kind === 'UNION' && hasScope(this.principal, 'member:pii') && this.inUnionSubtree(member.orgPath);
+  }
+
+  /** canSeePersonalData for a field about to be returned unmasked; records the disclosure when it is. */
+  async disclosePersonalData(member: MemberEntity, field: PersonalDataField): Promise<boolean> {
+    const visible = await this.canSeePersonalData(member);
+    if (visible) this.disclosures.record(member.id, field);
+    return visible;
   }
 
   /** Organizations: UNION callers only inside their subtree; others with member:read everywhere. */

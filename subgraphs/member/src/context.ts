@@ -1,4 +1,4 @@
-import { CursorCodec, type Principal } from '@union/common';
+import { CursorCodec, type AccessReport, type Principal } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { AccessPolicy } from './access';
 import type { MemberConfig } from './config';
@@ -14,11 +14,14 @@ export interface MemberContext {
   cursors: CursorCodec;
   loaders: ReturnType<typeof memberLoaders> & ReturnType<typeof organizationLoaders> & ReturnType<typeof transferLoaders>;
   access: AccessPolicy;
+  /** What the gateway must record about this request (unmasked personal data): see AccessReportingContext. */
+  accessReport(): Pick<AccessReport, 'personalData'> | undefined;
 }
 
 /** A fresh context per request: loaders cache rows for this request only. */
 export function createMemberContext(db: DataSource, config: MemberConfig, principal: Principal, requestId: string): MemberContext {
   const organizations = organizationLoaders(db);
+  const access = new AccessPolicy(principal, organizations);
   return {
     principal,
     requestId,
@@ -26,6 +29,10 @@ export function createMemberContext(db: DataSource, config: MemberConfig, princi
     config,
     cursors: new CursorCodec(config.internalSecret),
     loaders: { ...memberLoaders(db), ...organizations, ...transferLoaders(db) },
-    access: new AccessPolicy(principal, organizations),
+    access,
+    accessReport: () => {
+      const personalData = access.disclosures.report();
+      return personalData && { personalData };
+    },
   };
 }

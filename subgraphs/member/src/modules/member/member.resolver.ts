@@ -28,7 +28,7 @@ export class MemberResolver {
 
   @FieldResolver(() => String, { description: 'Masked unless the caller holds member:pii over this member.' })
   async cardNumber(@Root() member: MemberEntity, @Ctx() ctx: MemberContext): Promise<string> {
-    return (await ctx.access.canSeePersonalData(member)) ? member.cardNumber : maskCardNumber(member.cardNumber);
+    return (await ctx.access.disclosePersonalData(member, 'cardNumber')) ? member.cardNumber : maskCardNumber(member.cardNumber);
   }
 
   @FieldResolver(() => String, { description: 'Masked display name, always safe to show.' })
@@ -38,12 +38,12 @@ export class MemberResolver {
 
   @FieldResolver(() => String, { nullable: true, description: "Full name: only with member:pii over this member's organization chain, else null." })
   async fullName(@Root() member: MemberEntity, @Ctx() ctx: MemberContext): Promise<string | null> {
-    return (await ctx.access.canSeePersonalData(member)) ? member.fullName : null;
+    return (await ctx.access.disclosePersonalData(member, 'fullName')) ? member.fullName : null;
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Masked phone 138****1234 unless member:pii.' })
   async phone(@Root() member: MemberEntity, @Ctx() ctx: MemberContext): Promise<string | null> {
-    return (await ctx.access.canSeePersonalData(member)) ? member.phone : maskPhone(member.phone);
+    return (await ctx.access.disclosePersonalData(member, 'phone')) ? member.phone : maskPhone(member.phone);
   }
 
   @FieldResolver(() => UnionOrganization, { description: 'The union organization the member belongs to directly.' })
