@@ -113,8 +113,11 @@ export function memberLoaders(db: DataSource) {
              FROM unnest($1::text[], $2::int[], $3::text[], $4::uuid[]) WITH ORDINALITY AS q(path, lim, after_path, after_id, idx)
              CROSS JOIN LATERAL (
                SELECT * FROM members m
-                WHERE m.org_path >= q.path AND m.org_path < (left(q.path, -1) || '0')
-                  AND (q.after_id IS NULL OR (m.org_path, m.id) > (q.after_path, q.after_id))
+                -- One row comparison as the lower bound, so the index scan starts right after the
+                -- cursor (an "after IS NULL OR ..." condition would make it start at the subtree's
+                -- first member and filter its way down: OFFSET in disguise). The nil UUID is never an id.
+                WHERE (m.org_path, m.id) > (coalesce(q.after_path, q.path), coalesce(q.after_id, '00000000-0000-0000-0000-000000000000'::uuid))
+                  AND m.org_path < (left(q.path, -1) || '0')
                   ${filter.sql}
                 ORDER BY m.org_path, m.id
                 LIMIT q.lim

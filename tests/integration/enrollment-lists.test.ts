@@ -1,0 +1,256 @@
+import { INTERNAL_TOKEN_HEADER, type Principal, signInternalToken } from '@union/common';
+import { SCALE_ROOT_ID, seedScale } from '../../scripts/src/seed-scale';
+import { codes, type MemberHarness, startMemberHarness, statsDrift } from './enrollment-harness';
+
+const SCALE_MEMBERS = 40_000;
+
+const MEMBERS = `query Members($id: ID!, $filter: MemberFilter, $first: Int, $after: String) {
+  organization(id: $id) { members(filter: $filter, first: $first, after: $after) {
+    nodes { id cardNumber fullName displayName phone status realNameVerified newEmploymentForm joinedAt organization { id } }
+    pageInfo { hasNextPage endCursor } totalCount } }
+}`;
+const STATS = `query Stats($id: ID!) { organization(id: $id) { stats { memberCount activeMemberCount realNameVerifiedCount realNameVerificationRate newEmploymentFormCount } } }`;
+const CHILDREN = `query Children($id: ID!) { organization(id: $id) { children(first: 1) { pageInfo { endCursor } } } }`;
+
+let h: MemberHarness;
+let scaleUnion: Principal;
+
+beforeAll(async () => {
+  h = await startMemberHarness(300);
+  // A small load first: the test of --replace then removes few rows (each delete checks the tables that reference members).
+  await seedScale(h.config.databaseUrl, { members: 500 });
+  scaleUnion = h.union(SCALE_ROOT_ID);
+});
+afterAll(() => h?.stop());
+
+const sqlCount = async (where: string, params: unknown[] = []) => Number((await h.sql.query(`SELECT count(*) AS n FROM members m WHERE ${where}`, params)).rows[0].n);
+const pathOf = async (id: string) => (await h.sql.query(`SELECT path FROM organizations WHERE id = $1`, [id])).rows[0].path as string;
+const inSubtree = `m.org_path >= $1 AND m.org_path < left($1, -1) || '0'`;
+
+describe('scale data (seed:scale)', () => {
+  it('refuses to load twice unless asked to replace, and replaces cleanly', async () => {
+    await expect(seedScale(h.config.databaseUrl, { members: 10 })).rejects.toThrow(/already loaded/);
+    // Replacing keeps everything else (the demo members) untouched.
+    const demo = await sqlCount(`NOT (${inSubtree})`, [await pathOf(SCALE_ROOT_ID)]);
+    await seedScale(h.config.databaseUrl, { members: SCALE_MEMBERS, replace: true, chunk: 15_000 });
+    expect(await sqlCount(`NOT (${inSubtree})`, [await pathOf(SCALE_ROOT_ID)])).toBe(demo);
+  });
+
+  it('loads a province-shaped tree and N members with counters that match a recount', async () => {
+    expect(await sqlCount(inSubtree, [await pathOf(SCALE_ROOT_ID)])).toBe(SCALE_MEMBERS);
+    const organizations = Number((await h.sql.query(`SELECT count(*) AS n FROM organizations WHERE path LIKE $1 || '%'`, [await pathOf(SCALE_ROOT_ID)])).rows[0].n);
+    expect(organizations).toBeGreaterThan(10_000);
+    expect(await statsDrift(h.sql)).toEqual([]);
+    const stats = (await h.gql(scaleUnion, STATS, { id: SCALE_ROOT_ID })).data!.organization.stats;
+    expect(stats.memberCount).toBe(SCALE_MEMBERS);
+    // Roughly the generator's shares: 93 % active, 80 % verified.
+    expect(stats.activeMemberCount / SCALE_MEMBERS).toBeCloseTo(0.93, 1);
+    expect(stats.realNameVerificationRate).toBeCloseTo(0.8, 1);
+  });
+});
+
+describe('organization members: keyset pagination', () => {
+  it('walks the whole subtree in (org_path, id) order, every member exactly once', async () => {
+    const expected = (await h.sql.query(`SELECT id FROM members m WHERE ${inSubtree} ORDER BY org_path, id`, [await pathOf(SCALE_ROOT_ID)])).rows.map((r) => r.id);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: any = (await h.gql(scaleUnion, MEMBERS, { id: SCALE_ROOT_ID, first: 100, after })).data!.organization.members; // eslint-disable-line @typescript-eslint/no-explicit-any
+      seen.push(...page.nodes.map((n: { id: string }) => n.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(expected);
+  });
+
+  it('totalCount and stats agree with SQL, filtered or not', async () => {
+    const path = await pathOf(h.data.fixtures.cityUnionOrgId);
+    const city = h.principals.city;
+    const total = async (filter: Record<string, unknown>) =>
+      (await h.gql(city, MEMBERS, { id: h.data.fixtures.cityUnionOrgId, filter, first: 1 })).data!.organization.members.totalCount;
+    expect(await total({})).toBe(await sqlCount(inSubtree, [path]));
+    expect(await total({ status: 'SUSPENDED' })).toBe(await sqlCount(`${inSubtree} AND status = 'SUSPENDED'`, [path]));
+    expect(await total({ realNameVerified: false })).toBe(await sqlCount(`${inSubtree} AND NOT real_name_verified`, [path]));
+    expect(await total({ newEmploymentForm: true, status: 'ACTIVE' })).toBe(
+      await sqlCount(`${inSubtree} AND new_employment_form AND status = 'ACTIVE'`, [path]),
+    );
+    expect(await total({ joinedFrom: '2020-01-01', joinedTo: '2020-12-31' })).toBe(
+      await sqlCount(`${inSubtree} AND joined_at >= '2020-01-01T00:00:00+08' AND joined_at < '2021-01-01T00:00:00+08'`, [path]),
+    );
+    const stats = (await h.gql(city, STATS, { id: h.data.fixtures.cityUnionOrgId })).data!.organization.stats;
+    expect(stats.memberCount).toBe(await sqlCount(inSubtree, [path]));
+    expect(stats.activeMemberCount).toBe(await sqlCount(`${inSubtree} AND status = 'ACTIVE'`, [path]));
+    expect(stats.newEmploymentFormCount).toBe(await sqlCount(`${inSubtree} AND new_employment_form`, [path]));
+  });
+
+  describe('bad input', () => {
+    const list = (principal: Principal, variables: Record<string, unknown>) => h.gql(principal, MEMBERS, { id: h.data.fixtures.districtUnionOrgId, ...variables });
+    let cursor: string;
+    beforeAll(async () => {
+      cursor = (await list(h.principals.district, { first: 2 })).data!.organization.members.pageInfo.endCursor;
+    });
+
+    it('first: 1000 and first: -1 are BAD_USER_INPUT (the cap is 100)', async () => {
+      expect(codes(await list(h.principals.district, { first: 1000 }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await list(h.principals.district, { first: -1 }))).toEqual(['BAD_USER_INPUT']);
+      expect((await list(h.principals.district, { first: 100 })).errors).toBeUndefined();
+    });
+
+    it('a forged cursor is BAD_USER_INPUT', async () => {
+      const [body, signature] = cursor.split('.');
+      const decoded = JSON.parse(Buffer.from(body!, 'base64url').toString());
+      decoded[1][0] = '/';
+      const forged = `${Buffer.from(JSON.stringify(decoded)).toString('base64url')}.${signature}`;
+      expect(codes(await list(h.principals.district, { after: forged }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await list(h.principals.district, { after: 'not-a-cursor' }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await list(h.principals.district, { after: `${body}.AAAAAAAAAAAAAAAAAAAAAA` }))).toEqual(['BAD_USER_INPUT']);
+    });
+
+    it("a foreign cursor (another organization's list, another filter, another kind of list) is BAD_USER_INPUT", async () => {
+      const sibling = (await h.gql(h.principals.sibling, MEMBERS, { id: h.data.fixtures.siblingDistrictUnionOrgId, first: 1 })).data!.organization.members.pageInfo.endCursor;
+      expect(codes(await list(h.principals.district, { after: sibling }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await list(h.principals.district, { after: cursor, filter: { status: 'ACTIVE' } }))).toEqual(['BAD_USER_INPUT']);
+      const children = (await h.gql(h.principals.district, CHILDREN, { id: h.data.fixtures.districtUnionOrgId })).data!.organization.children.pageInfo.endCursor;
+      expect(codes(await list(h.principals.district, { after: children }))).toEqual(['BAD_USER_INPUT']);
+    });
+
+    it("another union's organization answers null, so its members and stats cannot be reached", async () => {
+      const response = await h.gql(h.principals.district, MEMBERS, { id: h.data.fixtures.siblingDistrictUnionOrgId });
+      expect(response.data!.organization).toBeNull();
+      expect(codes(await h.gql(h.principals.district, STATS, { id: h.data.fixtures.cityUnionOrgId }))).toEqual([]);
+      expect((await h.gql(h.principals.district, STATS, { id: h.data.fixtures.cityUnionOrgId })).data!.organization).toBeNull();
+    });
+  });
+});
+
+describe('search', () => {
+  const search = (principal: Principal, text: string) =>
+    h.gql(principal, MEMBERS, { id: principal.organizationId, filter: { search: text }, first: 100 });
+
+  it('finds an own member by exact card number (any case), and nobody outside the subtree', async () => {
+    const own = h.data.fixtures.districtMembers[2]!;
+    const found = (await search(h.principals.district, own.cardNumber.toLowerCase())).data!.organization.members;
+    expect(found.nodes.map((n: { id: string }) => n.id)).toEqual([own.id]);
+    expect(found.totalCount).toBe(1);
+    const foreign = h.data.fixtures.siblingDistrictMembers[0]!;
+    expect((await search(h.principals.district, foreign.cardNumber)).data!.organization.members.nodes).toEqual([]);
+  });
+
+  it('searches name prefixes with member:pii only', async () => {
+    const own = h.data.fixtures.districtMembers[3]!;
+    const surname = Array.from(own.fullName)[0]!;
+    const withoutPii = { ...h.principals.district, scopes: ['member:read'] };
+    expect(codes(await search(withoutPii, surname))).toEqual(['FORBIDDEN']);
+    const found = (await search(h.principals.district, surname)).data!.organization.members;
+    const path = await pathOf(h.data.fixtures.districtUnionOrgId);
+    expect(found.totalCount).toBe(await sqlCount(`${inSubtree} AND full_name LIKE $2 || '%'`, [path, surname]));
+    expect(found.nodes.every((n: { fullName: string }) => n.fullName.startsWith(surname))).toBe(true);
+    expect(found.nodes.map((n: { id: string }) => n.id)).toContain(own.id);
+  });
+
+  it('refuses a name prefix over 20 characters and an inverted date range', async () => {
+    expect(codes(await search(h.principals.district, '王'.repeat(21)))).toEqual(['BAD_USER_INPUT']);
+    const inverted = await h.gql(h.principals.district, MEMBERS, { id: h.data.fixtures.districtUnionOrgId, filter: { joinedFrom: '2024-01-02', joinedTo: '2024-01-01' } });
+    expect(codes(inverted)).toEqual(['BAD_USER_INPUT']);
+    const impossible = await h.gql(h.principals.district, MEMBERS, { id: h.data.fixtures.districtUnionOrgId, filter: { joinedFrom: '2024-02-30' } });
+    expect(codes(impossible)).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
+describe('member export (GET /stream/member-export on the member subgraph)', () => {
+  const exportUrl = (params: Record<string, string>) => `${h.baseUrl}/stream/member-export?${new URLSearchParams(params)}`;
+  const download = async (principal: Principal | null, params: Record<string, string>, init: RequestInit = {}) =>
+    fetch(exportUrl(params), { ...init, headers: principal ? { [INTERNAL_TOKEN_HEADER]: await signInternalToken(principal, h.config.internalSecret) } : {} });
+  const audits = async () => (await h.sql.query(`SELECT * FROM member_exports ORDER BY started_at`)).rows;
+
+  it('CSV with member:pii: every member of the subtree, unmasked, audited', async () => {
+    const organizationId = h.data.fixtures.districtUnionOrgId;
+    const response = await download(h.principals.district, { organizationId, format: 'csv' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(response.headers.get('x-export-masked')).toBe('false');
+    const lines = (await response.text()).split('\r\n').filter(Boolean);
+    expect(lines[0]).toBe('id,card_number,display_name,full_name,phone,status,real_name_verified,new_employment_form,joined_at,organization_id,organization_name');
+    const path = await pathOf(organizationId);
+    expect(lines.length - 1).toBe(await sqlCount(inSubtree, [path]));
+    const fixture = h.data.fixtures.districtMembers[0]!;
+    const row = lines.find((l) => l.startsWith(fixture.id))!.split(',');
+    expect(row[1]).toBe(fixture.cardNumber);
+    expect(row[3]).toBe(fixture.fullName);
+
+    const audit = (await audits()).find((a) => a.id === response.headers.get('x-export-id'))!;
+    expect(audit).toMatchObject({ actor_id: h.principals.district.id, actor_kind: 'UNION', organization_id: organizationId, format: 'csv', masked: false, status: 'COMPLETED', filter: {} });
+    expect(Number(audit.row_count)).toBe(lines.length - 1);
+    expect(audit.finished_at).toBeInstanceOf(Date);
+  });
+
+  it('NDJSON without member:pii: masked like the GraphQL fields, with the same filters as members', async () => {
+    const principal = { ...h.principals.city, scopes: ['member:read', 'member:export'] };
+    const organizationId = h.data.fixtures.cityUnionOrgId;
+    const filter = { status: 'ACTIVE', newEmploymentForm: 'true', joinedFrom: '2018-01-01' };
+    const response = await download(principal, { organizationId, format: 'ndjson', ...filter });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-export-masked')).toBe('true');
+    const rows = (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const listed = (await h.gql(h.principals.city, MEMBERS, { id: organizationId, filter: { status: 'ACTIVE', newEmploymentForm: true, joinedFrom: '2018-01-01' }, first: 100 })).data!.organization.members;
+    expect(rows.length).toBe(listed.totalCount);
+    expect(rows.slice(0, listed.nodes.length).map((r) => r.id)).toEqual(listed.nodes.map((n: { id: string }) => n.id));
+    for (const row of rows) {
+      expect(row.fullName).toBeNull();
+      expect(row.cardNumber).toMatch(/^GD\*{8}\d{4}$/);
+      expect(row.phone).toMatch(/^1\d\d\*{4}\d{4}$/);
+      expect(row.displayName).toContain('*');
+      expect(row).toMatchObject({ status: 'ACTIVE', newEmploymentForm: true });
+    }
+    const audit = (await audits()).find((a) => a.id === response.headers.get('x-export-id'))!;
+    expect(audit).toMatchObject({ masked: true, format: 'ndjson', filter: { status: 'ACTIVE', newEmploymentForm: true, joinedFrom: '2018-01-01' } });
+    expect(Number(audit.row_count)).toBe(rows.length);
+  });
+
+  it('a client that hangs up stops the cursor; the audit says ABORTED with the rows sent', async () => {
+    const controller = new AbortController();
+    const response = await download(scaleUnion, { organizationId: SCALE_ROOT_ID, format: 'ndjson' }, { signal: controller.signal });
+    const exportId = response.headers.get('x-export-id');
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    let audit: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && audit?.status !== 'ABORTED'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      audit = (await audits()).find((a) => a.id === exportId);
+    }
+    expect(audit?.status).toBe('ABORTED');
+    expect(Number(audit!.row_count)).toBeLessThan(SCALE_MEMBERS);
+    // The cursor's transaction is gone, its connection back in the pool.
+    const open = await h.sql.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'member-subgraph' AND state LIKE 'idle in transaction%'`);
+    expect(Number(open.rows[0].n)).toBe(0);
+  });
+
+  describe('bad requests get their contract error and write no audit row', () => {
+    const cases: Array<[string, () => Principal | null, Record<string, string>, number, string]> = [
+      ['an unknown format', () => h.principals.district, { organizationId: 'DISTRICT', format: 'xlsx' }, 400, 'BAD_USER_INPUT'],
+      ['an unknown parameter', () => h.principals.district, { organizationId: 'DISTRICT', stauts: 'ACTIVE' }, 400, 'BAD_USER_INPUT'],
+      ['an unknown status', () => h.principals.district, { organizationId: 'DISTRICT', status: 'GONE' }, 400, 'BAD_USER_INPUT'],
+      ['a boolean that is not one', () => h.principals.district, { organizationId: 'DISTRICT', realNameVerified: 'yes' }, 400, 'BAD_USER_INPUT'],
+      ['an impossible date', () => h.principals.district, { organizationId: 'DISTRICT', joinedTo: '2024-13-01' }, 400, 'BAD_USER_INPUT'],
+      ['no organizationId', () => h.principals.district, { format: 'csv' }, 400, 'BAD_USER_INPUT'],
+      ["a sibling's organization", () => h.principals.district, { organizationId: 'SIBLING' }, 403, 'FORBIDDEN'],
+      ['an unknown organization', () => h.principals.district, { organizationId: '00000000-0000-4000-8000-000000000000' }, 404, 'NOT_FOUND'],
+      ['without member:export', () => ({ ...h.principals.district, scopes: ['member:read', 'member:pii'] }), { organizationId: 'DISTRICT' }, 403, 'FORBIDDEN'],
+      ['a name search without member:pii', () => ({ ...h.principals.district, scopes: ['member:export'] }), { organizationId: 'DISTRICT', search: '王' }, 403, 'FORBIDDEN'],
+      ['a caller that is not a union', () => ({ ...h.principals.platform, scopes: ['member:read', 'member:export'] }), { organizationId: 'DISTRICT' }, 403, 'FORBIDDEN'],
+      ['no internal token', () => null, { organizationId: 'DISTRICT' }, 401, 'UNAUTHENTICATED'],
+    ];
+    it.each(cases)('%s', async (_name, principal, params, status, code) => {
+      const before = (await audits()).length;
+      const resolved = Object.fromEntries(
+        Object.entries(params).map(([k, v]) => [k, v === 'DISTRICT' ? h.data.fixtures.districtUnionOrgId : v === 'SIBLING' ? h.data.fixtures.siblingDistrictUnionOrgId : v]),
+      );
+      const response = await download(principal(), resolved);
+      expect(response.status).toBe(status);
+      const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+      expect(body.errors[0]!.extensions.code).toBe(code);
+      expect((await audits()).length).toBe(before);
+    });
+  });
+});
