@@ -78,10 +78,11 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string): Promis
   const { batch, program } = await loadBatchAndProgram(ctx, batchId);
   const now = Date.now();
   if (now < batch.claimStartsAt.getTime() || now >= batch.claimEndsAt.getTime()) throw VoucherErrors.claimNotOpen(batch.claimStartsAt, batch.claimEndsAt);
+  // A shortcut for the tail of a rush (no call to the member subgraph, no transaction); the
+  // guarded UPDATE below is what decides.
+  if (batch.claimed >= batch.totalQuantity) throw VoucherErrors.soldOut();
   const problem = eligibilityProblem(await ctx.directory.members.load(memberId), program, batch);
   if (problem) throw VoucherErrors.notEligible(problem);
-  // Only a shortcut for the tail of a rush: the guarded UPDATE below is what decides.
-  if (batch.claimed >= batch.totalQuantity) throw VoucherErrors.soldOut();
 
   const voucher = await ctx.db.transaction(async (tx) => {
     const counted = await rowsOf(

@@ -1,0 +1,175 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
+import type { Partner } from '@union/gateway/dist/auth/partners';
+import { loadOrCreateSigningKey, TokenService } from '@union/gateway/dist/auth/tokens';
+import { Client } from 'pg';
+import { launchSystem, type LaunchedSystem } from '../system';
+
+/**
+ * Voucher claim rush through the gateway (not a test): `node scripts/dist/bench/voucher-claim-rush.js`.
+ *
+ * Starts the whole system on a throw-away embedded PostgreSQL, adds BENCH_MEMBERS (default 10,000)
+ * ACTIVE members straight into the member schema (the demo world has too few in one subtree;
+ * this is the only place anything writes another service's schema), mints a MEMBER token for each
+ * with the gateway's own signing key (exactly what the token exchange issues; the exchange itself
+ * verifies the platform's hashed secret per call, ~30/s, and is not what this measures), lets the
+ * city union create a batch of BENCH_QUANTITY (default 5,000, one per member),
+ * and fires one claimVoucher per member with BENCH_CONCURRENCY (default 100) requests in flight.
+ * Prints claims/s, latency percentiles and outcomes, then counts what the database holds: the
+ * count must be exactly the batch size, with as many distinct owners.
+ */
+
+const memberCount = Number(process.env.BENCH_MEMBERS ?? 10_000);
+const quantity = Number(process.env.BENCH_QUANTITY ?? 5_000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 100);
+
+async function post(url: string, init: RequestInit) {
+  const response = await fetch(url, init);
+  return { status: response.status, body: (await response.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+function tokenRequest(system: LaunchedSystem, partner: 'cityUnion' | 'platform', params: Record<string, string>) {
+  const { clientId, clientSecret } = system.credentials.partners[partner];
+  return post(system.credentials.tokenUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+}
+
+/** MEMBER tokens as the token exchange issues them, signed with the gateway's key from dataDir. */
+async function memberTokenMinter(dataDir: string, system: LaunchedSystem) {
+  const tokens = new TokenService({ signingKey: await loadOrCreateSigningKey({ keyFile: join(dataDir, 'gateway-signing-key.pem') }), memberTokenTtlSeconds: 3600 });
+  const platform = {
+    id: DEMO_PARTNERS.platform.id,
+    name: DEMO_PARTNERS.platform.name,
+    kind: 'PLATFORM',
+    status: 'active',
+    scopes: ['member:act-as'],
+    clientId: system.credentials.partners.platform.clientId,
+  } as unknown as Partner;
+  return async (memberId: string) => (await tokens.issueMemberToken(memberId, platform)).accessToken;
+}
+
+const graphql = (system: LaunchedSystem, token: string, query: string, variables: Record<string, unknown>) =>
+  post(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+
+/** `count` tasks with `limit` in flight; latency of each in milliseconds. */
+async function bounded<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<{ results: T[]; latencies: number[]; seconds: number }> {
+  const results = new Array<T>(count);
+  const latencies = new Array<number>(count);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(limit, count) }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const t0 = performance.now();
+        results[i] = await task(i);
+        latencies[i] = performance.now() - t0;
+      }
+    }),
+  );
+  return { results, latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+/** ACTIVE, verified members in the district union's organization, inserted in one statement. */
+async function addMembers(sql: Client, organizationId: string, count: number): Promise<string[]> {
+  const { rows } = await sql.query(
+    `INSERT INTO member.members (id, organization_id, org_path, full_name, id_number_hash, id_number_last4, phone, card_number,
+                                 status, real_name_verified, new_employment_form, joined_at)
+     SELECT gen_random_uuid(), o.id, o.path, '压测会员' || i, decode(md5('bench-member-' || i), 'hex'), lpad((i % 10000)::text, 4, '0'),
+            '139' || lpad(i::text, 8, '0'), 'GD8' || lpad(i::text, 11, '0'), 'ACTIVE', true, false, now()
+       FROM member.organizations o, generate_series(1, $2) AS i
+      WHERE o.id = $1
+     RETURNING id`,
+    [organizationId, count],
+  );
+  return rows.map((r) => r.id as string);
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'union-bench-vouchers-'));
+  // Run as root, embedded PostgreSQL runs as its own user, which must reach its data directory.
+  chmodSync(dataDir, 0o755);
+  const system = await launchSystem({ dataDir, persist: true, log: () => {} });
+  // The member schema's triggers name its tables unqualified.
+  const sql = new Client({ connectionString: system.databaseUrl, options: '-c search_path=member' });
+  await sql.connect();
+  try {
+    const memberIds = await addMembers(sql, system.credentials.partners.districtUnion.organizationId!, memberCount);
+    console.log(`voucher claim rush: ${memberIds.length} members, batch of ${quantity} (1 per member), ${concurrency} claims in flight, through ${system.gatewayUrl}`);
+
+    const mint = await memberTokenMinter(dataDir, system);
+    const tokens = await Promise.all(memberIds.map(mint));
+    // One real exchange proves the minted tokens are what the gateway issues.
+    const exchanged = await tokenRequest(system, 'platform', {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: memberIds[0],
+      subject_token_type: 'urn:union-benefits:params:oauth:token-type:member-id',
+    });
+    if (exchanged.status !== 200) throw new Error(`member token exchange failed: ${exchanged.status} ${JSON.stringify(exchanged.body)}`);
+
+    const union = await tokenRequest(system, 'cityUnion', { grant_type: 'client_credentials' });
+    const created = await graphql(system, union.body.access_token, `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, {
+      input: {
+        programId: DEMO_PROGRAMS.welfare,
+        name: '压测 观影券',
+        voucherKind: 'MOVIE',
+        faceValueFen: 3500,
+        totalQuantity: quantity,
+        perMemberLimit: 1,
+        claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
+        claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        validFrom: new Date(Date.now() - 60_000).toISOString(),
+        validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+      },
+    });
+    const batchId: string | undefined = created.body.data?.createVoucherBatch?.id;
+    if (!batchId) throw new Error(`createVoucherBatch failed: ${JSON.stringify(created.body.errors)}`);
+
+    const CLAIM = `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`;
+    const rush = await bounded(tokens.length, concurrency, async (i) => {
+      try {
+        const { status, body } = await graphql(system, tokens[i], CLAIM, { b: batchId });
+        return body.errors?.length ? String(body.errors[0].extensions?.code ?? `HTTP ${status}`) : 'CLAIMED';
+      } catch (error) {
+        return `network: ${(error as Error).message}`;
+      }
+    });
+    const outcomes: Record<string, number> = {};
+    for (const outcome of rush.results) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    const sorted = [...rush.latencies].sort((a, b) => a - b);
+    const f = (n: number) => n.toFixed(1);
+    console.log(
+      `claims: ${tokens.length} in ${f(rush.seconds)} s = ${f(tokens.length / rush.seconds)}/s  p50 ${f(percentile(sorted, 50))} ms  p95 ${f(percentile(sorted, 95))} ms  p99 ${f(percentile(sorted, 99))} ms  max ${f(sorted[sorted.length - 1])} ms`,
+    );
+    console.log(`outcomes: ${JSON.stringify(outcomes)}`);
+
+    const { rows } = await sql.query(
+      `SELECT (SELECT count(*)::int FROM benefit.vouchers WHERE batch_id = $1) AS vouchers,
+              (SELECT count(DISTINCT member_id)::int FROM benefit.vouchers WHERE batch_id = $1) AS owners,
+              (SELECT claimed FROM benefit.voucher_batches WHERE id = $1) AS claimed`,
+      [batchId],
+    );
+    const exact = rows[0].vouchers === quantity && rows[0].owners === quantity && rows[0].claimed === quantity;
+    console.log(`final count: ${rows[0].vouchers} vouchers, ${rows[0].owners} distinct owners, pool counter ${rows[0].claimed} (expected exactly ${quantity}): ${exact ? 'OK' : 'WRONG'}`);
+    if (!exact) process.exitCode = 1;
+  } finally {
+    await sql.end();
+    await system.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).stack ?? String(error));
+  process.exit(1);
+});
