@@ -36,7 +36,7 @@ export interface VoucherHarness {
   member(id: string): Principal;
   /** ACTIVE members in the city union's subtree, straight from the member schema. */
   activeCityMembers(count: number, options?: { verified?: boolean }): Promise<string[]>;
-  gql<T = Record<string, any>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  gql<T = Record<string, any>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>>;
   stop(): Promise<void>;
 }
 

@@ -49,7 +49,7 @@ describe('validateVoucher', () => {
   ] as const)('answers %s as not valid, with the redeem error code as reason', async (_, make, reason) => {
     const { code, amount, principal } = await make();
     const before = await snapshot();
-    const res = await h.gql(h.principals[principal], VALIDATE, { code, amount });
+    const res = await h.gql(h.principals[principal as keyof VoucherHarness["principals"]], VALIDATE, { code, amount });
     expect(res.data!.validateVoucher).toMatchObject({ valid: false, reason, discountFen: null });
     expect(await snapshot()).toEqual(before);
   });
@@ -130,7 +130,7 @@ describe('redeemVoucher', () => {
   ] as const)('refuses %s with its contract error and writes nothing', async (_, make, errorCode) => {
     const { code, amount, principal } = await make();
     const before = await snapshot();
-    const res = await h.gql(h.principals[principal], REDEEM, { input: { code, partnerOrderId: order(), orderAmountFen: amount } });
+    const res = await h.gql(h.principals[principal as keyof VoucherHarness["principals"]], REDEEM, { input: { code, partnerOrderId: order(), orderAmountFen: amount } });
     expect(codesOf(res)).toEqual([errorCode]);
     expect(await snapshot()).toEqual(before);
   });

@@ -26,7 +26,6 @@ function checkOrderAmount(orderAmountFen: number): void {
 }
 
 function checkOrderId(partnerOrderId: string, field: string): void {
-  // eslint-disable-next-line no-control-regex
   if (partnerOrderId.length < 1 || partnerOrderId.length > MAX_ORDER_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(partnerOrderId)) {
     throw BenefitErrors.badInput(`partnerOrderId must have 1 to ${MAX_ORDER_ID_LENGTH} printable characters`, field);
   }
