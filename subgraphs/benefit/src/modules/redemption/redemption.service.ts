@@ -194,7 +194,19 @@ async function programsOfUnion(ctx: BenefitContext): Promise<string[]> {
   return programs.filter((_, i) => sponsors[i]?.chain.includes(unionOrg)).map((p) => p.id);
 }
 
-export async function redemptionScope(ctx: BenefitContext): Promise<RedemptionScope> {
+/** Per request: resolving many Redemption references must not list the union's programs each time. */
+const scopeOfRequest = new WeakMap<BenefitContext, Promise<RedemptionScope>>();
+
+export function redemptionScope(ctx: BenefitContext): Promise<RedemptionScope> {
+  let scope = scopeOfRequest.get(ctx);
+  if (!scope) {
+    scope = scopeOf(ctx);
+    scopeOfRequest.set(ctx, scope);
+  }
+  return scope;
+}
+
+async function scopeOf(ctx: BenefitContext): Promise<RedemptionScope> {
   switch (ctx.principal.kind) {
     case 'TRAVEL_PARTNER':
     case 'MERCHANT':
