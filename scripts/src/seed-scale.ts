@@ -21,7 +21,7 @@ import { Client, escapeIdentifier } from 'pg';
  */
 
 /** Fixed so the benchmark and the README can name it. */
-export const SCALE_ROOT_ID = 'c0000000-0000-4000-8000-000000000001';
+export const SCALE_ROOT_ID = 'e0000000-0000-4000-8000-000000000001';
 export const SCALE_ROOT_NAME = '广东省总工会（规模数据）';
 const FIRST_CARD_SEQUENCE = 10_000_000;
 const LAST_CARD_SEQUENCE = 89_999_999;

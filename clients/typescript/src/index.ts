@@ -1,0 +1,3 @@
+export * from './runtime';
+export * from './client';
+export * from './generated';
