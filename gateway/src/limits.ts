@@ -37,7 +37,7 @@ export interface QueryLimits {
   maxAliases: number;
   /** Top-level fields of the operation (fragments on the root type expanded). */
   maxRootFields: number;
-  /** Cost of the operation (see operationCost). */
+  /** Cost of the operation (see analyzeOperation). */
   maxCost: number;
   /** What one top-level mutation field costs: writes and verifications are the expensive, guessable part. */
   mutationFieldCost: number;
@@ -57,6 +57,8 @@ export interface OperationAnalysis {
   cost: number;
   /** __schema or __type is selected at the top level. */
   introspection: boolean;
+  /** The cost read a variable (a `first: $n`): the same text may cost differently next time. */
+  dependsOnVariables: boolean;
   document: DocumentNode;
 }
 
@@ -179,8 +181,35 @@ export function analyzeOperation(
     rootFields: rootKeys.size,
     cost,
     introspection,
+    dependsOnVariables: measurer.readVariables,
     document,
   };
+}
+
+/**
+ * analyzeOperation with a memory: the analysis of a query text that passed, unless its cost
+ * depends on variables, is reused (partners send the same few operations over and over).
+ */
+export class OperationAnalyzer {
+  private readonly passed = new Map<string, OperationAnalysis>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly limits: QueryLimits,
+    private readonly maxEntries = 1000,
+  ) {}
+
+  analyze(source: string, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): OperationAnalysis | null {
+    const key = `${operationName ?? ''}\n${source}`;
+    const known = this.passed.get(key);
+    if (known) return known;
+    const analysis = analyzeOperation(this.schema, source, operationName, variables, this.limits);
+    if (analysis && !analysis.dependsOnVariables) {
+      if (this.passed.size >= this.maxEntries) this.passed.delete(this.passed.keys().next().value as string);
+      this.passed.set(key, analysis);
+    }
+    return analysis;
+  }
 }
 
 /**
@@ -191,6 +220,7 @@ export function analyzeOperation(
 class Measurer {
   private readonly fragmentMeasures = new Map<string, Measure | null>();
   private readonly inProgress = new Set<string>();
+  readVariables = false;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -273,7 +303,10 @@ class Measurer {
 
   private valueOf(node: ValueNode): unknown {
     if (node.kind === Kind.INT || node.kind === Kind.FLOAT) return Number(node.value);
-    if (node.kind === Kind.VARIABLE) return this.variables[node.name.value];
+    if (node.kind === Kind.VARIABLE) {
+      this.readVariables = true;
+      return this.variables[node.name.value];
+    }
     return undefined;
   }
 }

@@ -21,16 +21,18 @@ import {
   type Principal,
   type RunningService,
 } from '@union/common';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { AccessReportCollector, appendAccessRecord, observeExport } from './audit';
 import { assertOperationAllowed, readScopeRequirements } from './authorization';
 import { handleMemberExport } from './exports';
 import { AuthError, createAuth, loadOrCreateSigningKey, type Auth } from './auth';
 import type { GatewayConfig } from './config';
-import { analyzeOperation, type OperationAnalysis } from './limits';
+import { OperationAnalyzer, type OperationAnalysis } from './limits';
 import { PartnerAccessCache, type PartnerAccess } from './partner-access';
+import { ExpiringCache } from './expiring-cache';
 import { CostRateLimiter } from './rate-limit';
+import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
 
 export interface GatewayContext {
@@ -47,16 +49,40 @@ export interface GatewayContext {
 /** What a member export costs against the rate limit: it reads a whole subtree. */
 export const MEMBER_EXPORT_COST = 1000;
 
+/** Internal tokens live 60 s; one is reused for the same principal for at most half of that. */
+const INTERNAL_TOKEN_TTL_SECONDS = 60;
+const INTERNAL_TOKEN_REUSE_MS = 30_000;
+
+/**
+ * Signed internal tokens per principal, reused for up to 30 s: signing one per request was a
+ * measurable part of the gateway's CPU, and the token says nothing a reused one would not.
+ */
+export function internalTokenSigner(secret: string, now: () => number = Date.now): (principal: Principal) => Promise<string> {
+  const cache = new ExpiringCache<Promise<string>>(10_000, now);
+  return (principal) => {
+    const key = JSON.stringify([principal.kind, principal.id, principal.name, principal.scopes, principal.organizationId ?? null, principal.actingPartnerId ?? null]);
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const signed = signInternalToken(principal, secret, INTERNAL_TOKEN_TTL_SECONDS);
+    cache.set(key, signed, now() + INTERNAL_TOKEN_REUSE_MS);
+    return signed;
+  };
+}
+
 /** Adds the gateway-signed principal to every subgraph fetch; subgraphs refuse requests without it. */
 class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(url: string, private readonly internalSecret: string) {
-    super({ url });
+  constructor(
+    url: string,
+    private readonly signInternal: (principal: Principal) => Promise<string>,
+    fetcher: RemoteGraphQLDataSource['fetcher'],
+  ) {
+    super({ url, fetcher });
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const ctx = context as Partial<GatewayContext>;
     if (!ctx.principal) return;
-    ctx.internalToken ??= signInternalToken(ctx.principal, this.internalSecret);
+    ctx.internalToken ??= this.signInternal(ctx.principal);
     request.http?.headers.set(INTERNAL_TOKEN_HEADER, await ctx.internalToken);
     if (ctx.requestId) request.http?.headers.set('x-request-id', ctx.requestId);
   }
@@ -103,6 +129,16 @@ export function partnerErrorFormatter(production: boolean, log: (line: string) =
   };
 }
 
+/** The `exp` of a JWT whose signature has been verified, in epoch milliseconds (0 when it has none). */
+function expiryOf(token: string): number {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export interface GatewayDeps {
   config: GatewayConfig;
   db: DataSource;
@@ -120,6 +156,12 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
   const memberService = new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret);
   const partners = new PartnerAccessCache(db, config.partnerCacheMs);
   const limiter = new CostRateLimiter({ defaultPerMinute: config.rateLimit.perMinute });
+  const analyzer = new OperationAnalyzer(apiSchema, config.limits);
+  const subgraphFetcher = keepAliveSubgraphFetcher();
+  const signInternal = internalTokenSigner(config.internalSecret);
+  // Verifying an EdDSA signature per request is the gateway's single largest crypto cost; a token
+  // verified once is remembered until it expires (its partner's status is still checked per request).
+  const verifiedTokens = new ExpiringCache<Principal>(10_000);
 
   const auth = createAuth({
     dataSource: db,
@@ -137,20 +179,32 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     buildService: ({ name }) => {
       const url = config.subgraphUrls[name as keyof GatewayConfig['subgraphUrls']];
       if (!url) throw new Error(`no URL configured for subgraph ${name}`);
-      return new SubgraphDataSource(url, config.internalSecret);
+      return new SubgraphDataSource(url, signInternal, subgraphFetcher.fetch);
     },
   });
 
+  const authorizationVerdicts = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
   const authorization: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, contextValue }) {
-          try {
-            assertOperationAllowed(apiSchema, document, requirements, contextValue.principal);
-          } catch (error) {
-            if (!(error instanceof GraphQLError)) throw error;
-            throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 403 } } });
+          // Apollo hands out the same parsed document for the same query text, and the verdict
+          // depends only on the document and the scopes held: remember it.
+          const scopes = contextValue.principal.scopes.join(' ');
+          let verdicts = authorizationVerdicts.get(document);
+          if (!verdicts) authorizationVerdicts.set(document, (verdicts = new Map()));
+          let verdict = verdicts.get(scopes);
+          if (verdict === undefined) {
+            verdict = null;
+            try {
+              assertOperationAllowed(apiSchema, document, requirements, contextValue.principal);
+            } catch (error) {
+              if (!(error instanceof GraphQLError)) throw error;
+              verdict = error;
+            }
+            if (verdicts.size < 100) verdicts.set(scopes, verdict);
           }
+          if (verdict) throw new GraphQLError(verdict.message, { extensions: { ...verdict.extensions, http: { status: 403 } } });
         },
       };
     },
@@ -210,7 +264,12 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new AuthError('missing bearer access token');
-    return auth.tokens.verifyAccessToken(match[1]);
+    const token = match[1];
+    const known = verifiedTokens.get(token);
+    if (known) return known;
+    const principal = await auth.tokens.verifyAccessToken(token);
+    verifiedTokens.set(token, principal, expiryOf(token));
+    return principal;
   }
 
   /**
@@ -298,12 +357,10 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     let analysis: OperationAnalysis | null = null;
     if (typeof query === 'string') {
       try {
-        analysis = analyzeOperation(
-          apiSchema,
+        analysis = analyzer.analyze(
           query,
           typeof operationName === 'string' ? operationName : null,
           typeof variables === 'object' && variables !== null ? (variables as Record<string, unknown>) : null,
-          config.limits,
         );
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
@@ -406,6 +463,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     async stop() {
       await closeServer(server);
       await apollo.stop();
+      subgraphFetcher.close();
     },
   };
 }

@@ -1,0 +1,182 @@
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INTERNAL_TOKEN_HEADER, signInternalToken, type Principal } from '@union/common';
+import { launchSystem, type LaunchedSystem } from '../system';
+
+/**
+ * Gateway overhead benchmark (not a test): `node scripts/dist/bench/gateway.js`.
+ *
+ * Starts the whole system on a throw-away embedded PostgreSQL, then drives the same member-by-id
+ * query with autocannon (BENCH_CONNECTIONS connections, default 10, BENCH_SECONDS per phase,
+ * default 10) twice: through the gateway with a partner's bearer token (JWT check, partner
+ * status, limits, rate limit, scope check, query plan, internal token, subgraph fetch), and
+ * straight to the member subgraph with an internal token. Prints requests/s, p50/p99 and the
+ * ratio. The caller is a city union whose token is narrowed to member:read, so the answer is
+ * masked and no access record is written: the number measures the gateway, not the audit trail.
+ *
+ * On a shared machine throughput moves with whatever else runs; the CPU milliseconds each
+ * process spent per request (read from /proc, Linux only) move much less, so they are printed too.
+ */
+
+// autocannon ships no type declarations; this is the part of its API used here.
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as Autocannon;
+
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+
+const QUERY = `query MemberById($id: ID!) { member(id: $id) { id displayName cardNumber status organization { id name } } }`;
+
+async function narrowedToken(system: LaunchedSystem): Promise<string> {
+  const { clientId, clientSecret } = system.credentials.partners.cityUnion;
+  const response = await fetch(system.credentials.tokenUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'member:read' }).toString(),
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`token request failed: ${response.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/** The process listening on a loopback TCP port (Linux /proc), or null where that cannot be read. */
+function pidListeningOn(port: number): number | null {
+  try {
+    const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+    const inodes = new Set<string>();
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const columns = line.trim().split(/\s+/);
+        // local_address is HEXIP:HEXPORT; state 0A is LISTEN.
+        if (columns[1]?.endsWith(`:${hexPort}`) && columns[3] === '0A') inodes.add(columns[9]);
+      }
+    }
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      let fds: string[];
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        try {
+          const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+          const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+          if (inode && inodes.has(inode)) return Number(pid);
+        } catch {
+          // the descriptor closed meanwhile
+        }
+      }
+    }
+  } catch {
+    // not Linux, or /proc not readable
+  }
+  return null;
+}
+
+/** User + system CPU milliseconds a process has used so far (/proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMs(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After "pid (comm) ", utime and stime are the 12th and 13th fields.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+interface Phase {
+  name: string;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  total: number;
+  failures: number;
+  /** CPU milliseconds per request, by process name. */
+  cpuPerRequest: Record<string, number>;
+}
+
+async function run(name: string, url: string, headers: Record<string, string>, body: string, duration: number, processes: Record<string, number | null> = {}): Promise<Phase> {
+  const before = Object.fromEntries(Object.entries(processes).map(([label, pid]) => [label, cpuMs(pid)]));
+  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, connections, duration });
+  const cpuPerRequest: Record<string, number> = {};
+  for (const [label, pid] of Object.entries(processes)) {
+    const after = cpuMs(pid);
+    if (after !== null && before[label] !== null) cpuPerRequest[label] = (after - (before[label] as number)) / Math.max(1, result.requests.total);
+  }
+  return { name, perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, failures: result.non2xx + result.errors, cpuPerRequest };
+}
+
+function print(phase: Phase): void {
+  const cpu = Object.entries(phase.cpuPerRequest).map(([label, ms]) => `${label} ${ms.toFixed(3)} ms`).join(', ');
+  console.log(
+    `${phase.name.padEnd(34)} ${phase.perSecond.toFixed(0).padStart(6)} req/s  p50 ${phase.p50.toFixed(1).padStart(5)} ms  p99 ${phase.p99.toFixed(1).padStart(5)} ms  (${phase.total} requests, ${phase.failures} failed)${cpu ? `  CPU per request: ${cpu}` : ''}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'union-bench-gateway-'));
+  // Run as root, embedded PostgreSQL runs as its own user, which must reach its data directory.
+  chmodSync(dataDir, 0o755);
+  // Measures the gateway, not the per-partner budget: one token sends every request.
+  const system = await launchSystem({ dataDir, persist: true, log: () => {}, env: { RATE_LIMIT_PER_MINUTE: '100000000' } });
+  try {
+    const token = await narrowedToken(system);
+    const member = system.credentials.members[0];
+    const body = JSON.stringify({ query: QUERY, variables: { id: member.id }, operationName: 'MemberById' });
+
+    // Check both paths answer the same before timing anything.
+    const viaGateway = await fetch(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+    const gatewayAnswer = (await viaGateway.json()) as { data?: { member?: { id: string } } };
+    if (gatewayAnswer.data?.member?.id !== member.id) throw new Error(`gateway answered ${JSON.stringify(gatewayAnswer)}`);
+    const principal: Principal = {
+      kind: 'UNION',
+      id: system.credentials.partners.cityUnion.id,
+      name: 'bench',
+      scopes: ['member:read'],
+      organizationId: system.credentials.partners.cityUnion.organizationId,
+      actingPartnerId: null,
+    };
+    const internalToken = await signInternalToken(principal, system.secrets.INTERNAL_SECRET, seconds * 4 + 120);
+    const direct = await fetch(system.subgraphUrls.member, { method: 'POST', headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: internalToken }, body });
+    const directAnswer = (await direct.json()) as { data?: { member?: { id: string } } };
+    if (directAnswer.data?.member?.id !== member.id) throw new Error(`member subgraph answered ${JSON.stringify(directAnswer)}`);
+
+    console.log(`gateway bench: member by id, ${connections} connections, ${seconds} s per phase`);
+    await run('warm-up', system.gatewayUrl, { authorization: `Bearer ${token}` }, body, 2);
+    await run('warm-up', system.subgraphUrls.member, { [INTERNAL_TOKEN_HEADER]: internalToken }, body, 2);
+    const processes = {
+      gateway: pidListeningOn(Number(new URL(system.gatewayUrl).port)),
+      member: pidListeningOn(Number(new URL(system.subgraphUrls.member).port)),
+    };
+    const subgraph = await run('member subgraph, internal token', system.subgraphUrls.member, { [INTERNAL_TOKEN_HEADER]: internalToken }, body, seconds, processes);
+    const gateway = await run('gateway, partner bearer token', system.gatewayUrl, { authorization: `Bearer ${token}` }, body, seconds, processes);
+    print(subgraph);
+    print(gateway);
+    console.log(`gateway costs ${(subgraph.perSecond / gateway.perSecond).toFixed(2)}x the throughput of the subgraph behind it (p50 ${(gateway.p50 / Math.max(subgraph.p50, 0.1)).toFixed(1)}x)`);
+    if (gateway.cpuPerRequest.gateway !== undefined && gateway.cpuPerRequest.member !== undefined) {
+      console.log(`gateway process: ${gateway.cpuPerRequest.gateway.toFixed(3)} CPU ms per request, the member subgraph behind it ${gateway.cpuPerRequest.member.toFixed(3)}`);
+    }
+  } finally {
+    await system.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
