@@ -24,7 +24,7 @@ export interface MemberHarness {
     platform: Principal;
   };
   union(organizationId: string, scopes?: string[]): Principal;
-  gql<T = Record<string, any>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<{ data?: T | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  gql<T = Record<string, any>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<{ data?: T | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
   stop(): Promise<void>;
 }
 

@@ -55,7 +55,7 @@ describe('organization members: keyset pagination', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: any = (await h.gql(scaleUnion, MEMBERS, { id: SCALE_ROOT_ID, first: 100, after })).data!.organization.members; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const page: any = (await h.gql(scaleUnion, MEMBERS, { id: SCALE_ROOT_ID, first: 100, after })).data!.organization.members;
       seen.push(...page.nodes.map((n: { id: string }) => n.id));
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor;
