@@ -24,6 +24,6 @@ export async function startGateway(config: GatewayConfig, options: { log?: (line
 }
 
 export { migrateGateway } from './migrate';
-export { PartnerRegistry, SCOPES_BY_KIND } from './auth';
+export { PartnerRegistry, SCOPE_DESCRIPTIONS, SCOPES_BY_KIND } from './auth';
 
 if (require.main === module) runServiceMain('gateway', () => startGateway(loadGatewayConfig()));
