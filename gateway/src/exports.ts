@@ -10,7 +10,7 @@ export interface MemberExportDeps {
 }
 
 /** Response headers of the member subgraph that a partner gets to see. */
-const FORWARDED_HEADERS = ['content-type', 'content-disposition', 'cache-control', 'x-export-id', 'x-export-masked'];
+const FORWARDED_HEADERS = ['content-type', 'content-disposition', 'cache-control', 'retry-after', 'x-export-id', 'x-export-masked'];
 
 /**
  * GET /exports/members?organizationId=...&format=csv|ndjson&status=...: a partner's member export.

@@ -226,6 +226,31 @@ describe('member export (GET /stream/member-export on the member subgraph)', () 
     expect(Number(open.rows[0].n)).toBe(0);
   });
 
+  it('at most a quarter of the pool streams at once; one more export is told to retry later', async () => {
+    // The harness runs the subgraph with 12 connections: 3 export slots. Unread downloads hold theirs.
+    const controllers = [1, 2, 3].map(() => new AbortController());
+    const held = [];
+    for (const controller of controllers) {
+      held.push(await download(scaleUnion, { organizationId: SCALE_ROOT_ID, format: 'ndjson' }, { signal: controller.signal }));
+    }
+    expect(held.map((r) => r.status)).toEqual([200, 200, 200]);
+    const refused = await download(h.principals.district, { organizationId: h.data.fixtures.districtUnionOrgId });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('30');
+    expect(((await refused.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('RATE_LIMITED');
+    // GraphQL still has connections while the exports wait on their clients.
+    expect((await h.gql(h.principals.district, STATS, { id: h.data.fixtures.districtUnionOrgId })).errors).toBeUndefined();
+    for (const controller of controllers) controller.abort();
+    let again: Response | undefined;
+    for (let i = 0; i < 100 && again?.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      again = await download(h.principals.district, { organizationId: h.data.fixtures.districtUnionOrgId });
+      if (again.status !== 200) await again.text();
+    }
+    expect(again!.status).toBe(200);
+    await again!.text();
+  });
+
   describe('bad requests get their contract error and write no audit row', () => {
     const cases: Array<[string, () => Principal | null, Record<string, string>, number, string]> = [
       ['an unknown format', () => h.principals.district, { organizationId: 'DISTRICT', format: 'xlsx' }, 400, 'BAD_USER_INPUT'],
