@@ -301,6 +301,7 @@ describe('rate limit (operation cost per partner per minute)', () => {
     await setRate('merchant', null);
     await setRate('travelPartner', null);
     await setRate('otherHospital', null);
+    await setRate('hospital', null);
   });
 
   it('answers 429 RATE_LIMITED with Retry-After once the partner has spent its budget', async () => {
@@ -340,6 +341,18 @@ describe('rate limit (operation cost per partner per minute)', () => {
     const third = await guess('NO-SUCH-CODE-3');
     expect(third.status).toBe(429);
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(30);
+  });
+
+  it('forged card codes count as failed guesses too (verifyMemberCard answering TOKEN_INVALID)', async () => {
+    await setRate('hospital', 300);
+    await settle();
+    const scan = (code: string) =>
+      gql(system, token('hospital'), 'mutation ($t: String!) { verifyMemberCard(token: $t, purpose: HOSPITAL_DISCOUNT) { verificationId } }', { t: code });
+    const first = await scan('forged-code-1');
+    expect(first.status).toBe(200);
+    expect(first.body.data!.verifyMemberCard).toEqual({ verificationId: null });
+    expect((await scan('forged-code-2')).status).toBe(200);
+    expect((await scan('forged-code-3')).status).toBe(429);
   });
 
   it('without wrong guesses the same budget lasts: ten operations of cost 10 pass', async () => {
