@@ -28,9 +28,9 @@ import { assertOperationAllowed, readScopeRequirements } from './authorization';
 import { handleMemberExport } from './exports';
 import { AuthError, createAuth, loadOrCreateSigningKey, type Auth } from './auth';
 import type { GatewayConfig } from './config';
+import { ExpiringCache } from './expiring-cache';
 import { OperationAnalyzer, type OperationAnalysis } from './limits';
 import { PartnerAccessCache, type PartnerAccess } from './partner-access';
-import { ExpiringCache } from './expiring-cache';
 import { CostRateLimiter } from './rate-limit';
 import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
@@ -124,7 +124,7 @@ export function partnerErrorFormatter(production: boolean, log: (line: string) =
       return { message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, code: code as ErrorCode } };
     }
     const errorId = (formatted.extensions?.errorId as string | undefined) ?? randomUUID();
-    log(`gateway: error ${errorId}: ${formatted.message} ${(error as Error)?.stack ?? ''}`);
+    log(`gateway: error ${errorId}: ${formatted.message} ${JSON.stringify(formatted.extensions ?? {})} ${(error as Error)?.stack ?? ''}`);
     return { message: `internal error (id ${errorId})`, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
   };
 }
