@@ -75,10 +75,14 @@ export class AccessPolicy {
 
   /**
    * May the caller see a member reached through another subgraph's entity (a verification, a
-   * claim, a redemption)? That subgraph already checked the caller may see its parent record.
+   * claim, a redemption)? That subgraph already checked the caller may see its parent record, so
+   * partners and unions get the member masked. This matters for a union's own records about a
+   * member who has since transferred out of its subtree: the claim stays readable, the person
+   * behind it masked (canSeePersonalData still requires the subtree). A MEMBER only ever meets
+   * itself.
    */
   async canSeeReferencedMember(member: MemberEntity): Promise<boolean> {
-    if (this.principal.kind === 'UNION' || this.principal.kind === 'MEMBER') return this.canListMember(member);
+    if (this.principal.kind === 'MEMBER') return member.id === this.principal.id;
     return true;
   }
 
