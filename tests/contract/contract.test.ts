@@ -64,7 +64,7 @@ describe('partner contract', () => {
     const undocumented: string[] = [];
     for (const d of document.definitions) {
       if (!('name' in d) || !d.name || d.name.value.startsWith('join__') || d.name.value.startsWith('link__') || d.name.value.startsWith('requiresScopes__')) continue;
-      if (d.kind === Kind.DIRECTIVE_DEFINITION || d.kind === Kind.SCHEMA_DEFINITION) continue;
+      if (d.kind === Kind.DIRECTIVE_DEFINITION) continue;
       const name = d.name.value;
       if (['Query', 'Mutation'].includes(name)) {
         // root types need no description of their own
