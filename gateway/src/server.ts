@@ -13,6 +13,7 @@ import {
   listen,
   parseJsonBody,
   readBody,
+  sendApolloResponse,
   sendGraphQLError,
   sendJson,
   signInternalToken,
@@ -383,15 +384,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
       httpGraphQLRequest: { method: req.method ?? 'POST', headers: headerMap(req), search: url.search, body },
       context: async () => ({ principal, requestId, accessReport: new AccessReportCollector(), rate }),
     });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
-    res.setHeader('x-request-id', requestId);
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      res.end(response.body.string);
-    } else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
+    await sendApolloResponse(res, response, { 'x-request-id': requestId });
   }
 
   /** GET /exports/members, passed through to the member subgraph; one access record per export that went out. */

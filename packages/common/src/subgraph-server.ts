@@ -4,7 +4,7 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { defaultFieldResolver, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { isContractError } from './errors';
-import { BodyTooLargeError, closeServer, headerMap, listen, parseJsonBody, readBody, sendGraphQLError, sendJson } from './http';
+import { BodyTooLargeError, closeServer, headerMap, listen, parseJsonBody, readBody, sendApolloResponse, sendGraphQLError, sendJson } from './http';
 import { INTERNAL_TOKEN_HEADER, type Principal, verifyInternalToken } from './principal';
 
 export interface RunningService {
@@ -231,14 +231,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
       httpGraphQLRequest: { method: req.method ?? 'POST', headers: headerMap(req), search: url.search, body },
       context: async () => options.createContext(principal, requestId),
     });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      res.end(response.body.string);
-    } else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
+    await sendApolloResponse(res, response);
   }
 
   const server = createServer((req, res) => {
