@@ -1,4 +1,5 @@
 import type { DemoPartnerKey } from '@union/common';
+import { memberTokenExchange, requestDemoPartnerToken } from '../../scripts/src/partner-token';
 import type { RunningSystem } from './system';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -8,18 +9,8 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 }
 
 /** POST /oauth/token with the demo partner's credentials (HTTP Basic), like a partner would. */
-export async function requestToken(system: RunningSystem, partner: DemoPartnerKey, params: Record<string, string> = {}) {
-  const { clientId, clientSecret } = system.credentials.partners[partner];
-  const response = await fetch(system.credentials.tokenUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...params }).toString(),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, string> };
-}
+export const requestToken = (system: RunningSystem, partner: DemoPartnerKey, params: Record<string, string> = {}) =>
+  requestDemoPartnerToken(system.credentials, partner, params);
 
 export async function partnerToken(system: RunningSystem, partner: DemoPartnerKey, scope?: string): Promise<string> {
   const { status, body } = await requestToken(system, partner, scope ? { scope } : {});
@@ -29,11 +20,7 @@ export async function partnerToken(system: RunningSystem, partner: DemoPartnerKe
 
 /** The member app's way in: the PLATFORM exchanges a member id for a short-lived MEMBER token (RFC 8693). */
 export async function memberToken(system: RunningSystem, memberId: string): Promise<string> {
-  const { status, body } = await requestToken(system, 'platform', {
-    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-    subject_token: memberId,
-    subject_token_type: 'urn:union-benefits:params:oauth:token-type:member-id',
-  });
+  const { status, body } = await requestToken(system, 'platform', memberTokenExchange(memberId));
   if (status !== 200) throw new Error(`member token exchange failed: ${status} ${JSON.stringify(body)}`);
   return body.access_token;
 }

@@ -1,8 +1,7 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { INTERNAL_TOKEN_HEADER, signInternalToken, type Principal } from '@union/common';
-import { launchSystem, type LaunchedSystem } from '../system';
+import { demoPartnerAccessToken } from '../partner-token';
+import { withThrowawaySystem } from './load';
 
 /**
  * Gateway overhead benchmark (not a test): `node scripts/dist/bench/gateway.js`.
@@ -34,21 +33,6 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 
 const QUERY = `query MemberById($id: ID!) { member(id: $id) { id displayName cardNumber status organization { id name } } }`;
-
-async function narrowedToken(system: LaunchedSystem): Promise<string> {
-  const { clientId, clientSecret } = system.credentials.partners.cityUnion;
-  const response = await fetch(system.credentials.tokenUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'member:read' }).toString(),
-  });
-  const body = (await response.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`token request failed: ${response.status} ${JSON.stringify(body)}`);
-  return body.access_token;
-}
 
 /** The process listening on a loopback TCP port (Linux /proc), or null where that cannot be read. */
 function pidListeningOn(port: number): number | null {
@@ -128,13 +112,9 @@ function print(phase: Phase): void {
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'union-bench-gateway-'));
-  // Run as root, embedded PostgreSQL runs as its own user, which must reach its data directory.
-  chmodSync(dataDir, 0o755);
   // Measures the gateway, not the per-partner budget: one token sends every request.
-  const system = await launchSystem({ dataDir, persist: true, log: () => {}, env: { RATE_LIMIT_PER_MINUTE: '100000000' } });
-  try {
-    const token = await narrowedToken(system);
+  await withThrowawaySystem('gateway', { env: { RATE_LIMIT_PER_MINUTE: '100000000' } }, async (system) => {
+    const token = await demoPartnerAccessToken(system.credentials, 'cityUnion', { scope: 'member:read' });
     const member = system.credentials.members[0];
     const body = JSON.stringify({ query: QUERY, variables: { id: member.id }, operationName: 'MemberById' });
 
@@ -170,10 +150,7 @@ async function main(): Promise<void> {
     if (gateway.cpuPerRequest.gateway !== undefined && gateway.cpuPerRequest.member !== undefined) {
       console.log(`gateway process: ${gateway.cpuPerRequest.gateway.toFixed(3)} CPU ms per request, the member subgraph behind it ${gateway.cpuPerRequest.member.toFixed(3)}`);
     }
-  } finally {
-    await system.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gatewayDataSource, PartnerRegistry } from '@union/gateway';
 import { Client } from 'pg';
+import { requestToken } from '../partner-token';
 import { SCALE_ROOT_ID, seedScale } from '../seed-scale';
-import { launchSystem, type LaunchedSystem } from '../system';
+import type { LaunchedSystem } from '../system';
+import { bounded, type GatewayAnswer, gatewayQuery, latencyColumns, percentile, runBench, withThrowawaySystem } from './load';
 
 /**
  * Local-union reads at province scale (not a test): `node scripts/dist/bench/unions.js`.
@@ -27,38 +26,24 @@ const repeat = Number(process.env.BENCH_REPEAT ?? 300);
 /** Caps every service's V8 heap (MiB): an export that built its file in memory would die, a streamed one does not. */
 const serviceHeapMiB = process.env.BENCH_SERVICE_HEAP_MIB;
 
-type Answer = { data?: Record<string, any> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> }; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 const STATS = `query ($id: ID!) { organization(id: $id) { stats { memberCount activeMemberCount realNameVerifiedCount realNameVerificationRate newEmploymentFormCount } } }`;
 const PAGE = `query ($id: ID!, $after: String, $filter: MemberFilter) { organization(id: $id) { members(first: 20, after: $after, filter: $filter) {
   nodes { id cardNumber displayName status realNameVerified joinedAt organization { id name } } pageInfo { hasNextPage endCursor } } } }`;
 const COUNT = `query ($id: ID!, $filter: MemberFilter) { organization(id: $id) { members(first: 0, filter: $filter) { totalCount } } }`;
 
-async function graphql(system: LaunchedSystem, token: string, query: string, variables: Record<string, unknown>): Promise<Answer> {
-  const response = await fetch(system.gatewayUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const answer = (await response.json()) as Answer;
+/** A gateway request whose errors throw. */
+async function graphql(system: LaunchedSystem, token: string, query: string, variables: Record<string, unknown>): Promise<GatewayAnswer> {
+  const answer = await gatewayQuery(system, token, query, variables);
   if (answer.errors?.length) throw new Error(`${answer.errors[0]!.extensions?.code}: ${answer.errors[0]!.message}`);
   return answer;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-const ms = (n: number) => n.toFixed(1).padStart(7);
-
+/** `send` one request at a time, `times` times after a warm-up; prints and returns the latency percentiles. */
 async function latency(name: string, times: number, send: () => Promise<unknown>): Promise<{ name: string; p50: number; p99: number; max: number }> {
   for (let i = 0; i < Math.min(20, times); i++) await send(); // warm-up: JIT, plan caches, buffer cache
-  const samples: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const started = performance.now();
-    await send();
-    samples.push(performance.now() - started);
-  }
-  samples.sort((a, b) => a - b);
+  const samples = (await bounded(times, 1, send)).latencies.sort((a, b) => a - b);
   const result = { name, p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1]! };
-  console.log(`${name.padEnd(46)} ${String(times).padStart(5)} x  p50 ${ms(result.p50)} ms  p99 ${ms(result.p99)} ms  max ${ms(result.max)} ms`);
+  console.log(`${name.padEnd(46)} ${String(times).padStart(5)} x  ${latencyColumns(samples, [50, 99], 7)}`);
   return result;
 }
 
@@ -76,16 +61,9 @@ function serviceMemory(): Record<string, number> {
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'union-bench-unions-'));
-  chmodSync(dataDir, 0o755);
-  const system = await launchSystem({
-    dataDir,
-    persist: true,
-    log: () => {},
-    env: { RATE_LIMIT_PER_MINUTE: '100000000', ...(serviceHeapMiB ? { NODE_OPTIONS: `--max-old-space-size=${serviceHeapMiB}` } : {}) },
-  });
-  if (serviceHeapMiB) console.log(`services run with --max-old-space-size=${serviceHeapMiB}`);
-  try {
+  const env = { RATE_LIMIT_PER_MINUTE: '100000000', ...(serviceHeapMiB ? { NODE_OPTIONS: `--max-old-space-size=${serviceHeapMiB}` } : {}) };
+  await withThrowawaySystem('unions', { env }, async (system) => {
+    if (serviceHeapMiB) console.log(`services run with --max-old-space-size=${serviceHeapMiB}`);
     console.log(`unions bench: loading ${memberCount.toLocaleString('en')} scale members ...`);
     const loaded = await seedScale(system.databaseUrl, { members: memberCount, log: (line) => console.log(`  ${line}`) });
     console.log(
@@ -102,12 +80,7 @@ async function main(): Promise<void> {
     await gatewayDb.initialize();
     const { partner, clientSecret } = await new PartnerRegistry(gatewayDb).create({ name: '规模测试省总工会', kind: 'UNION', organizationId: SCALE_ROOT_ID, rateLimitPerMinute: 100_000_000 });
     await gatewayDb.destroy();
-    const tokenResponse = await fetch(system.credentials.tokenUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${partner.clientId}:${clientSecret}`).toString('base64')}` },
-      body: 'grant_type=client_credentials',
-    });
-    const token = ((await tokenResponse.json()) as { access_token: string }).access_token;
+    const token = (await requestToken(system.credentials.tokenUrl, { clientId: partner.clientId, clientSecret })).body.access_token;
     const root = { id: SCALE_ROOT_ID };
 
     console.log(`\nthrough ${system.gatewayUrl}, one request at a time:`);
@@ -119,7 +92,7 @@ async function main(): Promise<void> {
     let after: string | null = null;
     const walkStarted = performance.now();
     for (let page = 1; page < 500; page++) {
-      const answer: Answer = await graphql(system, token, PAGE, { ...root, after });
+      const answer: GatewayAnswer = await graphql(system, token, PAGE, { ...root, after });
       after = answer.data!.organization.members.pageInfo.endCursor;
     }
     console.log(`walked pages 1..499 in ${((performance.now() - walkStarted) / 1000).toFixed(1)} s (${((performance.now() - walkStarted) / 499).toFixed(1)} ms a page)`);
@@ -160,13 +133,7 @@ async function main(): Promise<void> {
     const audits = await sql.query(`SELECT format, status, row_count FROM member.member_exports ORDER BY started_at`);
     console.log(`\naudit trail: ${audits.rows.map((r) => `${r.format} ${r.status} ${r.row_count}`).join('; ')}`);
     await sql.end();
-  } finally {
-    await system.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error((error as Error).stack ?? String(error));
-  process.exit(1);
-});
+runBench(main);

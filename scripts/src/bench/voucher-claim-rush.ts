@@ -1,11 +1,11 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
 import type { Partner } from '@union/gateway/dist/auth/partners';
 import { loadOrCreateSigningKey, TokenService } from '@union/gateway/dist/auth/tokens';
 import { Client } from 'pg';
-import { launchSystem, type LaunchedSystem } from '../system';
+import { memberTokenExchange, requestDemoPartnerToken } from '../partner-token';
+import type { LaunchedSystem } from '../system';
+import { latencyColumns, phase, runBench, withThrowawaySystem } from './load';
 
 /**
  * Voucher claim rush through the gateway (not a test): `node scripts/dist/bench/voucher-claim-rush.js`.
@@ -25,23 +25,6 @@ const memberCount = Number(process.env.BENCH_MEMBERS ?? 10_000);
 const quantity = Number(process.env.BENCH_QUANTITY ?? 5_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 100);
 
-async function post(url: string, init: RequestInit) {
-  const response = await fetch(url, init);
-  return { status: response.status, body: (await response.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-function tokenRequest(system: LaunchedSystem, partner: 'cityUnion' | 'platform', params: Record<string, string>) {
-  const { clientId, clientSecret } = system.credentials.partners[partner];
-  return post(system.credentials.tokenUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
-    },
-    body: new URLSearchParams(params).toString(),
-  });
-}
-
 /** MEMBER tokens as the token exchange issues them, signed with the gateway's key from dataDir. */
 async function memberTokenMinter(dataDir: string, system: LaunchedSystem) {
   const tokens = new TokenService({ signingKey: await loadOrCreateSigningKey({ keyFile: join(dataDir, 'gateway-signing-key.pem') }), memberTokenTtlSeconds: 3600 });
@@ -56,28 +39,11 @@ async function memberTokenMinter(dataDir: string, system: LaunchedSystem) {
   return async (memberId: string) => (await tokens.issueMemberToken(memberId, platform)).accessToken;
 }
 
-const graphql = (system: LaunchedSystem, token: string, query: string, variables: Record<string, unknown>) =>
-  post(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-
-/** `count` tasks with `limit` in flight; latency of each in milliseconds. */
-async function bounded<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<{ results: T[]; latencies: number[]; seconds: number }> {
-  const results = new Array<T>(count);
-  const latencies = new Array<number>(count);
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(limit, count) }, async () => {
-      for (let i = next++; i < count; i = next++) {
-        const t0 = performance.now();
-        results[i] = await task(i);
-        latencies[i] = performance.now() - t0;
-      }
-    }),
-  );
-  return { results, latencies, seconds: (performance.now() - started) / 1000 };
+/** A gateway request; the HTTP status comes with the answer. */
+async function graphql(system: LaunchedSystem, token: string, query: string, variables: Record<string, unknown>) {
+  const response = await fetch(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  return { status: response.status, body: (await response.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 /** ACTIVE, verified members in the district union's organization, inserted in one statement. */
 async function addMembers(sql: Client, organizationId: string, count: number): Promise<string[]> {
@@ -95,81 +61,61 @@ async function addMembers(sql: Client, organizationId: string, count: number): P
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'union-bench-vouchers-'));
-  // Run as root, embedded PostgreSQL runs as its own user, which must reach its data directory.
-  chmodSync(dataDir, 0o755);
-  const system = await launchSystem({ dataDir, persist: true, log: () => {} });
-  // The member schema's triggers name its tables unqualified.
-  const sql = new Client({ connectionString: system.databaseUrl, options: '-c search_path=member' });
-  await sql.connect();
-  try {
-    const memberIds = await addMembers(sql, system.credentials.partners.districtUnion.organizationId!, memberCount);
-    console.log(`voucher claim rush: ${memberIds.length} members, batch of ${quantity} (1 per member), ${concurrency} claims in flight, through ${system.gatewayUrl}`);
+  await withThrowawaySystem('vouchers', {}, async (system, dataDir) => {
+    // The member schema's triggers name its tables unqualified.
+    const sql = new Client({ connectionString: system.databaseUrl, options: '-c search_path=member' });
+    await sql.connect();
+    try {
+      const memberIds = await addMembers(sql, system.credentials.partners.districtUnion.organizationId!, memberCount);
+      console.log(`voucher claim rush: ${memberIds.length} members, batch of ${quantity} (1 per member), ${concurrency} claims in flight, through ${system.gatewayUrl}`);
 
-    const mint = await memberTokenMinter(dataDir, system);
-    const tokens = await Promise.all(memberIds.map(mint));
-    // One real exchange proves the minted tokens are what the gateway issues.
-    const exchanged = await tokenRequest(system, 'platform', {
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-      subject_token: memberIds[0],
-      subject_token_type: 'urn:union-benefits:params:oauth:token-type:member-id',
-    });
-    if (exchanged.status !== 200) throw new Error(`member token exchange failed: ${exchanged.status} ${JSON.stringify(exchanged.body)}`);
+      const mint = await memberTokenMinter(dataDir, system);
+      const tokens = await Promise.all(memberIds.map(mint));
+      // One real exchange proves the minted tokens are what the gateway issues.
+      const exchanged = await requestDemoPartnerToken(system.credentials, 'platform', memberTokenExchange(memberIds[0]));
+      if (exchanged.status !== 200) throw new Error(`member token exchange failed: ${exchanged.status} ${JSON.stringify(exchanged.body)}`);
 
-    const union = await tokenRequest(system, 'cityUnion', { grant_type: 'client_credentials' });
-    const created = await graphql(system, union.body.access_token, `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, {
-      input: {
-        programId: DEMO_PROGRAMS.welfare,
-        name: '压测 观影券',
-        voucherKind: 'MOVIE',
-        faceValueFen: 3500,
-        totalQuantity: quantity,
-        perMemberLimit: 1,
-        claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
-        claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
-        validFrom: new Date(Date.now() - 60_000).toISOString(),
-        validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-        redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
-      },
-    });
-    const batchId: string | undefined = created.body.data?.createVoucherBatch?.id;
-    if (!batchId) throw new Error(`createVoucherBatch failed: ${JSON.stringify(created.body.errors)}`);
+      const union = await requestDemoPartnerToken(system.credentials, 'cityUnion');
+      const created = await graphql(system, union.body.access_token, `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, {
+        input: {
+          programId: DEMO_PROGRAMS.welfare,
+          name: '压测 观影券',
+          voucherKind: 'MOVIE',
+          faceValueFen: 3500,
+          totalQuantity: quantity,
+          perMemberLimit: 1,
+          claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
+          claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
+          validFrom: new Date(Date.now() - 60_000).toISOString(),
+          validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+        },
+      });
+      const batchId: string | undefined = created.body.data?.createVoucherBatch?.id;
+      if (!batchId) throw new Error(`createVoucherBatch failed: ${JSON.stringify(created.body.errors)}`);
 
-    const CLAIM = `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`;
-    const rush = await bounded(tokens.length, concurrency, async (i) => {
-      try {
+      const CLAIM = `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`;
+      // A claim that throws counts as `network: <message>`.
+      const rush = await phase('claims', tokens.length, concurrency, async (i) => {
         const { status, body } = await graphql(system, tokens[i], CLAIM, { b: batchId });
         return body.errors?.length ? String(body.errors[0].extensions?.code ?? `HTTP ${status}`) : 'CLAIMED';
-      } catch (error) {
-        return `network: ${(error as Error).message}`;
-      }
-    });
-    const outcomes: Record<string, number> = {};
-    for (const outcome of rush.results) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-    const sorted = [...rush.latencies].sort((a, b) => a - b);
-    const f = (n: number) => n.toFixed(1);
-    console.log(
-      `claims: ${tokens.length} in ${f(rush.seconds)} s = ${f(tokens.length / rush.seconds)}/s  p50 ${f(percentile(sorted, 50))} ms  p95 ${f(percentile(sorted, 95))} ms  p99 ${f(percentile(sorted, 99))} ms  max ${f(sorted[sorted.length - 1])} ms`,
-    );
-    console.log(`outcomes: ${JSON.stringify(outcomes)}`);
+      });
+      console.log(`claims: ${rush.requests} in ${rush.seconds.toFixed(1)} s = ${rush.perSecond.toFixed(1)}/s  ${latencyColumns(rush.latencies, [50, 95, 99])}`);
+      console.log(`outcomes: ${JSON.stringify(rush.outcomes)}`);
 
-    const { rows } = await sql.query(
-      `SELECT (SELECT count(*)::int FROM benefit.vouchers WHERE batch_id = $1) AS vouchers,
-              (SELECT count(DISTINCT member_id)::int FROM benefit.vouchers WHERE batch_id = $1) AS owners,
-              (SELECT claimed FROM benefit.voucher_batches WHERE id = $1) AS claimed`,
-      [batchId],
-    );
-    const exact = rows[0].vouchers === quantity && rows[0].owners === quantity && rows[0].claimed === quantity;
-    console.log(`final count: ${rows[0].vouchers} vouchers, ${rows[0].owners} distinct owners, pool counter ${rows[0].claimed} (expected exactly ${quantity}): ${exact ? 'OK' : 'WRONG'}`);
-    if (!exact) process.exitCode = 1;
-  } finally {
-    await sql.end();
-    await system.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+      const { rows } = await sql.query(
+        `SELECT (SELECT count(*)::int FROM benefit.vouchers WHERE batch_id = $1) AS vouchers,
+                (SELECT count(DISTINCT member_id)::int FROM benefit.vouchers WHERE batch_id = $1) AS owners,
+                (SELECT claimed FROM benefit.voucher_batches WHERE id = $1) AS claimed`,
+        [batchId],
+      );
+      const exact = rows[0].vouchers === quantity && rows[0].owners === quantity && rows[0].claimed === quantity;
+      console.log(`final count: ${rows[0].vouchers} vouchers, ${rows[0].owners} distinct owners, pool counter ${rows[0].claimed} (expected exactly ${quantity}): ${exact ? 'OK' : 'WRONG'}`);
+      if (!exact) process.exitCode = 1;
+    } finally {
+      await sql.end();
+    }
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error((error as Error).stack ?? String(error));
-  process.exit(1);
-});
+runBench(main);
