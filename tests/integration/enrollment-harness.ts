@@ -1,4 +1,4 @@
-import { DEMO_PARTNERS, INTERNAL_TOKEN_HEADER, type Principal, signInternalToken } from '@union/common';
+import { DEMO_PARTNERS, type Principal } from '@union/common';
 import { Client } from 'pg';
 import { loadMemberConfig, type MemberConfig } from '../../subgraphs/member/src/config';
 import { startMemberSubgraph } from '../../subgraphs/member/src/index';
@@ -7,6 +7,7 @@ import { migrateMember } from '../../subgraphs/member/src/migrate';
 import { generateDemoData, type DemoData } from '../../subgraphs/member/src/seed/demo-data';
 import { seedMemberDemo } from '../../subgraphs/member/src/seed/member-seed';
 import { createTestDatabase } from '../testkit/database';
+import { postInternalGraphQL, TEST_SECRETS } from '../testkit/subgraph-harness';
 
 const UNION_SCOPES = ['member:read', 'member:pii', 'member:write', 'member:export', 'member:assert-verified'];
 
@@ -30,14 +31,7 @@ export interface MemberHarness {
 
 export async function startMemberHarness(memberCount = 300): Promise<MemberHarness> {
   const database = await createTestDatabase('enroll');
-  const config = loadMemberConfig({
-    DATABASE_URL: database.url,
-    INTERNAL_SECRET: 'i'.repeat(40),
-    ID_NUMBER_HMAC_KEY: 'h'.repeat(40),
-    CARD_TOKEN_SECRET: 'c'.repeat(40),
-    MEMBER_PORT: '0',
-    DB_POOL_SIZE: '12',
-  });
+  const config = loadMemberConfig({ ...TEST_SECRETS, DATABASE_URL: database.url, MEMBER_PORT: '0', DB_POOL_SIZE: '12' });
   await migrateMember(config);
   const running = await startMemberSubgraph(config, { log: () => {} });
   const data = generateDemoData({ memberCount });
@@ -67,14 +61,7 @@ export async function startMemberHarness(memberCount = 300): Promise<MemberHarne
     sql,
     principals,
     union,
-    async gql(principal, query, variables) {
-      const response = await fetch(running.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: await signInternalToken(principal, config.internalSecret) },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await response.json()) as never;
-    },
+    gql: (principal, query, variables) => postInternalGraphQL(running.url, config.internalSecret, principal, query, variables),
     async stop() {
       await sql.end();
       await running.stop();
