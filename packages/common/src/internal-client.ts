@@ -36,6 +36,23 @@ export interface MemberFacts {
   organizationChain: string[];
 }
 
+/**
+ * The member subgraph's answer on POST /internal/verification {id} (null when there is no such
+ * verification): what the benefit subgraph learns about a verification when a hospital quotes or
+ * applies a discount: who may use it, for what, until when, and the member's facts as they are NOW
+ * (a member suspended after the scan must not get the discount).
+ */
+export interface VerificationFacts {
+  id: string;
+  partnerId: string;
+  purpose: 'HOSPITAL_DISCOUNT' | 'VOUCHER_REDEMPTION' | 'IDENTITY_CHECK';
+  method: 'CARD_TOKEN' | 'CARD_NUMBER';
+  /** ISO instant. */
+  expiresAt: string;
+  /** The member's facts at the time of this call, not of the scan. */
+  member: MemberFacts;
+}
+
 /** An organization and its ancestors, nearest first (the organization itself included). */
 export interface OrganizationFacts {
   id: string;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { isUuid, type MemberFacts, shanghaiYear } from '@union/common';
+import { isUuid, type MemberFacts, shanghaiYear, type VerificationFacts } from '@union/common';
 import type { EntityManager } from 'typeorm';
 import type { BenefitContext } from '../../context';
 import { CLAIM_COLUMNS, claimFromRow, type DiscountClaimEntity, type HospitalDiscountPolicyEntity, POLICY_COLUMNS, policyFromRow } from './hospital.entity';
 import { HospitalErrors } from './hospital.errors';
 import type { ApplyHospitalDiscountInput } from './hospital.inputs';
-import { fetchVerification, type VerificationFacts } from './hospital.verification';
+import { fetchVerification } from './hospital.verification';
 
 /** 10 million yuan: anything above is a typo (or worse), not a hospital bill. */
 export const MAX_SELF_PAID_FEN = 1_000_000_000;

@@ -1,20 +1,5 @@
-import { isUuid, type MemberFacts } from '@union/common';
+import { isUuid, type MemberFacts, type VerificationFacts } from '@union/common';
 import type { DataSource } from 'typeorm';
-
-/**
- * What the benefit subgraph learns about a verification when a hospital quotes or applies a
- * discount: who may use it, for what, until when, and the member's facts as they are NOW (a member
- * suspended after the scan must not get the discount).
- */
-export interface VerificationFacts {
-  id: string;
-  partnerId: string;
-  purpose: 'HOSPITAL_DISCOUNT' | 'VOUCHER_REDEMPTION' | 'IDENTITY_CHECK';
-  method: 'CARD_TOKEN' | 'CARD_NUMBER';
-  /** ISO instant. */
-  expiresAt: string;
-  member: MemberFacts;
-}
 
 /** POST /internal/verification {id}: the verification and its member's current facts, or null. */
 export async function verificationFacts(db: DataSource, body: unknown): Promise<VerificationFacts | null> {
