@@ -252,20 +252,21 @@ export async function listRedemptions(ctx: BenefitContext, from: Date, to: Date,
   const position = ctx.cursors.decode<[string, string]>(listName, after);
   const filter: RedemptionFilter = { scope: await redemptionScope(ctx), from, to };
   const scope = scopeSql(filter.scope, 5);
+  // created_at comes from now() with microseconds; a JavaScript Date keeps milliseconds only, so the
+  // keyset position is the column's text, or the last row of a page would open the next one again.
   const rows: Array<Record<string, unknown>> = await ctx.db.query(
-    `SELECT r.* FROM redemptions r
+    `SELECT r.*, r.created_at::text AS cursor_key FROM redemptions r
       WHERE r.created_at >= $1 AND r.created_at < $2 AND ${scope.sql}
         AND ($3::timestamptz IS NULL OR (r.created_at, r.id) > ($3::timestamptz, $4::uuid))
       ORDER BY r.created_at, r.id
       LIMIT ${limit + 1}`,
     [from, to, position?.[0] ?? null, position?.[1] ?? null, ...scope.params],
   );
-  const redemptions = rows.map(redemptionFromRow);
-  const nodes = redemptions.slice(0, limit);
-  const last = nodes[nodes.length - 1];
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
   return {
-    nodes,
-    pageInfo: { hasNextPage: redemptions.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.createdAt.toISOString(), last.id]) : null },
+    nodes: page.map(redemptionFromRow),
+    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.cursor_key, last.id]) : null },
     filter,
   };
 }
