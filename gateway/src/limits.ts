@@ -20,6 +20,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
+  valueFromASTUntyped,
 } from 'graphql';
 
 /**
@@ -157,7 +158,14 @@ export function analyzeOperation(
     throw queryTooComplex('rootFields', `the operation selects ${rootKeys.size} top-level fields; the limit is ${limits.maxRootFields}`, rootKeys.size, limits.maxRootFields);
   }
 
-  const measurer = new Measurer(schema, fragments, variables ?? {}, operation.operation === 'mutation' ? limits.mutationFieldCost : 1);
+  // A variable the request leaves out takes its default from the operation (`$n: Int = 100`):
+  // that is the value the resolvers will see, so that is the value the cost is computed with.
+  const variableValues: Record<string, unknown> = Object.create(null);
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.defaultValue) variableValues[definition.variable.name.value] = valueFromASTUntyped(definition.defaultValue);
+  }
+  for (const [name, value] of Object.entries(variables ?? {})) variableValues[name] = value;
+  const measurer = new Measurer(schema, fragments, variableValues, operation.operation === 'mutation' ? limits.mutationFieldCost : 1);
   const measure = measurer.selectionSet(rootType, operation.selectionSet, true);
   if (measure === null) return null;
   // The operation itself is one level: `{ a }` has depth 1.

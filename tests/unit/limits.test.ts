@@ -50,6 +50,17 @@ describe('operation cost', () => {
     expect(analyze(query, { n: 1_000_000 })!.cost).toBe(1 + 1 + 100);
   });
 
+  it("charges a `first` the request leaves out at the operation's default for that variable", () => {
+    const query = 'query ($n: Int = 100) { organization(id: "x") { children(first: $n) { nodes { id } } } }';
+    expect(analyze(query, {})!.cost).toBe(1 + 1 + 100);
+    expect(analyze(query, { n: 5 })!.cost).toBe(1 + 1 + 5);
+    // Two nested lists of 100 through a default: the same 10,202 as written out, and refused.
+    const nested = `query ($n: Int = 100) { organization(id: "x") { members(first: $n) { nodes { vouchers(first: $n) { nodes { id } } } } } }`;
+    expect(tooComplex(nested)).toMatchObject({ limit: 'cost', value: 1 + 1 + 100 * (1 + 1 + 100) });
+    // A variable named like an Object.prototype member is only a variable.
+    expect(analyze('query ($constructor: Int) { organization(id: "x") { children(first: $constructor) { nodes { id } } } }', {})!.cost).toBe(22);
+  });
+
   it('charges every top-level mutation field, aliases included', () => {
     const one = 'mutation { verifyMemberCard(token: "x", purpose: HOSPITAL_DISCOUNT) { valid } }';
     expect(analyze(one)!.cost).toBe(10);
