@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO_PARTNERS, isUuid } from '@union/common';
 import type { BenefitContext } from '../../context';
+import { rowsOf } from '../../sql';
 import type { BenefitProgramEntity } from '../program/program.entity';
 import { assertSponsorInCallerSubtree } from '../program/program.service';
 import { type HospitalDiscountPolicyEntity, POLICY_COLUMNS, policyFromRow } from './hospital.entity';
 import { HospitalErrors } from './hospital.errors';
 import type { CreateHospitalDiscountPolicyInput, UpdateHospitalDiscountPolicyInput } from './hospital.inputs';
-import { returnedRows } from './hospital.service';
 
 /** Caps above 10 million yuan are typos. */
 const MAX_CAP_FEN = 1_000_000_000;
@@ -109,8 +109,8 @@ export async function updatePolicy(ctx: BenefitContext, policyId: string, input:
   const validFrom = input.validFrom ?? policy.validFrom;
   const validTo = input.validTo ?? policy.validTo;
   if (validTo.getTime() <= validFrom.getTime()) throw HospitalErrors.badInput('validTo must be after validFrom', 'input.validTo');
-  const updated = returnedRows(
-    await ctx.db.query(
+  const updated = await rowsOf(
+    ctx.db,
     `UPDATE hospital_discount_policies p
         SET rate_basis_points = coalesce($2, p.rate_basis_points), per_claim_cap_fen = coalesce($3, p.per_claim_cap_fen),
             annual_cap_fen = coalesce($4, p.annual_cap_fen), hospital_name = coalesce($5, p.hospital_name),
@@ -126,7 +126,6 @@ export async function updatePolicy(ctx: BenefitContext, policyId: string, input:
       validFrom,
       validTo,
     ],
-    ),
   );
   if (!updated[0]) throw HospitalErrors.badInput('the policy is closed; create a new one', 'policyId');
   return policyFromRow(updated[0]);
@@ -135,12 +134,11 @@ export async function updatePolicy(ctx: BenefitContext, policyId: string, input:
 /** Closes a policy: no claims under it from now on. Closing again answers the closed policy. */
 export async function closePolicy(ctx: BenefitContext, policyId: string): Promise<HospitalDiscountPolicyEntity> {
   const policy = await managedPolicy(ctx, policyId);
-  const closed = returnedRows(
-    await ctx.db.query(
-      `UPDATE hospital_discount_policies p SET closed_at = coalesce(p.closed_at, now()), updated_at = now()
-        WHERE p.id = $1 RETURNING ${POLICY_COLUMNS}`,
-      [policy.id],
-    ),
+  const closed = await rowsOf(
+    ctx.db,
+    `UPDATE hospital_discount_policies p SET closed_at = coalesce(p.closed_at, now()), updated_at = now()
+      WHERE p.id = $1 RETURNING ${POLICY_COLUMNS}`,
+    [policy.id],
   );
   return policyFromRow(closed[0]);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isUuid, type MemberFacts, shanghaiYear, type VerificationFacts } from '@union/common';
 import type { EntityManager } from 'typeorm';
 import type { BenefitContext } from '../../context';
+import { rowsOf } from '../../sql';
 import { CLAIM_COLUMNS, claimFromRow, type DiscountClaimEntity, type HospitalDiscountPolicyEntity, POLICY_COLUMNS, policyFromRow } from './hospital.entity';
 import { HospitalErrors } from './hospital.errors';
 import type { ApplyHospitalDiscountInput } from './hospital.inputs';
@@ -17,12 +18,6 @@ export interface DiscountQuoteResult {
   discountFen: number;
   payableFen: number;
   remainingAnnualCapFen: number;
-}
-
-/** TypeORM answers UPDATE ... RETURNING with [rows, rowCount] and INSERT ... RETURNING with rows. */
-export function returnedRows(result: unknown): Array<Record<string, unknown>> {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0];
-  return result as Array<Record<string, unknown>>;
 }
 
 export function assertHospital(ctx: BenefitContext): string {
@@ -180,48 +175,32 @@ export async function applyDiscount(ctx: BenefitContext, input: ApplyHospitalDis
 
   try {
     return await ctx.db.transaction(async (tx: EntityManager) => {
-      const usage = returnedRows(
-        await tx.query(
-          `INSERT INTO discount_usage AS u (program_id, member_id, year, used_fen) VALUES ($1, $2, $3, 0)
-           ON CONFLICT (member_id, program_id, year) DO UPDATE SET used_fen = u.used_fen
-           RETURNING u.used_fen`,
-          [policy.programId, memberId, year],
-        ),
+      const usage = await rowsOf<{ used_fen: string }>(
+        tx,
+        `INSERT INTO discount_usage AS u (program_id, member_id, year, used_fen) VALUES ($1, $2, $3, 0)
+         ON CONFLICT (member_id, program_id, year) DO UPDATE SET used_fen = u.used_fen
+         RETURNING u.used_fen`,
+        [policy.programId, memberId, year],
       );
       const remaining = policy.annualCapFen - Number(usage[0].used_fen);
       if (remaining <= 0) throw HospitalErrors.annualCapReached();
       const granted = Math.min(wanted, remaining);
-      const charged = returnedRows(
-        await tx.query(
-          `UPDATE discount_usage SET used_fen = used_fen + $4
-            WHERE program_id = $1 AND member_id = $2 AND year = $3 AND used_fen + $4 <= $5
-            RETURNING used_fen`,
-          [policy.programId, memberId, year, granted, policy.annualCapFen],
-        ),
+      const charged = await rowsOf(
+        tx,
+        `UPDATE discount_usage SET used_fen = used_fen + $4
+          WHERE program_id = $1 AND member_id = $2 AND year = $3 AND used_fen + $4 <= $5
+          RETURNING used_fen`,
+        [policy.programId, memberId, year, granted, policy.annualCapFen],
       );
       if (charged.length === 0) throw HospitalErrors.annualCapReached();
-      const inserted = returnedRows(
-        await tx.query(
-          `INSERT INTO discount_claims AS c (id, hospital_partner_id, invoice_number, policy_id, program_id, member_id, verification_id,
-                                             usage_year, rate_basis_points, self_paid_fen, discount_fen, status, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'APPLIED', $12)
-           ON CONFLICT (hospital_partner_id, invoice_number) DO NOTHING
-           RETURNING ${CLAIM_COLUMNS}`,
-          [
-            randomUUID(),
-            hospitalId,
-            invoiceNumber,
-            policy.id,
-            policy.programId,
-            memberId,
-            verification.id,
-            year,
-            policy.rateBasisPoints,
-            input.selfPaidFen,
-            granted,
-            now,
-          ],
-        ),
+      const inserted = await rowsOf(
+        tx,
+        `INSERT INTO discount_claims AS c (id, hospital_partner_id, invoice_number, policy_id, program_id, member_id, verification_id,
+                                           usage_year, rate_basis_points, self_paid_fen, discount_fen, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'APPLIED', $12)
+         ON CONFLICT (hospital_partner_id, invoice_number) DO NOTHING
+         RETURNING ${CLAIM_COLUMNS}`,
+        [randomUUID(), hospitalId, invoiceNumber, policy.id, policy.programId, memberId, verification.id, year, policy.rateBasisPoints, input.selfPaidFen, granted, now],
       );
       // The same invoice committed by a concurrent request: roll this one back, answer as a retry.
       if (inserted.length === 0) throw new InvoiceTaken();
@@ -243,13 +222,12 @@ export async function voidClaim(ctx: BenefitContext, claimId: string, reason: st
   if (!isUuid(claimId)) throw HospitalErrors.notFound('discount claim');
   return ctx.db.transaction(async (tx: EntityManager) => {
     // WHERE status = 'APPLIED' makes a concurrent second void wait, re-check and find nothing to do.
-    const voided = returnedRows(
-      await tx.query(
-        `UPDATE discount_claims c SET status = 'VOIDED', voided_at = $3, void_reason = $4
-          WHERE c.id = $1 AND c.hospital_partner_id = $2 AND c.status = 'APPLIED'
-          RETURNING ${CLAIM_COLUMNS}`,
-        [claimId, hospitalId, new Date(), why],
-      ),
+    const voided = await rowsOf(
+      tx,
+      `UPDATE discount_claims c SET status = 'VOIDED', voided_at = $3, void_reason = $4
+        WHERE c.id = $1 AND c.hospital_partner_id = $2 AND c.status = 'APPLIED'
+        RETURNING ${CLAIM_COLUMNS}`,
+      [claimId, hospitalId, new Date(), why],
     );
     if (voided[0]) {
       const claim = claimFromRow(voided[0]);

@@ -8,7 +8,7 @@ import { redeemablePartnerIds } from '../batch/batch.service';
 import { normalizeVoucherCode } from '../voucher/voucher.code';
 import { effectiveVoucherStatus, type VoucherEntity } from '../voucher/voucher.entity';
 import { type RedemptionRefusal, VoucherErrors } from '../voucher/voucher.errors';
-import { rowsOf } from '../voucher/voucher.sql';
+import { rowsOf } from '../../sql';
 import { countRefusedAttempt } from './redemption.failures';
 import { redemptionFromRow, type RedemptionEntity } from './redemption.entity';
 import type { RedeemVoucherInput } from './redemption.inputs';

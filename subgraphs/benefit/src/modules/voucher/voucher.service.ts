@@ -11,7 +11,7 @@ import { assertSponsorInCallerSubtree } from '../program/program.service';
 import { generateVoucherCode } from './voucher.code';
 import type { VoucherEntity } from './voucher.entity';
 import { VoucherErrors } from './voucher.errors';
-import { rowsOf } from './voucher.sql';
+import { rowsOf } from '../../sql';
 
 export const MAX_GRANT_MEMBERS = 1000;
 
