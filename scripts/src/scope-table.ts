@@ -66,7 +66,14 @@ export function scopeTable(supergraphSdl: string): string {
   const rows: Row[] = [];
   const nested: Row[] = [];
   for (const definition of parse(supergraphSdl).definitions) {
-    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
+    if (
+      definition.kind !== Kind.OBJECT_TYPE_DEFINITION &&
+      definition.kind !== Kind.OBJECT_TYPE_EXTENSION &&
+      definition.kind !== Kind.INTERFACE_TYPE_DEFINITION &&
+      definition.kind !== Kind.INTERFACE_TYPE_EXTENSION
+    ) {
+      continue;
+    }
     const typeName = definition.name.value;
     for (const field of definition.fields ?? []) {
       const entry = row(typeName, field);

@@ -4,8 +4,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, validate } from 'graphql';
 import type { DataSource } from 'typeorm';
-import { createDataSource, migrate } from '@union/common';
+import { createDataSource, migrate, type Principal } from '@union/common';
+import { assertOperationAllowed, readScopeRequirements } from '../../gateway/src/authorization';
 import { createAuth, MEMBER_ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type Auth, type MemberStatusFacts } from '../../gateway/src/auth/oauth';
 import { hashClientSecret, PartnerInputError, verifyClientSecret, type Partner } from '../../gateway/src/auth/partners';
 import { ALL_SCOPES, MEMBER_SCOPES, PARTNER_KINDS, SCOPE_DESCRIPTIONS, SCOPES_BY_KIND } from '../../gateway/src/auth/scopes';
@@ -13,6 +15,7 @@ import { AuthError, loadOrCreateSigningKey, TokenService, type SigningKey } from
 import { runAuditCommand, shanghaiDayStart } from '../../gateway/src/cli/audit';
 import { runPartnerCommand } from '../../gateway/src/cli/partner';
 import { GATEWAY_SCHEMA, gatewayMigrations } from '../../gateway/src/migrations';
+import { readSupergraph, supergraphSchema } from '../../gateway/src/supergraph';
 import { createTestDatabase } from '../testkit/database';
 
 // The jest global setup (tests/testkit/global-setup.mjs) starts PostgreSQL and sets this; each
@@ -239,6 +242,75 @@ describe('access tokens', () => {
     const { keys } = await tokens.jwks();
     expect(keys).toEqual([expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', kid: signingKey.keyId, alg: 'EdDSA', use: 'sig' })]);
     expect(keys[0]).not.toHaveProperty('d');
+  });
+});
+
+describe('scope requirements at the gateway (@requiresScopes, before planning)', () => {
+  const supergraph = readSupergraph(join(__dirname, '..', '..', 'schema', 'supergraph.graphql'));
+  const schema = supergraphSchema(supergraph);
+  const requirements = readScopeRequirements(supergraph);
+  const caller = (kind: Principal['kind'], scopes: string[]): Principal => ({ kind, id: randomUUID(), name: 'x', scopes });
+  const hospital = caller('HOSPITAL', [...SCOPES_BY_KIND.HOSPITAL]);
+  const CLAIMS = 'query ($from: DateTime!, $to: DateTime!)';
+  const union = caller('UNION', [...SCOPES_BY_KIND.UNION]);
+  /** The refusal's message, or null when the operation is allowed. */
+  const refusal = (query: string, principal: Principal, on = schema, declared = requirements) => {
+    const document = parse(query);
+    // Apollo validates before this check runs: every operation here is valid.
+    expect(validate(on, document)).toEqual([]);
+    try {
+      assertOperationAllowed(on, document, declared, principal);
+      return null;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it('checks fields in fragments, inline fragments and under aliases like any other', () => {
+    expect(refusal(`${CLAIMS} { viewer { id } discountClaims(from: $from, to: $to) { totalCount } }`, hospital)).toBeNull();
+    expect(refusal('{ m: member(id: "x") { id } }', hospital)).toMatch(/^Query\.member requires scope member:read/);
+    expect(refusal('{ ...Q } fragment Q on Query { organization(id: "x") { id } }', hospital)).toMatch(/Query\.organization/);
+    expect(refusal('{ viewer { organization { ... on UnionOrganization { s: stats { memberCount } } } } }', hospital)).toMatch(/UnionOrganization\.stats/);
+    expect(refusal('{ viewer { organization { ...O } } } fragment O on UnionOrganization { members { totalCount } }', hospital)).toMatch(
+      /UnionOrganization\.members/,
+    );
+    expect(refusal('{ viewer { organization { ...O } } } fragment O on UnionOrganization { members { totalCount } }', union)).toBeNull();
+  });
+
+  it('checks a field on a type reached through another subgraph\'s entity', () => {
+    // Member is the member subgraph's; a hospital reaches it through its own discount claims (benefit).
+    expect(refusal(`${CLAIMS} { discountClaims(from: $from, to: $to) { nodes { member { displayName } } } }`, hospital)).toBeNull();
+    expect(refusal(`${CLAIMS} { discountClaims(from: $from, to: $to) { nodes { member { membershipHistory { totalCount } } } } }`, hospital)).toMatch(/Member\.membershipHistory requires scope member:read/);
+    expect(refusal(`${CLAIMS} { discountClaims(from: $from, to: $to) { nodes { member { organization { children { totalCount } } } } } }`, hospital)).toMatch(/UnionOrganization\.children/);
+  });
+
+  describe('on abstract types', () => {
+    const sdl = `
+      directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+      type Query { accounts: [Account!]! }
+      interface Account { id: ID! balance: Int! owner: String! @requiresScopes(scopes: [["member:read"]]) }
+      type PointsAccount implements Account { id: ID! balance: Int! owner: String! }
+      type SecretAccount implements Account { id: ID! balance: Int! @requiresScopes(scopes: [["member:pii"]]) owner: String! }
+    `;
+    const abstractSchema = supergraphSchema(sdl);
+    const declared = readScopeRequirements(sdl);
+    const reader = caller('PLATFORM', ['member:read']);
+
+    it("holds a field selected on an interface to every implementation's requirement", () => {
+      expect(refusal('{ accounts { id } }', reader, abstractSchema, declared)).toBeNull();
+      expect(refusal('{ accounts { balance } }', reader, abstractSchema, declared)).toMatch(/SecretAccount\.balance requires scope member:pii/);
+      expect(refusal('{ accounts { ... on PointsAccount { balance } } }', reader, abstractSchema, declared)).toBeNull();
+      expect(refusal('{ accounts { ... on SecretAccount { b: balance } } }', reader, abstractSchema, declared)).toMatch(/SecretAccount\.balance/);
+    });
+
+    it("holds it to the interface's own requirement", () => {
+      expect(refusal('{ accounts { owner } }', caller('PLATFORM', ['reward:manage']), abstractSchema, declared)).toMatch(/Account\.owner requires scope member:read/);
+      expect(refusal('{ accounts { owner } }', reader, abstractSchema, declared)).toBeNull();
+    });
+
+    it('refuses to start with a requirement on a whole type, which it would not enforce', () => {
+      expect(() => readScopeRequirements(`${sdl} type Hidden @requiresScopes(scopes: [["member:pii"]]) { id: ID! }`)).toThrow(/on the type Hidden/);
+    });
   });
 });
 
