@@ -3,12 +3,19 @@ import { badInput } from './errors';
 
 const OFFSET_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** Is YYYY-MM-DD a day of the calendar? (JavaScript's Date rolls 2026-02-30 over to March 2.) */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  return probe.getUTCFullYear() === year && probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
+}
+
 function parseDateTime(value: unknown): Date {
   if (typeof value !== 'string' || !OFFSET_DATE_TIME.test(value)) {
     throw badInput('DateTime must be an ISO-8601 string with an offset, e.g. 2026-01-01T00:00:00+08:00');
   }
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw badInput(`invalid DateTime: ${value}`);
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  if (Number.isNaN(date.getTime()) || !isCalendarDay(year, month, day)) throw badInput(`invalid DateTime: ${value}`);
   return date;
 }
 
@@ -32,11 +39,7 @@ const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 function parseDate(value: unknown): string {
   const match = typeof value === 'string' ? CALENDAR_DATE.exec(value) : null;
   if (!match) throw badInput('Date must be YYYY-MM-DD');
-  const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const probe = new Date(Date.UTC(y, m - 1, d));
-  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== m - 1 || probe.getUTCDate() !== d) {
-    throw badInput(`no such date: ${value as string}`);
-  }
+  if (!isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]))) throw badInput(`no such date: ${value as string}`);
   return value as string;
 }
 
