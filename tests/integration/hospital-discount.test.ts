@@ -1,6 +1,6 @@
 import { DEMO_PARTNERS, DEMO_PROGRAMS, type Principal } from '@union/common';
 import { DEMO_HOSPITAL } from '../../subgraphs/benefit/src/seed/hospital-seed';
-import { csvField, shanghaiMonth } from '../../subgraphs/benefit/src/modules/hospital/hospital.reconcile';
+import { csvCell, shanghaiMonth } from '../../subgraphs/benefit/src/statements';
 import { codesOf, type HospitalHarness, startHospitalHarness } from './hospital-harness';
 
 const QUOTE = `mutation($v: ID!, $amount: Int!, $programId: ID) {
@@ -408,10 +408,10 @@ describe('reconciliation', () => {
   });
 
   it('CSV fields are quoted and formula-safe', () => {
-    expect(csvField('a,b')).toBe('"a,b"');
-    expect(csvField('say "hi"')).toBe('"say ""hi"""');
-    expect(csvField('=1+1')).toBe("'=1+1");
-    expect(csvField(42)).toBe('42');
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('=1+1')).toBe("'=1+1");
+    expect(csvCell(42)).toBe('42');
   });
 
   it('claims resolve as federation entities only for the hospital that made them and the sponsoring union', async () => {

@@ -1,6 +1,6 @@
 import { DEMO_PARTNERS } from '@union/common';
 import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-seed';
-import { csvCell, shanghaiMonth } from '../../subgraphs/benefit/src/modules/redemption/redemption.statement';
+import { csvCell, shanghaiMonth } from '../../subgraphs/benefit/src/statements';
 import { codesOf, startVoucherHarness, type VoucherHarness } from './voucher-harness';
 
 let h: VoucherHarness;
@@ -299,7 +299,7 @@ describe('redemptions and statements', () => {
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');
     expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
     expect(csvCell(-5)).toBe('-5');
-    expect(shanghaiMonth('2026-03')).toEqual({ from: new Date('2026-02-28T16:00:00Z'), to: new Date('2026-03-31T16:00:00Z') });
-    expect(shanghaiMonth('2026-12').to).toEqual(new Date('2026-12-31T16:00:00Z'));
+    expect(shanghaiMonth('2026-03')).toEqual({ start: new Date('2026-02-28T16:00:00Z'), end: new Date('2026-03-31T16:00:00Z') });
+    expect(shanghaiMonth('2026-12').end).toEqual(new Date('2026-12-31T16:00:00Z'));
   });
 });

@@ -1,34 +1,19 @@
 import { inUnionSubtree, isUuid, pageSize } from '@union/common';
 import type { BenefitContext } from '../../context';
+import { csvCell, graphqlInt, shanghaiMonth, shanghaiWallClock } from '../../statements';
+import { programIdsSponsoredInSubtree } from '../program/program.service';
 import { CLAIM_COLUMNS, claimFromRow, type DiscountClaimEntity } from './hospital.entity';
 import { HospitalErrors } from './hospital.errors';
 
-const INT_MAX = 2_147_483_647;
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
 /** A statement is one GraphQL string; a month beyond this is read page by page through discountClaims. */
 export const STATEMENT_MAX_ROWS = 20_000;
 
 /** Which claims a caller reconciles: a hospital its own, a union those of the programs sponsored in its subtree. */
 export type ClaimScope = { kind: 'hospital'; hospitalId: string } | { kind: 'union'; programIds: string[] };
 
-async function sponsoredHospitalProgramIds(ctx: BenefitContext): Promise<string[]> {
-  const programs: Array<{ id: string; sponsor_organization_id: string }> = await ctx.db.query(
-    `SELECT id, sponsor_organization_id FROM benefit_programs WHERE kind = 'HOSPITAL_DISCOUNT'`,
-  );
-  const sponsors = [...new Set(programs.map((p) => p.sponsor_organization_id))];
-  const facts = await ctx.directory.organizations.loadMany(sponsors);
-  const inSubtree = new Set(
-    sponsors.filter((_, i) => {
-      const organization = facts[i];
-      return organization && !(organization instanceof Error) && inUnionSubtree(ctx.principal, organization.chain);
-    }),
-  );
-  return programs.filter((p) => inSubtree.has(p.sponsor_organization_id)).map((p) => p.id);
-}
-
 export async function claimScope(ctx: BenefitContext): Promise<ClaimScope> {
   if (ctx.principal.kind === 'HOSPITAL') return { kind: 'hospital', hospitalId: ctx.principal.id };
-  if (ctx.principal.kind === 'UNION') return { kind: 'union', programIds: await sponsoredHospitalProgramIds(ctx) };
+  if (ctx.principal.kind === 'UNION') return { kind: 'union', programIds: await programIdsSponsoredInSubtree(ctx, ['HOSPITAL_DISCOUNT']) };
   throw HospitalErrors.forbidden('discount claims are reconciled by the hospital that made them and by the sponsoring union');
 }
 
@@ -113,12 +98,7 @@ export function aggregateClaims(ctx: BenefitContext, page: DiscountClaimPage): P
         WHERE ${condition.sql} AND c.created_at >= $2 AND c.created_at < $3`,
       [condition.value, page.from, page.to],
     );
-    const toInt = (value: string) => {
-      const n = Number(value);
-      // GraphQL Int is 32-bit; a sum past 21 million yuan needs a shorter period, never a silently wrong number.
-      if (n > INT_MAX) throw HospitalErrors.badInput('totals over this period exceed 2,147,483,647 fen; ask for a shorter period', 'to');
-      return n;
-    };
+    const toInt = (value: string) => graphqlInt(value, 'to', 'ask for a shorter period');
     return {
       totalCount: toInt(row.total_count),
       appliedCount: toInt(row.applied_count),
@@ -129,28 +109,6 @@ export function aggregateClaims(ctx: BenefitContext, page: DiscountClaimPage): P
     };
   })();
   return page.aggregate;
-}
-
-/** [start, end) of an Asia/Shanghai calendar month "YYYY-MM". */
-export function shanghaiMonth(month: string): { start: Date; end: Date } {
-  const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
-  if (!match) throw HospitalErrors.badInput('month must be YYYY-MM', 'month');
-  const [year, monthIndex] = [Number(match[1]), Number(match[2]) - 1];
-  return {
-    start: new Date(Date.UTC(year, monthIndex, 1) - SHANGHAI_OFFSET_MS),
-    end: new Date(Date.UTC(year, monthIndex + 1, 1) - SHANGHAI_OFFSET_MS),
-  };
-}
-
-function shanghaiDateTime(at: Date): string {
-  return new Date(at.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
-}
-
-/** RFC 4180 quoting, and a leading apostrophe where a spreadsheet would read a formula. */
-export function csvField(value: string | number): string {
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 const STATEMENT_COLUMNS = [
@@ -229,7 +187,7 @@ export async function settlementStatement(
       [
         'CLAIM',
         row.id as string,
-        shanghaiDateTime(row.created_at as Date),
+        shanghaiWallClock(row.created_at as Date).replace('T', ' '),
         row.hospital_partner_id as string,
         row.hospital_name as string,
         row.program_id as string,
@@ -242,7 +200,7 @@ export async function settlementStatement(
         String(row.discount_fen),
         String(row.payable_fen),
       ]
-        .map(csvField)
+        .map(csvCell)
         .join(','),
     );
   }
@@ -256,7 +214,7 @@ export async function settlementStatement(
   }
   lines.push(
     ['TOTAL', '', month, hospitalId, hospitalName, programId ?? '', '', '', '', rows.length, selfPaid.toString(), '', discount.toString(), payable.toString()]
-      .map(csvField)
+      .map(csvCell)
       .join(','),
   );
   return `${lines.join('\r\n')}\r\n`;

@@ -5,6 +5,7 @@ import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
 import type { VoucherBatchEntity } from '../batch/batch.entity';
 import { redeemablePartnerIds } from '../batch/batch.service';
+import { programIdsSponsoredInSubtree } from '../program/program.service';
 import { normalizeVoucherCode } from '../voucher/voucher.code';
 import { effectiveVoucherStatus, type VoucherEntity } from '../voucher/voucher.entity';
 import { type RedemptionRefusal, VoucherErrors } from '../voucher/voucher.errors';
@@ -183,17 +184,6 @@ export async function cancelRedemption(ctx: BenefitContext, partnerOrderId: stri
 /** Which redemptions a caller may see: a partner its own, a union those of programs sponsored in its subtree, PLATFORM all. */
 export type RedemptionScope = { partnerId: string } | { programIds: string[] } | { all: true } | { none: true };
 
-/** Voucher programs whose sponsor is inside the UNION caller's subtree. */
-async function programsOfUnion(ctx: BenefitContext): Promise<string[]> {
-  const unionOrg = ctx.principal.organizationId;
-  if (!unionOrg) return [];
-  const programs: Array<{ id: string; sponsor: string }> = await ctx.db.query(
-    `SELECT id, sponsor_organization_id AS sponsor FROM benefit_programs WHERE kind IN ('TRAVEL_CARD', 'WELFARE_VOUCHER')`,
-  );
-  const sponsors = await Promise.all(programs.map((p) => ctx.directory.organizations.load(p.sponsor)));
-  return programs.filter((_, i) => sponsors[i]?.chain.includes(unionOrg)).map((p) => p.id);
-}
-
 /** Per request: resolving many Redemption references must not list the union's programs each time. */
 const scopeOfRequest = new WeakMap<BenefitContext, Promise<RedemptionScope>>();
 
@@ -213,7 +203,7 @@ async function scopeOf(ctx: BenefitContext): Promise<RedemptionScope> {
     case 'HOSPITAL':
       return { partnerId: ctx.principal.id };
     case 'UNION':
-      return { programIds: await programsOfUnion(ctx) };
+      return { programIds: await programIdsSponsoredInSubtree(ctx, ['TRAVEL_CARD', 'WELFARE_VOUCHER']) };
     case 'PLATFORM':
     case 'SERVICE':
       return { all: true };

@@ -1,12 +1,12 @@
 import { isUuid } from '@union/common';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
+import { csvCell, shanghaiMonth, shanghaiWallClock } from '../../statements';
 import { maskVoucherCode } from '../voucher/voucher.code';
 import { redemptionScope } from './redemption.service';
 
 /** A month's statement is built in memory; beyond this, page through redemptions() instead. */
 export const MAX_STATEMENT_ROWS = 50_000;
-const SHANGHAI_OFFSET_MS = 8 * 3600_000;
 
 export interface StatementOutcome {
   month: string;
@@ -17,26 +17,8 @@ export interface StatementOutcome {
   csv: string;
 }
 
-/** The instants an Asia/Shanghai calendar month starts and ends. */
-export function shanghaiMonth(month: string): { from: Date; to: Date } {
-  const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
-  if (!match) throw BenefitErrors.badInput('month must be YYYY-MM', 'month');
-  const [year, index] = [Number(match[1]), Number(match[2]) - 1];
-  return { from: new Date(Date.UTC(year, index, 1) - SHANGHAI_OFFSET_MS), to: new Date(Date.UTC(year, index + 1, 1) - SHANGHAI_OFFSET_MS) };
-}
-
 /** 2026-03-01T09:30:00+08:00: what an accountant in Guangzhou expects to read. */
-const shanghaiTime = (at: Date | null) => (at ? `${new Date(at.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 19)}+08:00` : '');
-
-/**
- * RFC 4180 quoting, and a leading apostrophe for cells a spreadsheet would run as a formula
- * (partnerOrderId and batch names are other people's text).
- */
-export function csvCell(value: string | number): string {
-  let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+const shanghaiTime = (at: Date | null) => (at ? `${shanghaiWallClock(at)}+08:00` : '');
 
 const HEADER = [
   'redemption_id',
@@ -57,7 +39,7 @@ const HEADER = [
  * names the partner and sees the rows under programs its subtree sponsors; PLATFORM names any.
  */
 export async function redemptionStatement(ctx: BenefitContext, month: string, partnerIdArg: string | null): Promise<StatementOutcome> {
-  const { from, to } = shanghaiMonth(month);
+  const { start: from, end: to } = shanghaiMonth(month);
   const scope = await redemptionScope(ctx);
   let partnerId: string;
   let programFilter: string[] | null = null;
