@@ -103,7 +103,17 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 }
 
 const PASSTHROUGH_CODES = new Set<string>(ErrorCodes);
-const CLIENT_MISTAKE_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE']);
+// Apollo's codes for requests we cannot run as sent. A persisted-query hash is one (automatic
+// persisted queries are off); the message stays "PersistedQueryNotSupported", which is what
+// Apollo's clients look for to fall back to sending the query text.
+const CLIENT_MISTAKE_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'PERSISTED_QUERY_NOT_FOUND',
+]);
 
 /**
  * What a partner may see of an error: contract codes with their message; malformed operations as

@@ -286,6 +286,20 @@ describe('limits: each answered QUERY_TOO_COMPLEX before any subgraph is called'
     expect(res.json().errors![0].message).toMatch(/batched/);
   });
 
+  it('automatic persisted queries are off: a hash without the query text is BAD_USER_INPUT, and nothing runs', async () => {
+    const persistedQuery = { version: 1, sha256Hash: 'ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38' };
+    for (const body of [{ extensions: { persistedQuery } }, { query: '{ viewer { id } }', extensions: { persistedQuery } }]) {
+      let res!: Awaited<ReturnType<typeof postRaw>>;
+      const statements = await statementsDuring(system, async () => {
+        res = await postRaw(system, token('cityUnion'), JSON.stringify(body));
+      });
+      const error = res.json().errors![0];
+      // The message Apollo's clients look for to fall back to sending the query text.
+      expect(error).toEqual({ message: 'PersistedQueryNotSupported', extensions: { code: 'BAD_USER_INPUT' } });
+      expect(statements).toEqual({ member: 0, benefit: 0, points: 0 });
+    }
+  });
+
   it('a query within the limits still works, fragments and all', async () => {
     const res = await gql(system, token('cityUnion'), '{ viewer { ...V } } fragment V on Viewer { id kind }');
     expect(res.body.data!.viewer).toEqual({ id: DEMO_PARTNERS.cityUnion.id, kind: 'UNION' });
