@@ -5,7 +5,7 @@ import { DEFAULT_EXPIRY_POLICY } from '../../subgraphs/points/src/config';
 import { runExpiry, scheduleExpiry } from '../../subgraphs/points/src/modules/points/points.expiry';
 import { MemberPointsResolver } from '../../subgraphs/points/src/modules/member/member.resolver';
 import { awardPoints, recordAward, type AwardRequest } from '../../subgraphs/points/src/modules/points/points.service';
-import { cancelOrder, cancelRewardOrder, createReward, placeOrder, redeemReward } from '../../subgraphs/points/src/modules/reward/reward.service';
+import { cancelOrder, cancelRewardOrder, createReward, listRewards, placeOrder, redeemReward } from '../../subgraphs/points/src/modules/reward/reward.service';
 import {
   asMember,
   balanceOf,
@@ -275,6 +275,25 @@ describe('the points mall', () => {
     ]) {
       expect(await codeOf(createReward(contextFor(db, platform, []), bad))).toBe('BAD_USER_INPUT');
     }
+  });
+  it('pages through rewards added within one millisecond without skipping any', async () => {
+    // created_at keeps microseconds: rewards added by one statement (the demo seed's five) share a millisecond.
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    await db.query(
+      `INSERT INTO rewards (id, name, points_cost, stock, created_at)
+       SELECT id, 'same millisecond', 1, 1, '2999-01-01T00:00:00.123456Z'::timestamptz - n * interval '1 microsecond'
+         FROM unnest($1::uuid[]) WITH ORDINALITY AS r(id, n)`,
+      [ids],
+    );
+    const ctx = contextFor(db, platform, []);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < ids.length; page++) {
+      const { nodes, pageInfo } = await listRewards(ctx, 1, after);
+      seen.push(...nodes.map((n) => n.id));
+      after = pageInfo.endCursor;
+    }
+    expect(seen).toEqual(ids);
   });
 });
 

@@ -39,17 +39,19 @@ export interface RewardPage {
 export async function listRewards(ctx: PointsContext, first: number | null, after: string | null): Promise<RewardPage> {
   const limit = pageSize(first);
   const position = ctx.cursors.decode<[string, string]>('rewards', after);
-  const rows: Array<Record<string, unknown>> = await ctx.db.query(
-    `SELECT * FROM rewards
+  // The cursor carries created_at as PostgreSQL prints it: a JavaScript Date keeps milliseconds only, and
+  // rewards added in one millisecond (several by one statement) would be skipped by the next page.
+  const rows: Array<Record<string, unknown> & { cursor_at: string; id: string }> = await ctx.db.query(
+    `SELECT *, created_at::text AS cursor_at FROM rewards
       WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1::timestamptz, $2::uuid))
       ORDER BY created_at DESC, id DESC LIMIT $3`,
     [position?.[0] ?? null, position?.[1] ?? null, limit + 1],
   );
-  const nodes = rows.slice(0, limit).map(rewardFromRow);
-  const last = nodes[nodes.length - 1];
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
   return {
-    nodes,
-    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode('rewards', [last.createdAt.toISOString(), last.id]) : null },
+    nodes: page.map(rewardFromRow),
+    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode('rewards', [last.cursor_at, last.id]) : null },
   };
 }
 
