@@ -294,6 +294,28 @@ describe('redemptions and statements', () => {
     expect(codesOf(await h.gql(h.principals.travelPartner, STATEMENT, { month: '2026-13' }))).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('refuses sums past the largest GraphQL Int with BAD_USER_INPUT, and still hands out the CSV', async () => {
+    // Two 20-million-yuan orders in March 2001, away from the other tests' redemptions.
+    const [a, b] = [await claimed(), await claimed()];
+    for (const voucher of [a, b]) {
+      await h.sql.query(
+        `INSERT INTO redemptions (id, voucher_id, batch_id, program_id, partner_id, partner_order_id, order_amount_fen, discount_fen, status, created_at)
+         SELECT gen_random_uuid(), v.id, v.batch_id, b.program_id, $2, 'BIG-' || v.id, 2000000000, 2000000000, 'COMPLETED', '2001-03-10T12:00:00+08:00'
+           FROM vouchers v JOIN voucher_batches b ON b.id = v.batch_id WHERE v.id = $1`,
+        [voucher.id, DEMO_PARTNERS.travelPartner.id],
+      );
+    }
+    const march = { from: '2001-03-01T00:00:00+08:00', to: '2001-04-01T00:00:00+08:00' };
+    const list = await h.gql(h.principals.travelPartner, LIST, march);
+    expect(codesOf(list)).toEqual(['BAD_USER_INPUT']);
+    const STATEMENT = `query ($month: String!, $sum: Boolean!) { redemptionStatement(month: $month) { completedCount completedDiscountFen @include(if: $sum) csv } }`;
+    expect(codesOf(await h.gql(h.principals.travelPartner, STATEMENT, { month: '2001-03', sum: true }))).toEqual(['BAD_USER_INPUT']);
+    const csvOnly = await h.gql(h.principals.travelPartner, STATEMENT, { month: '2001-03', sum: false });
+    expect(csvOnly.errors).toBeUndefined();
+    expect(csvOnly.data!.redemptionStatement.completedCount).toBe(2);
+    expect(csvOnly.data!.redemptionStatement.csv.trimEnd().split('\r\n')).toHaveLength(3);
+  });
+
   it('quotes CSV cells and defuses spreadsheet formulas; months are Asia/Shanghai', () => {
     expect(csvCell('a,b')).toBe('"a,b"');
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');
