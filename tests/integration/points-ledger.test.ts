@@ -114,6 +114,7 @@ describe('earning', () => {
     ['READ_ARTICLE with another amount', { rule: 'READ_ARTICLE', amount: 50 }],
     ['sourceRef of 201 characters', { rule: 'READ_ARTICLE', sourceRef: 'x'.repeat(201) }],
     ['empty sourceRef', { rule: 'READ_ARTICLE', sourceRef: '  ' }],
+    ['sourceRef with a NUL character (PostgreSQL text cannot hold it)', { rule: 'READ_ARTICLE', sourceRef: 'article\u00001' }],
   ] as const)('refuses %s with BAD_USER_INPUT and writes nothing', async (_name, input) => {
     const before = await countLines();
     const memberId = randomUUID();
@@ -272,6 +273,7 @@ describe('the points mall', () => {
       { name: 'x'.repeat(201), pointsCost: 1, stock: 1 },
       { name: 'x', pointsCost: 0, stock: 1 },
       { name: 'x', pointsCost: 1, stock: -1 },
+      { name: '保温杯\u0000', pointsCost: 1, stock: 1 },
     ]) {
       expect(await codeOf(createReward(contextFor(db, platform, []), bad))).toBe('BAD_USER_INPUT');
     }

@@ -33,6 +33,8 @@ export function awardAmount(rule: PointsRule, amount: number | null | undefined)
 
 export function validateSourceRef(sourceRef: string): string {
   if (typeof sourceRef !== 'string' || sourceRef.trim() === '') throw PointsErrors.badInput('sourceRef must not be empty', 'input.sourceRef');
+  // PostgreSQL text cannot hold NUL: refused here, it would fail the statement as an internal error.
+  if (sourceRef.includes('\u0000')) throw PointsErrors.badInput('sourceRef must not contain NUL characters', 'input.sourceRef');
   if ([...sourceRef].length > SOURCE_REF_MAX_LENGTH) {
     throw PointsErrors.badInput(`sourceRef must have at most ${SOURCE_REF_MAX_LENGTH} characters`, 'input.sourceRef');
   }

@@ -17,6 +17,8 @@ export async function createReward(ctx: PointsContext, input: CreateRewardInput)
   if (ctx.principal.kind !== 'PLATFORM') throw PointsErrors.forbidden('only the platform manages the points mall');
   const name = input.name.trim();
   if (name.length < 1 || [...name].length > 200) throw PointsErrors.badInput('name must have 1 to 200 characters', 'input.name');
+  // PostgreSQL text cannot hold NUL: refused here, it would fail the INSERT as an internal error.
+  if (name.includes('\u0000')) throw PointsErrors.badInput('name must not contain NUL characters', 'input.name');
   if (!Number.isInteger(input.pointsCost) || input.pointsCost < 1 || input.pointsCost > MAX_POINTS_COST) {
     throw PointsErrors.badInput(`pointsCost must be between 1 and ${MAX_POINTS_COST}`, 'input.pointsCost');
   }
