@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { InternalClient } from '@union/common';
 import type { RunningSystem } from '../testkit/system';
 
-/** Helpers shared by the access end-to-end suites (access.test.ts, access-production.test.ts). */
+/** Helpers shared by the end-to-end suites (access.test.ts, access-production.test.ts, foundation.test.ts). */
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

@@ -1,6 +1,6 @@
-import { InternalClient } from '@union/common';
 import { errorCodes, gql, memberToken, partnerToken } from '../testkit/client';
 import { startSystem, type RunningSystem } from '../testkit/system';
+import { statementCounts, SUBGRAPHS } from './access-support';
 
 let system: RunningSystem;
 let cityToken: string;
@@ -10,18 +10,6 @@ beforeAll(async () => {
   cityToken = await partnerToken(system, 'cityUnion');
 });
 afterAll(() => system?.stop());
-
-const SUBGRAPHS = ['member', 'benefit', 'points'] as const;
-
-async function statementCounts(): Promise<Record<(typeof SUBGRAPHS)[number], number>> {
-  const entries = await Promise.all(
-    SUBGRAPHS.map(async (name) => {
-      const client = new InternalClient(system.subgraphUrls[name], 'test', system.secrets.INTERNAL_SECRET);
-      return [name, (await client.call<{ count: number }>('statement-count', {})).count] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Record<(typeof SUBGRAPHS)[number], number>;
-}
 
 describe('the gateway answers a federated query for a seeded member', () => {
   it('joins member, points and benefit data', async () => {
@@ -60,11 +48,11 @@ describe('no N+1: statements per subgraph do not grow with list length', () => {
   }`;
 
   async function countFor(first: number) {
-    const before = await statementCounts();
+    const before = await statementCounts(system);
     const res = await gql(system, cityToken, query, { org: system.credentials.partners.cityUnion.organizationId, first });
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.organization.members.nodes).toHaveLength(first);
-    const after = await statementCounts();
+    const after = await statementCounts(system);
     return Object.fromEntries(SUBGRAPHS.map((name) => [name, after[name] - before[name]]));
   }
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { INTERNAL_TOKEN_HEADER, signInternalToken, type Principal } from '@union/common';
 import { demoPartnerAccessToken } from '../partner-token';
-import { withThrowawaySystem } from './load';
+import { runBench, withThrowawaySystem } from './load';
 
 /**
  * Gateway overhead benchmark (not a test): `node scripts/dist/bench/gateway.js`.
@@ -153,7 +153,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);
