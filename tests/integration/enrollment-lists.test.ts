@@ -1,4 +1,4 @@
-import { INTERNAL_TOKEN_HEADER, type Principal, signInternalToken } from '@union/common';
+import { DEMO_PARTNERS, INTERNAL_TOKEN_HEADER, type Principal, signInternalToken } from '@union/common';
 import { SCALE_ROOT_ID, seedScale } from '../../scripts/src/seed-scale';
 import { codes, type MemberHarness, startMemberHarness, statsDrift } from './enrollment-harness';
 
@@ -119,6 +119,19 @@ describe('organization members: keyset pagination', () => {
       expect(response.data!.organization).toBeNull();
       expect(codes(await h.gql(h.principals.district, STATS, { id: h.data.fixtures.cityUnionOrgId }))).toEqual([]);
       expect((await h.gql(h.principals.district, STATS, { id: h.data.fixtures.cityUnionOrgId })).data!.organization).toBeNull();
+    });
+
+    it('a partner kind that never lists members gets none, even with member:read on its token', async () => {
+      const id = h.data.fixtures.districtUnionOrgId;
+      const hospital: Principal = { kind: 'HOSPITAL', id: DEMO_PARTNERS.hospital.id, name: DEMO_PARTNERS.hospital.name, scopes: ['member:read', 'member:verify'] };
+      const member: Principal = { kind: 'MEMBER', id: h.data.fixtures.districtMembers[0]!.id, name: 'member', scopes: ['member:self', 'member:read'] };
+      for (const principal of [hospital, member]) {
+        const listed = await h.gql(principal, MEMBERS, { id });
+        expect(codes(listed)).toEqual(['FORBIDDEN']);
+        expect(listed.data?.organization ?? null).toBeNull();
+        expect(codes(await h.gql(principal, STATS, { id }))).toEqual(['FORBIDDEN']);
+        expect(codes(await h.gql(principal, CHILDREN, { id }))).toEqual(['FORBIDDEN']);
+      }
     });
   });
 });

@@ -103,9 +103,21 @@ export class AccessPolicy {
     return true;
   }
 
-  /** Listing members, children and stats of an organization. */
+  /**
+   * Listing members, children and stats of an organization: a UNION inside its subtree, the
+   * PLATFORM everywhere (masked), nobody else. Decided by kind as well as by scope, so a scope
+   * handed to the wrong partner kind still lists nothing (the same rule as canListMember).
+   */
   async canReadOrganizationContents(organization: OrganizationEntity): Promise<boolean> {
     if (!hasScope(this.principal, 'member:read')) return false;
-    return this.canSeeOrganization(organization);
+    switch (this.principal.kind) {
+      case 'UNION':
+        return this.inUnionSubtree(organization.path);
+      case 'PLATFORM':
+      case 'SERVICE':
+        return true;
+      default:
+        return false;
+    }
   }
 }
