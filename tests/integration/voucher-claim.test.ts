@@ -78,6 +78,12 @@ describe('createVoucherBatch', () => {
     expect(await countRows('voucher_batches')).toBe(before);
   });
 
+  it('takes one partner id given twice, in two cases, once', async () => {
+    const res = await h.gql(h.principals.city, CREATE, { input: batchInput({ redeemablePartnerIds: [DEMO_PARTNERS.merchant.id, DEMO_PARTNERS.merchant.id.toUpperCase()] }) });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.createVoucherBatch.redeemablePartnerIds).toEqual([DEMO_PARTNERS.merchant.id]);
+  });
+
   it('refuses a union outside the sponsor subtree (a district under the city)', async () => {
     const res = await h.gql(h.principals.district, CREATE, { input: batchInput() });
     expect(codesOf(res)).toEqual(['FORBIDDEN']);

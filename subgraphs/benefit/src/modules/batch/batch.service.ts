@@ -30,11 +30,12 @@ function checkBatchInput(input: CreateVoucherBatchInput): { name: string; partne
   if (input.claimEndsAt.getTime() > input.validTo.getTime()) throw bad('claimEndsAt must not be after validTo: nobody may claim a voucher that cannot be used', 'input.claimEndsAt');
   const days = input.validDaysAfterClaim;
   if (days !== null && days !== undefined && (days < 1 || days > 3660)) throw bad('validDaysAfterClaim must be between 1 and 3660', 'input.validDaysAfterClaim');
-  const partnerIds = [...new Set(input.redeemablePartnerIds)];
+  if (!input.redeemablePartnerIds.every(isUuid)) throw bad('redeemablePartnerIds must be partner ids', 'input.redeemablePartnerIds');
+  // Lower case, as PostgreSQL writes a uuid: one partner spelled in two cases is one row, not a key violation.
+  const partnerIds = [...new Set(input.redeemablePartnerIds.map((id) => id.toLowerCase()))];
   if (partnerIds.length === 0 || partnerIds.length > MAX_REDEEMABLE_PARTNERS) {
     throw bad(`redeemablePartnerIds must name 1 to ${MAX_REDEEMABLE_PARTNERS} partners`, 'input.redeemablePartnerIds');
   }
-  if (!partnerIds.every(isUuid)) throw bad('redeemablePartnerIds must be partner ids', 'input.redeemablePartnerIds');
   return { name, partnerIds };
 }
 
