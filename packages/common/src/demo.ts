@@ -27,7 +27,7 @@ export const DEMO_PROGRAMS = {
 /** What the demo seed creates and a partner needs to try the API. */
 export interface DemoFixtures {
   partners: Record<DemoPartnerKey, { id: string; clientId: string; clientSecret: string; organizationId?: string }>;
-  members: Array<{ id: string; cardNumber: string; fullName: string; organizationId: string }>;
+  members: DemoMemberRef[];
   hospitalProgramId: string;
   travelCardProgramId: string;
   welfareProgramId: string;
