@@ -1,4 +1,4 @@
-import { contractError, inUnionSubtree, isUuid } from '@union/common';
+import { inUnionSubtree, isUuid } from '@union/common';
 import type { DataSource } from 'typeorm';
 import type { ExpiryPolicy } from '../../config';
 import type { PointsContext } from '../../context';
@@ -37,7 +37,7 @@ export async function recordAward(db: DataSource, request: AwardRequest, options
     const original = await findAward(sql, request.memberId, request.rule, sourceRef);
     if (original) {
       if (Number(original.amount) !== amount) {
-        throw contractError('IDEMPOTENCY_CONFLICT', `sourceRef ${sourceRef} was already awarded with ${original.amount} points`);
+        throw PointsErrors.idempotencyConflict(`sourceRef ${sourceRef} was already awarded with ${original.amount} points`);
       }
       return original;
     }
@@ -72,13 +72,7 @@ async function countAgainstCap(sql: Sql, memberId: string, rule: PointsRule, per
      RETURNING points`,
     [memberId, rule, period, amount, cap],
   );
-  if (counted.length === 0) {
-    throw contractError('DAILY_CAP_REACHED', rule === 'REAL_NAME_VERIFIED' ? 'REAL_NAME_VERIFIED is awarded once per member' : `daily cap of ${rule} reached for this member`, {
-      rule,
-      cap,
-      period,
-    });
-  }
+  if (counted.length === 0) throw PointsErrors.dailyCapReached(rule, cap, period);
 }
 
 /**
@@ -93,7 +87,7 @@ export async function awardPoints(ctx: PointsContext, input: AwardPointsInput): 
   if (ctx.principal.kind !== 'PLATFORM' && !inUnionSubtree(ctx.principal, facts.organizationChain)) {
     throw PointsErrors.forbidden('the member is outside the subtree you act on');
   }
-  if (facts.status !== 'ACTIVE') throw contractError('NOT_ELIGIBLE', `the member is ${facts.status}, not ACTIVE`);
-  if (input.rule === 'REAL_NAME_VERIFIED' && !facts.realNameVerified) throw contractError('NOT_ELIGIBLE', "the member's real name is not verified");
+  if (facts.status !== 'ACTIVE') throw PointsErrors.notEligible(`the member is ${facts.status}, not ACTIVE`);
+  if (input.rule === 'REAL_NAME_VERIFIED' && !facts.realNameVerified) throw PointsErrors.notEligible("the member's real name is not verified");
   return recordAward(ctx.db, input, { actor: { kind: ctx.principal.kind, id: ctx.principal.id }, policy: ctx.config.expiry });
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { contractError, hasScope, isUuid, pageSize } from '@union/common';
+import { hasScope, isUuid, pageSize } from '@union/common';
 import type { DataSource } from 'typeorm';
 import type { PointsContext } from '../../context';
 import { PointsErrors } from '../../errors';
@@ -131,9 +131,7 @@ export async function cancelOrder(
     // Read again under the account lock: two cancels of one order are serialized here.
     const [current] = await sql.rows(`SELECT * FROM reward_orders WHERE id = $1`, [request.orderId]);
     const order = orderFromRow(current);
-    if (order.status === 'CANCELLED') {
-      throw contractError('BAD_USER_INPUT', 'the order is already cancelled', { field: 'orderId', reason: 'ORDER_ALREADY_CANCELLED' });
-    }
+    if (order.status === 'CANCELLED') throw PointsErrors.orderAlreadyCancelled();
     await expireDueLots(sql, memberId, account.now, account.now, options.actor);
     const reversal = await reverseSpend(sql, {
       memberId,
