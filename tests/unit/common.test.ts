@@ -1,5 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { GraphQLError, Kind } from 'graphql';
-import { DateScalar, DateTimeScalar } from '@union/common';
+import { DateScalar, DateTimeScalar, signInternalToken, verifyInternalToken, type Principal } from '@union/common';
 
 /** The contract error code a scalar answers `value` with, or 'ok'. */
 function codeOf(parse: () => unknown): string {
@@ -25,5 +26,28 @@ describe('DateTime and Date scalars', () => {
       expect([value, codeOf(() => DateScalar.parseValue(value))]).toEqual([value, 'BAD_USER_INPUT']);
     }
     expect(DateScalar.parseValue('2024-02-29')).toBe('2024-02-29');
+  });
+});
+
+describe('internal tokens (gateway -> subgraph)', () => {
+  const secret = 's'.repeat(40);
+  const principal: Principal = { kind: 'HOSPITAL', id: '00000000-0000-4000-8000-000000000001', name: 'x', scopes: ['member:verify'] };
+  /** An HS256 JWT made by hand (jose is a dependency of the services, not of the tests). */
+  const signed = (claims: { exp?: number }) => {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const body = `${part({ alg: 'HS256' })}.${part({ p: principal, iss: 'union-gateway', aud: 'union-subgraphs', iat: Math.floor(Date.now() / 1000), ...claims })}`;
+    return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+  };
+
+  it('carry the principal, and only under the shared secret', async () => {
+    await expect(verifyInternalToken(await signInternalToken(principal, secret), secret)).resolves.toEqual(principal);
+    await expect(verifyInternalToken(await signInternalToken(principal, 'o'.repeat(40)), secret)).rejects.toThrow();
+  });
+
+  it('are refused once expired, and refused without an expiry at all', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expect(verifyInternalToken(signed({ exp: now + 60 }), secret)).resolves.toEqual(principal);
+    await expect(verifyInternalToken(signed({ exp: now - 1 }), secret)).rejects.toThrow(/exp/);
+    await expect(verifyInternalToken(signed({}), secret)).rejects.toThrow(/exp/);
   });
 });

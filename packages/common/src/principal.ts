@@ -21,7 +21,6 @@ export const INTERNAL_TOKEN_HEADER = 'x-union-internal-token';
 const ISSUER = 'union-gateway';
 const AUDIENCE = 'union-subgraphs';
 
-
 /**
  * Signs the principal for one hop from the gateway (or one subgraph) to a subgraph. The token lives
  * for seconds: it proves the request came through our own services, it is not a session.
@@ -37,7 +36,13 @@ export async function signInternalToken(principal: Principal, secret: string, tt
 }
 
 export async function verifyInternalToken(token: string, secret: string): Promise<Principal> {
-  const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+  // `exp` is required: jose checks it only when present, and an internal token is never meant to outlive its request.
+  const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    algorithms: ['HS256'],
+    requiredClaims: ['exp'],
+  });
   const principal = payload.p as Principal | undefined;
   if (!principal || typeof principal.kind !== 'string' || typeof principal.id !== 'string' || !Array.isArray(principal.scopes)) {
     throw new Error('internal token carries no principal');
