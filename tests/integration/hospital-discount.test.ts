@@ -358,6 +358,24 @@ describe('reconciliation', () => {
     expect(codesOf(await h.gql('benefit', h.principals.platform, CLAIMS, window))).toEqual(['FORBIDDEN']);
   });
 
+  it('sends as many statements for a page of 8 claims with their policies and programs as for a page of 2 (no N+1)', async () => {
+    const NESTED = `query($from: DateTime!, $to: DateTime!, $first: Int) {
+      discountClaims(from: $from, to: $to, first: $first) {
+        nodes { id member { id } policy { id hospitalName program { id name hospitalDiscountPolicies { id } } } }
+        totalCount totals { discountFen }
+      }
+    }`;
+    const statementsFor = async (first: number) => {
+      const before = await h.benefitStatementCount();
+      const res = await h.gql('benefit', h.principals.city, NESTED, { ...window, first });
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.discountClaims.nodes).toHaveLength(first);
+      return (await h.benefitStatementCount()) - before;
+    };
+    await statementsFor(2); // warm-up: a pool's first statements on a connection are not the request's
+    expect(await statementsFor(8)).toBe(await statementsFor(2));
+  });
+
   it('refuses a reversed period, a page over 100 and a cursor of another list', async () => {
     expect(codesOf(await h.gql('benefit', h.principals.hospital, CLAIMS, { from: window.to, to: window.from }))).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await h.gql('benefit', h.principals.hospital, CLAIMS, { ...window, first: 101 }))).toEqual(['BAD_USER_INPUT']);

@@ -1,4 +1,4 @@
-import type { DemoWorld, Principal } from '@union/common';
+import { type DemoWorld, InternalClient, type Principal } from '@union/common';
 import type { Client } from 'pg';
 import { seedHospitalDemo } from '../../subgraphs/benefit/src/seed/hospital-seed';
 import {
@@ -39,12 +39,14 @@ export interface HospitalHarness {
   setMemberStatus(memberId: string, status: 'ACTIVE' | 'SUSPENDED' | 'LAPSED'): Promise<void>;
   /** ACTIVE members under an organization, straight from the member schema. */
   activeMembersUnder(organizationId: string, count: number): Promise<Array<{ id: string; cardNumber: string; fullName: string }>>;
-  gql<T = Record<string, any>>(service: 'member' | 'benefit', principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>>;  
+  gql<T = Record<string, any>>(service: 'member' | 'benefit', principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>>;
+  /** SQL statements the benefit subgraph has sent so far (to show a list costs the same at any length). */
+  benefitStatementCount(): Promise<number>;
   stop(): Promise<void>;
 }
 
 export async function startHospitalHarness(memberCount = 300): Promise<HospitalHarness> {
-  const { world, sql, gql, stop } = await startMemberAndBenefit({
+  const { world, benefit, sql, gql, stop } = await startMemberAndBenefit({
     name: 'hospital',
     memberCount,
     memberPoolSize: 10,
@@ -53,6 +55,7 @@ export async function startHospitalHarness(memberCount = 300): Promise<HospitalH
     seedBenefit: seedHospitalDemo,
   });
   const o = world.organizations;
+  const statementCounter = new InternalClient(benefit.url, 'test', TEST_SECRETS.INTERNAL_SECRET);
   return {
     world,
     cardTokenSecret: TEST_SECRETS.CARD_TOKEN_SECRET,
@@ -69,6 +72,7 @@ export async function startHospitalHarness(memberCount = 300): Promise<HospitalH
     setMemberStatus: (memberId, status) => setMemberStatus(sql, memberId, status),
     activeMembersUnder: (organizationId, count) => activeMembersUnder(sql, organizationId, count),
     gql,
+    benefitStatementCount: async () => (await statementCounter.call<{ count: number }>('statement-count', {})).count,
     stop,
   };
 }

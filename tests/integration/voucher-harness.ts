@@ -1,4 +1,4 @@
-import type { DemoWorld, Principal } from '@union/common';
+import { type DemoWorld, InternalClient, type Principal } from '@union/common';
 import type { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { seedVoucherDemo } from '../../subgraphs/benefit/src/seed/voucher-seed';
@@ -9,6 +9,7 @@ import {
   type GraphQLAnswer,
   memberPrincipal,
   startMemberAndBenefit,
+  TEST_SECRETS,
 } from '../testkit/subgraph-harness';
 
 export { codesOf };
@@ -36,6 +37,8 @@ export interface VoucherHarness {
   /** ACTIVE members in the city union's subtree, straight from the member schema. */
   activeCityMembers(count: number, options?: { verified?: boolean }): Promise<string[]>;
   gql<T = Record<string, any>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>>;
+  /** SQL statements the benefit subgraph has sent so far (to show a list costs the same at any length). */
+  statementCount(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +55,7 @@ export async function startVoucherHarness(memberCount = 400): Promise<VoucherHar
     seedBenefit: seedVoucherDemo,
   });
   const o = world.organizations;
+  const statementCounter = new InternalClient(benefit.url, 'test', TEST_SECRETS.INTERNAL_SECRET);
   return {
     world,
     benefitDb: benefit.db,
@@ -68,6 +72,7 @@ export async function startVoucherHarness(memberCount = 400): Promise<VoucherHar
     member: memberPrincipal,
     activeCityMembers: async (count, options = {}) => (await activeMembersUnder(sql, o.cityUnionOrgId, count, options)).map((m) => m.id),
     gql: (principal, query, variables) => gql('benefit', principal, query, variables),
+    statementCount: async () => (await statementCounter.call<{ count: number }>('statement-count', {})).count,
     stop,
   };
 }

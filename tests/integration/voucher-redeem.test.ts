@@ -294,6 +294,40 @@ describe('redemptions and statements', () => {
     expect(codesOf(await h.gql(h.principals.travelPartner, STATEMENT, { month: '2026-13' }))).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('sends as many statements for a page of 8 redemptions with their vouchers as for a page of 2 (no N+1)', async () => {
+    const NESTED = `query ($from: DateTime!, $to: DateTime!, $first: Int) {
+      redemptions(from: $from, to: $to, first: $first) {
+        nodes { id voucher { id code status validTo batch { id name remainingQuantity redeemablePartnerIds program { id name } } owner { id } redemption { id } } }
+        totalCount totals { completedCount }
+      }
+    }`;
+    const window = range();
+    const statementsFor = async (first: number) => {
+      const before = await h.statementCount();
+      const res = await h.gql(h.principals.travelPartner, NESTED, { ...window, first });
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.redemptions.nodes).toHaveLength(first);
+      return (await h.statementCount()) - before;
+    };
+    await statementsFor(2); // warm-up: a pool's first statements on a connection are not the request's
+    expect(await statementsFor(8)).toBe(await statementsFor(2));
+  });
+
+  it("sends as many statements for 8 members' vouchers with their batches and redemptions as for 2 (no N+1)", async () => {
+    const members = await h.activeCityMembers(75);
+    const NESTED = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Member {
+      vouchers(first: 5) { totalCount nodes { id code status batch { id name program { id } } owner { id } redemption { id partnerOrderId } } }
+    } } }`;
+    const statementsFor = async (ids: string[]) => {
+      const before = await h.statementCount();
+      const res = await h.gql(h.principals.city, NESTED, { r: ids.map((id) => ({ __typename: 'Member', id })) });
+      expect(res.errors).toBeUndefined();
+      return (await h.statementCount()) - before;
+    };
+    await statementsFor(members.slice(0, 2));
+    expect(await statementsFor(members.slice(0, 8))).toBe(await statementsFor(members.slice(8, 10)));
+  });
+
   it('refuses sums past the largest GraphQL Int with BAD_USER_INPUT, and still hands out the CSV', async () => {
     // Two 20-million-yuan orders in March 2001, away from the other tests' redemptions.
     const [a, b] = [await claimed(), await claimed()];
