@@ -1,5 +1,6 @@
 import { DEMO_PARTNERS, INTERNAL_TOKEN_HEADER, type Principal, signInternalToken } from '@union/common';
 import { SCALE_ROOT_ID, seedScale } from '../../scripts/src/seed-scale';
+import { CHILDREN_PAGE_SQL } from '../../subgraphs/member/src/modules/organization/organization.loaders';
 import { codes, type MemberHarness, startMemberHarness, statsDrift } from './enrollment-harness';
 
 const SCALE_MEMBERS = 40_000;
@@ -133,6 +134,43 @@ describe('organization members: keyset pagination', () => {
         expect(codes(await h.gql(principal, CHILDREN, { id }))).toEqual(['FORBIDDEN']);
       }
     });
+  });
+});
+
+describe('organization children: keyset pagination', () => {
+  const CHILDREN_PAGE = `query Children($id: ID!, $first: Int, $after: String) {
+    organization(id: $id) { children(first: $first, after: $after) { nodes { id name } pageInfo { hasNextPage endCursor } totalCount } }
+  }`;
+  /** The parent with the most children in the scale tree. */
+  const busiestParent = async () =>
+    (await h.sql.query(`SELECT parent_id AS id, count(*) AS n FROM organizations WHERE parent_id IS NOT NULL GROUP BY parent_id ORDER BY 2 DESC, 1 LIMIT 1`)).rows[0] as { id: string; n: string };
+
+  it('walks all children of a parent by name ("C" collation), then id, each exactly once', async () => {
+    const parent = await busiestParent();
+    const expected = (await h.sql.query(`SELECT id FROM organizations WHERE parent_id = $1 ORDER BY name COLLATE "C", id`, [parent.id])).rows.map((r) => r.id);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: any = (await h.gql(scaleUnion, CHILDREN_PAGE, { id: parent.id, first: 7, after })).data!.organization.children;
+      expect(page.totalCount).toBe(Number(parent.n));
+      seen.push(...page.nodes.map((n: { id: string }) => n.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(expected);
+  });
+
+  it('a page is an index range that starts at its cursor: no sort of all the children of the parent', async () => {
+    const parent = await busiestParent();
+    const [cursor] = (await h.sql.query(`SELECT name, id FROM organizations WHERE parent_id = $1 ORDER BY name COLLATE "C", id OFFSET 3 LIMIT 1`, [parent.id])).rows;
+    const { rows } = await h.sql.query(`EXPLAIN (FORMAT JSON) ${CHILDREN_PAGE_SQL}`, [[parent.id], [21], [cursor.name], [cursor.id]]);
+    type PlanNode = { 'Node Type': string; 'Index Name'?: string; 'Index Cond'?: string; Plans?: PlanNode[] };
+    const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+    const limit = nodes(rows[0]['QUERY PLAN'][0].Plan).find((n) => n['Node Type'] === 'Limit')!;
+    const underLimit = nodes(limit).slice(1);
+    expect(underLimit.map((n) => n['Node Type'])).not.toContain('Sort');
+    const scan = underLimit.find((n) => n['Index Name'] === 'organizations_children_idx');
+    expect(scan?.['Index Cond']).toMatch(/parent_id = .*ROW\(/s);
   });
 });
 
