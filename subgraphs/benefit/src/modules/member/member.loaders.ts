@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import { VoucherEntity } from '../voucher/voucher.entity';
+import { type VoucherEntity, voucherFromRow } from '../voucher/voucher.entity';
 
 export interface VoucherPageKey {
   memberId: string;
@@ -11,19 +11,6 @@ export interface VoucherPageKey {
 }
 
 const STATUS_SQL = `CASE WHEN v.status = 'ISSUED' AND v.valid_to <= now() THEN 'EXPIRED' ELSE v.status END`;
-
-function voucherFromRow(row: Record<string, unknown>): VoucherEntity {
-  return Object.assign(new VoucherEntity(), {
-    id: row.id,
-    batchId: row.batch_id,
-    memberId: row.member_id,
-    code: row.code,
-    status: row.status,
-    validFrom: row.valid_from,
-    validTo: row.valid_to,
-    issuedAt: row.issued_at,
-  });
-}
 
 /** Per-request loaders for what benefit adds to Member: one statement per batch of members. */
 export function memberAccountLoaders(db: DataSource) {
@@ -87,4 +74,3 @@ export function memberAccountLoaders(db: DataSource) {
   };
 }
 
-export { voucherFromRow };

@@ -16,6 +16,19 @@ export class VoucherEntity {
   @Column({ name: 'issued_at', type: 'timestamptz' }) issuedAt!: Date;
 }
 
+export function voucherFromRow(row: Record<string, unknown>): VoucherEntity {
+  return Object.assign(new VoucherEntity(), {
+    id: row.id,
+    batchId: row.batch_id,
+    memberId: row.member_id,
+    code: row.code,
+    status: row.status,
+    validFrom: row.valid_from,
+    validTo: row.valid_to,
+    issuedAt: row.issued_at,
+  });
+}
+
 /** Expiry needs no batch job to be correct: an ISSUED voucher past its validTo is EXPIRED. */
 export function effectiveVoucherStatus(voucher: Pick<VoucherEntity, 'status' | 'validTo'>, now = new Date()): VoucherStatus {
   return voucher.status === 'ISSUED' && voucher.validTo.getTime() <= now.getTime() ? 'EXPIRED' : voucher.status;

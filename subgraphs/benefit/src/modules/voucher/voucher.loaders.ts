@@ -1,7 +1,6 @@
 import { keyedLoader } from '@union/common';
 import type { DataSource } from 'typeorm';
-import { voucherFromRow } from '../member/member.loaders';
-import type { VoucherEntity } from './voucher.entity';
+import { type VoucherEntity, voucherFromRow } from './voucher.entity';
 
 export function voucherLoaders(db: DataSource) {
   return {

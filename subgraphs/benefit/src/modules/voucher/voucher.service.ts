@@ -5,11 +5,10 @@ import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
 import { voucherValidity, type VoucherBatchEntity } from '../batch/batch.entity';
 import { loadBatch, redeemablePartnerIds } from '../batch/batch.service';
-import { voucherFromRow } from '../member/member.loaders';
 import type { BenefitProgramEntity } from '../program/program.entity';
 import { assertSponsorInCallerSubtree } from '../program/program.service';
 import { generateVoucherCode } from './voucher.code';
-import type { VoucherEntity } from './voucher.entity';
+import { type VoucherEntity, voucherFromRow } from './voucher.entity';
 import { VoucherErrors } from './voucher.errors';
 import { rowsOf } from '../../sql';
 
