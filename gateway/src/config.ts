@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { booleanFlag, databaseUrlRequired, parseConfig, port, secret } from '@union/common';
 import { z } from 'zod';
+import { signingKeyPemProblem } from './auth/tokens';
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -40,10 +41,16 @@ const schema = z.object({
   PARTNER_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(15),
 });
 
+/** A configured signing key is checked with the rest of the configuration, not when the first token is signed. */
+function signingKeyConfigured(env: Record<string, string | undefined>): string | null {
+  const problem = env.JWT_PRIVATE_KEY_PEM ? signingKeyPemProblem(env.JWT_PRIVATE_KEY_PEM) : null;
+  return problem ? `JWT_PRIVATE_KEY_PEM: ${problem}` : null;
+}
+
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
-  const c = parseConfig('gateway', schema, env, [databaseUrlRequired('GATEWAY_DATABASE_URL')]);
+  const c = parseConfig('gateway', schema, env, [databaseUrlRequired('GATEWAY_DATABASE_URL'), signingKeyConfigured]);
   return {
     production: c.NODE_ENV === 'production',
     port: c.GATEWAY_PORT,

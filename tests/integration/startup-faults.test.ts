@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createTestDatabase } from '../testkit/database';
@@ -58,5 +59,19 @@ describe('services fail fast with one clear line', () => {
     expect(result.stderr).toContain('gateway: invalid configuration');
     expect(result.stderr).toContain('INTERNAL_SECRET');
     expect(result.stderr).toContain('DATABASE_URL');
+  });
+
+  it('a signing key that is no Ed25519 private key is a configuration problem, named with the others', () => {
+    for (const pem of ['not a key', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()]) {
+      const result = spawnSync(process.execPath, [join(root, 'gateway/dist/index.js')], {
+        env: { PATH: process.env.PATH, JWT_PRIVATE_KEY_PEM: pem, MAX_QUERY_DEPTH: 'deep' },
+        encoding: 'utf8',
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('gateway: invalid configuration');
+      expect(result.stderr).toMatch(/JWT_PRIVATE_KEY_PEM: (is not a PEM private key|must be an Ed25519 private key, not ec)/);
+      expect(result.stderr).toContain('MAX_QUERY_DEPTH');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 });

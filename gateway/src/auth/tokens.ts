@@ -51,6 +51,17 @@ function parsePrivateKeyPem(pem: string, source: string): KeyObject {
   }
 }
 
+/** Why `pem` cannot be the signing key (not a PEM private key, not Ed25519), or null when it can: for the configuration check at start. */
+export function signingKeyPemProblem(pem: string): string | null {
+  let key: KeyObject;
+  try {
+    key = parsePrivateKeyPem(pem, 'the key');
+  } catch {
+    return 'is not a PEM private key (PKCS#8)';
+  }
+  return key.asymmetricKeyType === 'ed25519' ? null : `must be an Ed25519 private key, not ${key.asymmetricKeyType ?? key.type}`;
+}
+
 const generatePrivateKeyPem = () =>
   generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 
