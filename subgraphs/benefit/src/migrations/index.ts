@@ -3,4 +3,4 @@ import { HospitalDiscounts1767000001100 } from './1767000001100-HospitalDiscount
 import { Vouchers1767000002100 } from './1767000002100-Vouchers';
 
 /** Every migration of the benefit subgraph, in order. New ones are appended here. */
-export const benefitMigrations = [BenefitFoundation1767000000100, Vouchers1767000002100, HospitalDiscounts1767000001100];
+export const benefitMigrations = [BenefitFoundation1767000000100, HospitalDiscounts1767000001100, Vouchers1767000002100];
