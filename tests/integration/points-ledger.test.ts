@@ -377,6 +377,23 @@ describe('Member.points', () => {
     for (const refused of [asMember(randomUUID()), siblingUnion]) expect(await codeOf(read(refused))).toBe('FORBIDDEN');
     expect(await codeOf(new MemberPointsResolver().points({ id: randomUUID() }, contextFor(db, platform, [])))).toBe('FORBIDDEN');
   });
+
+  it('lists Member.rewardOrders to the same readers, page by page, and refuses everyone else', async () => {
+    const facts = memberFacts();
+    await activity(facts.id, 30);
+    const rewardId = await newReward(10, 5);
+    const placed = [await order(facts.id, rewardId), await order(facts.id, rewardId)];
+    const list = (principal: Parameters<typeof contextFor>[1], after: string | null = null) =>
+      new MemberPointsResolver().rewardOrders({ id: facts.id }, 1, after, contextFor(db, principal, [facts]));
+    for (const allowed of [asMember(facts.id), districtUnion, platform]) {
+      const first = await list(allowed);
+      expect(first.pageInfo.hasNextPage).toBe(true);
+      const second = await list(allowed, first.pageInfo.endCursor);
+      expect(second.pageInfo.hasNextPage).toBe(false);
+      expect([...first.nodes, ...second.nodes].map((o) => o.id).sort()).toEqual(placed.map((o) => o.id).sort());
+    }
+    for (const refused of [asMember(randomUUID()), siblingUnion]) expect(await codeOf(list(refused))).toBe('FORBIDDEN');
+  });
 });
 
 describe('the database itself', () => {
