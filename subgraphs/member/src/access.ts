@@ -6,6 +6,12 @@ import type { OrganizationLoaders } from './modules/organization/organization.lo
 export type PersonalDataField = 'fullName' | 'phone' | 'cardNumber';
 
 /**
+ * Is `path` inside the subtree of the organization whose path is `scopePath` (the organization
+ * itself included)? Paths end in '/', so '/1/5/' is no prefix of '/1/50/'.
+ */
+export const pathInSubtree = (path: string, scopePath: string | null): boolean => scopePath !== null && path.startsWith(scopePath);
+
+/**
  * The personal data one request disclosed unmasked, per member: the gateway appends it to the
  * access records (PIPL). Filled by the field resolvers that return the data, so a member that
  * is only counted or masked is never recorded.
@@ -53,9 +59,9 @@ export class AccessPolicy {
     return this.unionPath;
   }
 
-  private async inUnionSubtree(path: string): Promise<boolean> {
-    const scope = await this.scopePath();
-    return scope !== null && path.startsWith(scope);
+  /** Is `path` inside a UNION caller's subtree? Always false for other callers. */
+  async inUnionSubtree(path: string): Promise<boolean> {
+    return pathInSubtree(path, await this.scopePath());
   }
 
   /** May the caller look a member up directly (root fields, organization member lists)? */
@@ -95,6 +101,11 @@ export class AccessPolicy {
     const visible = await this.canSeePersonalData(member);
     if (visible) this.disclosures.record(member.id, field);
     return visible;
+  }
+
+  /** The membership history (enrollments, transfers): the unions on the member's chain, and services. */
+  async canReadMembershipHistory(member: MemberEntity): Promise<boolean> {
+    return this.principal.kind === 'SERVICE' || this.inUnionSubtree(member.orgPath);
   }
 
   /** Organizations: UNION callers only inside their subtree; others with member:read everywhere. */

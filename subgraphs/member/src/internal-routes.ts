@@ -1,11 +1,7 @@
 import { isUuid, type InternalRoute, type MemberFacts, type OrganizationFacts } from '@union/common';
 import type { DataSource } from 'typeorm';
+import { organizationChainSql } from './modules/organization/organization.service';
 import { verificationFacts } from './modules/verification/verification.route';
-
-/** Ancestor ids (nearest first) of a materialized path column, resolved in SQL. */
-const chainOf = (pathColumn: string) => `ARRAY(
-  SELECT o.id FROM unnest(string_to_array(trim(both '/' from ${pathColumn}), '/')::bigint[]) WITH ORDINALITY AS a(node_no, pos)
-  JOIN organizations o ON o.node_no = a.node_no ORDER BY a.pos DESC)`;
 
 const idsOf = (body: unknown): string[] => {
   const ids = (body as { ids?: unknown })?.ids;
@@ -21,7 +17,7 @@ export function memberInternalRoutes(db: DataSource): Record<string, InternalRou
     'member-facts': async (body) => {
       const rows: Array<{ id: string; status: MemberFacts['status']; real_name_verified: boolean; organization_id: string; chain: string[] }> =
         await db.query(
-          `SELECT m.id, m.status, m.real_name_verified, m.organization_id, ${chainOf('m.org_path')} AS chain
+          `SELECT m.id, m.status, m.real_name_verified, m.organization_id, ${organizationChainSql('m.org_path')} AS chain
              FROM members m WHERE m.id = ANY($1::uuid[])`,
           [idsOf(body)],
         );
@@ -37,7 +33,7 @@ export function memberInternalRoutes(db: DataSource): Record<string, InternalRou
     },
     'organization-facts': async (body) => {
       const rows: Array<{ id: string; chain: string[] }> = await db.query(
-        `SELECT o2.id, ${chainOf('o2.path')} AS chain FROM organizations o2 WHERE o2.id = ANY($1::uuid[])`,
+        `SELECT o2.id, ${organizationChainSql('o2.path')} AS chain FROM organizations o2 WHERE o2.id = ANY($1::uuid[])`,
         [idsOf(body)],
       );
       return rows.map((r): OrganizationFacts => ({ id: r.id, chain: r.chain }));

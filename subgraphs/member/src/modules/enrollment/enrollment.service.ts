@@ -4,7 +4,7 @@ import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import type { MemberEntity } from '../member/member.entity';
 import { hashIdNumber } from '../member/member.identity';
-import { memberFromRow } from '../member/member.loaders';
+import { memberColumns, memberFromRow } from '../member/member.loaders';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import type { EnrollMemberInput } from './enrollment.inputs';
 import { RESIDENT_ID_PROBLEM_MESSAGES, residentIdAge, residentIdProblem } from './resident-id';
@@ -54,9 +54,6 @@ export function checkEnrollmentInput(input: EnrollMemberInput, principal: Princi
   return { organizationId: input.organizationId, fullName, idNumber, phone, newEmploymentForm: input.newEmploymentForm === true, realNameVerified };
 }
 
-/** Is `path` inside the subtree of a UNION caller (whose own organization's path is `scopePath`)? */
-export const pathInSubtree = (path: string, scopePath: string | null): boolean => scopePath !== null && path.startsWith(scopePath);
-
 /**
  * The organization a UNION caller writes in: NOT_FOUND when it does not exist, FORBIDDEN when it
  * exists outside the caller's subtree (organizations and their ids are public, members are not).
@@ -64,7 +61,7 @@ export const pathInSubtree = (path: string, scopePath: string | null): boolean =
 export async function writableOrganization(ctx: MemberContext, organizationId: string): Promise<OrganizationEntity> {
   const organization = isUuid(organizationId) ? await ctx.loaders.organizationById.load(organizationId) : null;
   if (!organization) throw MemberErrors.notFound('organization');
-  if (!pathInSubtree(organization.path, await ctx.access.scopePath())) {
+  if (!(await ctx.access.inUnionSubtree(organization.path))) {
     throw MemberErrors.forbidden('this organization is outside the subtree you may write in');
   }
   return organization;
@@ -73,9 +70,6 @@ export async function writableOrganization(ctx: MemberContext, organizationId: s
 export function assertUnionWriter(principal: Principal): void {
   if (principal.kind !== 'UNION' || !principal.organizationId) throw MemberErrors.forbidden('only a UNION acts on members of its subtree');
 }
-
-const RETURNED_COLUMNS = `id, organization_id, org_path, full_name, id_number_last4, phone, card_number,
-  status, real_name_verified, new_employment_form, joined_at, updated_at`;
 
 /** How many fresh card numbers one enrollment tries before giving up (a collision needs a hand-made card in the 9xxxxxxx block). */
 const CARD_ATTEMPTS = 3;
@@ -104,12 +98,12 @@ export async function enrollMember(ctx: MemberContext, input: EnrollMemberInput)
                   'ACTIVE', $7, $8, now()
              FROM organizations o WHERE o.id = $2
            ON CONFLICT (card_number) DO NOTHING
-           RETURNING ${RETURNED_COLUMNS}
+           RETURNING ${memberColumns()}
          ), event AS (
            INSERT INTO membership_events (member_id, kind, to_organization_id, actor_kind, actor_id, actor_name)
            SELECT id, 'ENROLLED', organization_id, $9, $10, $11 FROM inserted
          )
-         SELECT ${RETURNED_COLUMNS} FROM inserted`,
+         SELECT ${memberColumns()} FROM inserted`,
         [
           randomUUID(),
           organization.id,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { DateScalar, hasScope, isUuid } from '@union/common';
+import { DateScalar, hasScope, isUuid, shanghaiDate } from '@union/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
@@ -141,10 +141,9 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
       [request.organization.path, subtreeUpperBound(request.organization.path), ...filter.params],
     );
 
-    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[request.format],
-      'content-disposition': `attachment; filename="members-${request.organization.id}-${today}.${request.format}"`,
+      'content-disposition': `attachment; filename="members-${request.organization.id}-${shanghaiDate(new Date())}.${request.format}"`,
       'cache-control': 'no-store',
       'x-export-id': exportId,
       'x-export-masked': String(request.masked),

@@ -26,8 +26,16 @@ export interface MemberPageKey {
 /** First string that sorts after every path starting with `path` ('/1/5/' -> '/1/50'; '0' follows '/'). */
 export const subtreeUpperBound = (path: string) => `${path.slice(0, -1)}0`;
 
-const MEMBER_COLUMNS = `m.id, m.organization_id, m.org_path, m.full_name, m.id_number_last4, m.phone, m.card_number,
-  m.status, m.real_name_verified, m.new_employment_form, m.joined_at, m.updated_at`;
+/** The columns memberFromRow reads (never id_number_hash). */
+const MEMBER_COLUMN_NAMES = [
+  'id', 'organization_id', 'org_path', 'full_name', 'id_number_last4', 'phone', 'card_number',
+  'status', 'real_name_verified', 'new_employment_form', 'joined_at', 'updated_at',
+] as const;
+
+/** The select list for memberFromRow, qualified by `alias` when given. */
+export const memberColumns = (alias?: string): string => MEMBER_COLUMN_NAMES.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
+
+const MEMBER_COLUMNS = memberColumns('m');
 
 /**
  * SQL conditions for a member query. Parameters start at `offset`; values are shared by every

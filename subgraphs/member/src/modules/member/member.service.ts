@@ -1,4 +1,4 @@
-import { hasScope, pageSize, shanghaiYearStart } from '@union/common';
+import { hasScope, pageSize } from '@union/common';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -6,16 +6,13 @@ import type { MemberEntity } from './member.entity';
 import type { MemberQuery } from './member.loaders';
 import type { MemberFilter } from './member.types';
 
-const CARD_NUMBER = /^GD\d{12}$/;
+/** Card numbers: 'GD', the year of issue, 8 digits. */
+export const CARD_NUMBER = /^GD\d{12}$/;
+/** Asia/Shanghai has no daylight saving: every day is 24 hours. */
 const DAY_MS = 24 * 3600 * 1000;
 
 /** Midnight Asia/Shanghai of a YYYY-MM-DD date, as an ISO instant. */
-function shanghaiMidnight(date: string): string {
-  const [y, m, d] = date.split('-').map(Number);
-  const yearStart = shanghaiYearStart(y).getTime();
-  const dayOfYear = (Date.UTC(y, m - 1, d) - Date.UTC(y, 0, 1)) / DAY_MS;
-  return new Date(yearStart + dayOfYear * DAY_MS).toISOString();
-}
+const shanghaiMidnight = (date: string): string => new Date(`${date}T00:00:00+08:00`).toISOString();
 
 /** Turns the partner's MemberFilter into a checked query; name search needs member:pii. */
 export function memberQuery(filter: MemberFilter | null | undefined, ctx: MemberContext): MemberQuery {

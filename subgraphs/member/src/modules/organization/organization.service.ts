@@ -2,6 +2,14 @@ import type { EntityManager } from 'typeorm';
 import type { OrganizationKind } from './organization.entity';
 
 /**
+ * SQL for the ids of the organizations on a materialized path column, nearest first (the
+ * organization itself, then its ancestors): the organization chain other subgraphs receive.
+ */
+export const organizationChainSql = (pathColumn: string): string => `ARRAY(
+  SELECT o.id FROM unnest(string_to_array(trim(both '/' from ${pathColumn}), '/')::bigint[]) WITH ORDINALITY AS a(node_no, pos)
+  JOIN organizations o ON o.node_no = a.node_no ORDER BY a.pos DESC)`;
+
+/**
  * Inserts an organization under `parentId` (null: a new root). Its node number is drawn first so
  * the materialized path ('/<ancestors>/<own>/') is complete in the same statement.
  */

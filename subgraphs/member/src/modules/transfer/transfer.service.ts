@@ -1,14 +1,11 @@
 import { isUuid, pageSize } from '@union/common';
+import { pathInSubtree } from '../../access';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
-import { assertUnionWriter, pathInSubtree } from '../enrollment/enrollment.service';
+import { assertUnionWriter } from '../enrollment/enrollment.service';
 import type { MemberEntity } from '../member/member.entity';
-import { memberFromRow } from '../member/member.loaders';
-import { contractError } from '@union/common';
+import { memberColumns, memberFromRow } from '../member/member.loaders';
 import type { MembershipEventRow } from './transfer.types';
-
-const MEMBER_COLUMNS = `id, organization_id, org_path, full_name, id_number_last4, phone, card_number,
-  status, real_name_verified, new_employment_form, joined_at, updated_at`;
 
 /** Memberships that ended cannot move; they are re-opened by enrolling, which keeps the old record. */
 const TRANSFERABLE = new Set(['ACTIVE', 'SUSPENDED']);
@@ -27,7 +24,7 @@ export async function transferMember(ctx: MemberContext, memberId: string, toOrg
   const scopePath = await ctx.access.scopePath();
 
   return ctx.db.transaction(async (tx) => {
-    const [current] = (await tx.query(`SELECT ${MEMBER_COLUMNS} FROM members WHERE id = $1 FOR UPDATE`, [memberId])) as Array<Record<string, unknown>>;
+    const [current] = (await tx.query(`SELECT ${memberColumns()} FROM members WHERE id = $1 FOR UPDATE`, [memberId])) as Array<Record<string, unknown>>;
     // A member outside the caller's subtree does not exist for the caller.
     if (!current || !pathInSubtree(current.org_path as string, scopePath)) throw MemberErrors.notFound('member');
 
@@ -42,11 +39,11 @@ export async function transferMember(ctx: MemberContext, memberId: string, toOrg
     // Retrying a transfer that already happened answers the member as it is, without a second event.
     if (current.organization_id === target.id) return memberFromRow(current);
     if (!TRANSFERABLE.has(current.status as string)) {
-      throw contractError('NOT_ELIGIBLE', `a ${String(current.status)} membership cannot be transferred`);
+      throw MemberErrors.notEligible(`a ${String(current.status)} membership cannot be transferred`);
     }
 
     const [moved] = (await tx.query(
-      `UPDATE members SET organization_id = $2, org_path = $3, updated_at = now() WHERE id = $1 RETURNING ${MEMBER_COLUMNS}`,
+      `UPDATE members SET organization_id = $2, org_path = $3, updated_at = now() WHERE id = $1 RETURNING ${memberColumns()}`,
       [memberId, target.id, target.path],
     )) as [Array<Record<string, unknown>>, number];
     await tx.query(
@@ -71,9 +68,7 @@ export async function membershipHistory(
   first: number | null | undefined,
   after: string | null | undefined,
 ): Promise<HistoryPage> {
-  const { principal } = ctx;
-  const allowed = principal.kind === 'SERVICE' || (principal.kind === 'UNION' && pathInSubtree(member.orgPath, await ctx.access.scopePath()));
-  if (!allowed) throw MemberErrors.forbidden("the membership history is visible to the unions on the member's organization chain only");
+  if (!(await ctx.access.canReadMembershipHistory(member))) throw MemberErrors.forbidden("the membership history is visible to the unions on the member's organization chain only");
   const limit = pageSize(first);
   const listName = `membership-history:${member.id}`;
   const position = ctx.cursors.decode<[string]>(listName, after);

@@ -1,5 +1,6 @@
 import { isUuid, type MemberFacts, type VerificationFacts } from '@union/common';
 import type { DataSource } from 'typeorm';
+import { organizationChainSql } from '../organization/organization.service';
 
 /** POST /internal/verification {id}: the verification and its member's current facts, or null. */
 export async function verificationFacts(db: DataSource, body: unknown): Promise<VerificationFacts | null> {
@@ -9,8 +10,7 @@ export async function verificationFacts(db: DataSource, body: unknown): Promise<
   const rows: Array<Record<string, unknown>> = await db.query(
     `SELECT v.id, v.partner_id, v.purpose, v.method, v.expires_at,
             m.id AS member_id, m.status, m.real_name_verified, m.organization_id,
-            ARRAY(SELECT o.id FROM unnest(string_to_array(trim(both '/' from m.org_path), '/')::bigint[]) WITH ORDINALITY AS a(node_no, pos)
-                  JOIN organizations o ON o.node_no = a.node_no ORDER BY a.pos DESC) AS chain
+            ${organizationChainSql('m.org_path')} AS chain
        FROM member_verifications v JOIN members m ON m.id = v.member_id
       WHERE v.id = $1`,
     [id],

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { forbidden, notFound } from '@union/common';
 import type { MemberContext } from '../../context';
 import type { MemberEntity } from '../member/member.entity';
+import { CARD_NUMBER } from '../member/member.service';
 import { CardTokenCodec } from './card-token';
 import { type MemberVerificationEntity, verificationFromRow } from './verification.entity';
 import { VerificationFailure, type MemberCardToken, type MemberVerification, type VerificationPurpose } from './verification.types';
@@ -10,7 +11,6 @@ import { VerificationFailure, type MemberCardToken, type MemberVerification, typ
 export const CARD_NUMBER_FAILURE_LIMIT = 5;
 export const CARD_NUMBER_FAILURE_WINDOW = '1 hour';
 
-const CARD_NUMBER = /^GD\d{12}$/;
 const VERIFYING_KINDS = new Set(['HOSPITAL', 'TRAVEL_PARTNER', 'MERCHANT']);
 
 // Deriving the AES key costs an HKDF; the codec holds no rows, only the key for one secret.
