@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
-import { isUuid } from '@union/common';
+import { isUuid, SHANGHAI_OFFSET_MS } from '@union/common';
 import { CliError, runCli, type CliIo } from './support';
 
 const USAGE = `Usage: npm run audit-log -- list [--partner PARTNER_ID] [--member MEMBER_ID]
@@ -10,7 +10,6 @@ Dates are Asia/Shanghai calendar days, both ends included. Shows the newest --li
 (default 100), oldest first.`;
 
 const DEFAULT_LIMIT = 100;
-const SHANGHAI_OFFSET_MS = 8 * 60 * 60 * 1000;
 
 export interface AuditRecord {
   id: string;

@@ -1,5 +1,5 @@
 /** Business days and years are Asia/Shanghai (UTC+8, no daylight saving). */
-const SHANGHAI_OFFSET_MS = 8 * 60 * 60 * 1000;
+export const SHANGHAI_OFFSET_MS = 8 * 60 * 60 * 1000;
 
 /** The Asia/Shanghai calendar date of an instant, YYYY-MM-DD. */
 export function shanghaiDate(at: Date): string {
