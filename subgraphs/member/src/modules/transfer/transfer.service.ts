@@ -7,7 +7,10 @@ import type { MemberEntity } from '../member/member.entity';
 import { memberColumns, memberFromRow } from '../member/member.loaders';
 import type { MembershipEventRow } from './transfer.types';
 
-/** Memberships that ended cannot move; they are re-opened by enrolling, which keeps the old record. */
+/**
+ * Memberships that ended cannot move. Enrolling the person again is no way back either (the ID
+ * number keeps its one membership: ALREADY_MEMBER); re-activating one is not an operation yet.
+ */
 const TRANSFERABLE = new Set(['ACTIVE', 'SUSPENDED']);
 
 /**
