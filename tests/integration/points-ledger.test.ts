@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { shanghaiYear, shanghaiYearStart } from '@union/common';
+import { shanghaiDate, shanghaiYear, shanghaiYearStart } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_EXPIRY_POLICY } from '../../subgraphs/points/src/config';
 import { runExpiry, scheduleExpiry } from '../../subgraphs/points/src/modules/points/points.expiry';
@@ -87,6 +87,21 @@ describe('earning', () => {
     expect(await codeOf(award({ memberId, rule: 'REAL_NAME_VERIFIED', sourceRef: 'r2' }))).toBe('DAILY_CAP_REACHED');
     expect(await countLines()).toBe(before + 2);
     expect(await balanceOf(db, memberId)).toBe(20 + 2 + 100);
+  });
+
+  it('keeps one cap counter per member and rule, started again by a new Asia/Shanghai day', async () => {
+    const memberId = randomUUID();
+    for (let i = 1; i <= 4; i++) await award({ memberId, rule: 'READ_ARTICLE', sourceRef: `yesterday-${i}` });
+    // Test-only: the counter was filled on an earlier day.
+    await db.query(`UPDATE points_earning_caps SET period = '2000-01-01' WHERE member_id = $1`, [memberId]);
+    const today = await award({ memberId, rule: 'READ_ARTICLE', sourceRef: 'today-1' });
+    for (let i = 2; i <= 4; i++) await award({ memberId, rule: 'READ_ARTICLE', sourceRef: `today-${i}` });
+    expect(await codeOf(award({ memberId, rule: 'READ_ARTICLE', sourceRef: 'today-5' }))).toBe('DAILY_CAP_REACHED');
+    // Past days need no row: the table holds at most one counter per member and rule, not one per day.
+    expect(await db.query(`SELECT rule, period, points FROM points_earning_caps WHERE member_id = $1`, [memberId])).toEqual([
+      { rule: 'READ_ARTICLE', period: shanghaiDate(today.createdAt), points: 20 },
+    ]);
+    expect(await balanceOf(db, memberId)).toBe(40);
   });
 
   it('holds the daily cap under 20 concurrent READ_ARTICLE awards: exactly 20 points', async () => {

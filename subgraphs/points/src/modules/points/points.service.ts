@@ -64,11 +64,21 @@ async function findAward(sql: Sql, memberId: string, rule: PointsRule, sourceRef
   return row ? transactionFromRow(row) : null;
 }
 
+/**
+ * One counter row per (member, rule) holds the current period's points: an award in a later period
+ * starts it again, one in the same period adds to it only while the total stays within the cap (no
+ * row back: refused). Periods are 'YYYY-MM-DD' or 'ever' and only move forward; should the database
+ * clock ever step back over midnight, the award counts against the newer period rather than
+ * reopening an older one.
+ */
 async function countAgainstCap(sql: Sql, memberId: string, rule: PointsRule, period: string, amount: number, cap: number): Promise<void> {
   const counted = await sql.rows(
-    `INSERT INTO points_earning_caps (member_id, rule, period, points, cap) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (member_id, rule, period) DO UPDATE SET points = points_earning_caps.points + EXCLUDED.points
-      WHERE points_earning_caps.points + EXCLUDED.points <= points_earning_caps.cap
+    `INSERT INTO points_earning_caps AS c (member_id, rule, period, points, cap) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (member_id, rule) DO UPDATE
+        SET points = CASE WHEN EXCLUDED.period > c.period THEN EXCLUDED.points ELSE c.points + EXCLUDED.points END,
+            cap = CASE WHEN EXCLUDED.period > c.period THEN EXCLUDED.cap ELSE c.cap END,
+            period = GREATEST(c.period, EXCLUDED.period)
+      WHERE EXCLUDED.period > c.period OR c.points + EXCLUDED.points <= c.cap
      RETURNING points`,
     [memberId, rule, period, amount, cap],
   );
