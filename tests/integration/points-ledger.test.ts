@@ -371,6 +371,16 @@ describe('expiry', () => {
     expect(logged.some((line) => /^points expiry: \d+ points expired for \d+ members$/.test(line))).toBe(true);
   });
 
+  it('stops between members when asked to, leaving the rest to the next run', async () => {
+    const members = [randomUUID(), randomUUID()];
+    for (const memberId of members) await backdate((await activity(memberId, 3)).id);
+    // The subgraph's timer asks a run to stop when the subgraph shuts down.
+    expect(await runExpiry(db, { signal: AbortSignal.abort() })).toEqual({ members: 0, points: 0 });
+    for (const memberId of members) expect(await balanceOf(db, memberId)).toBe(3);
+    await runExpiry(db);
+    for (const memberId of members) expect(await balanceOf(db, memberId)).toBe(0);
+  });
+
   it('runs "as of" a later instant (end of the following year) for everything earned now', async () => {
     const memberId = randomUUID();
     const line = await activity(memberId, 12);

@@ -13,8 +13,10 @@ export interface ExpiryRunResult {
  * handled in its own short transaction under the account lock, the same lock every spend and
  * award takes, so a run can overlap other runs, spends and cancellations: whichever comes second
  * finds the lots already empty and writes nothing. Running it twice is therefore harmless.
+ * `signal` stops the run between two members (a run on 1 January can take hours); the next run
+ * picks up the members it did not reach.
  */
-export async function runExpiry(db: DataSource, options: { dueBy?: Date; batchSize?: number } = {}): Promise<ExpiryRunResult> {
+export async function runExpiry(db: DataSource, options: { dueBy?: Date; batchSize?: number; signal?: AbortSignal } = {}): Promise<ExpiryRunResult> {
   const batchSize = options.batchSize ?? 500;
   const dueBy = options.dueBy ?? new Date();
   const result: ExpiryRunResult = { members: 0, points: 0 };
@@ -27,6 +29,7 @@ export async function runExpiry(db: DataSource, options: { dueBy?: Date; batchSi
       [dueBy, after, batchSize],
     );
     for (const { member_id: memberId } of batch) {
+      if (options.signal?.aborted) return result;
       const expired = await inTransaction(db, async (sql) => {
         const account = await lockAccount(sql, memberId, { create: false });
         return account ? expireDueLots(sql, memberId, account.now, options.dueBy ?? account.now, EXPIRY_JOB_ACTOR) : 0;
@@ -43,14 +46,16 @@ export async function runExpiry(db: DataSource, options: { dueBy?: Date; batchSi
 
 /**
  * The expiry timer inside the subgraph: a run every `intervalSeconds` (never two at once in this
- * process; other processes are safe anyway, see runExpiry). Answers a function that stops it.
+ * process; other processes are safe anyway, see runExpiry). Answers a function that stops it: a
+ * run under way stops after the member at hand, so shutting down does not wait for a whole run.
  */
 export function scheduleExpiry(db: DataSource, intervalSeconds: number, log: (line: string) => void): () => Promise<void> {
   if (intervalSeconds <= 0) return async () => undefined;
   let running: Promise<void> | null = null;
+  const stopping = new AbortController();
   const tick = () => {
     if (running || !db.isInitialized) return;
-    running = runExpiry(db)
+    running = runExpiry(db, { signal: stopping.signal })
       .then((r) => {
         if (r.points > 0) log(`points expiry: ${r.points} points expired for ${r.members} members`);
       })
@@ -63,6 +68,7 @@ export function scheduleExpiry(db: DataSource, intervalSeconds: number, log: (li
   timer.unref();
   return async () => {
     clearInterval(timer);
+    stopping.abort();
     await running;
   };
 }
