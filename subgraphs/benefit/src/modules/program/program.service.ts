@@ -51,7 +51,7 @@ export async function createProgram(ctx: BenefitContext, input: CreateBenefitPro
   return program;
 }
 
-/** Programs are visible to their sponsor's union chain and subtree, to PLATFORM, and to partners through their own records. */
+/** Programs (names, kinds, windows) are offers, not personal data: any caller that was handed an id may read one. */
 export async function loadProgram(ctx: BenefitContext, id: string): Promise<BenefitProgramEntity | null> {
   return isUuid(id) ? ctx.loaders.programById.load(id) : null;
 }
