@@ -39,6 +39,8 @@ const schema = z.object({
   FAILED_GUESS_PENALTY: z.coerce.number().int().min(0).max(100_000_000).default(250),
   /** How long a partner's status, rate and introspection flag are cached: a disabled partner's tokens stop working within this. */
   PARTNER_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(15),
+  /** Failed client authentications per address and minute at /oauth/token before 429 (0: off). */
+  TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(30),
 });
 
 /** A configured signing key is checked with the rest of the configuration, not when the first token is signed. */
@@ -85,5 +87,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       failedGuessPenalty: c.FAILED_GUESS_PENALTY,
     },
     partnerCacheMs: Math.round(c.PARTNER_CACHE_SECONDS * 1000),
+    tokenFailuresPerMinute: c.TOKEN_FAILURES_PER_MINUTE,
   };
 }

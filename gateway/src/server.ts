@@ -182,6 +182,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     partnerTokenTtlSeconds: config.jwt.partnerTokenTtlSeconds,
     memberTokenTtlSeconds: config.jwt.memberTokenTtlSeconds,
     lookupMember: async (id) => (await memberService.call<MemberFacts[]>('member-facts', { ids: [id] }))[0] ?? null,
+    failedAuthenticationsPerMinute: config.tokenFailuresPerMinute,
     log,
   });
 

@@ -8,7 +8,7 @@ import { parse, validate } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrate, type Principal } from '@union/common';
 import { assertOperationAllowed, readScopeRequirements } from '../../gateway/src/authorization';
-import { createAuth, MEMBER_ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type Auth, type MemberStatusFacts } from '../../gateway/src/auth/oauth';
+import { createAuth, FailedAuthenticationLimiter, MEMBER_ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type Auth, type MemberStatusFacts } from '../../gateway/src/auth/oauth';
 import { hashClientSecret, PartnerInputError, verifyClientSecret, type Partner } from '../../gateway/src/auth/partners';
 import { ALL_SCOPES, MEMBER_SCOPES, PARTNER_KINDS, SCOPE_DESCRIPTIONS, SCOPES_BY_KIND } from '../../gateway/src/auth/scopes';
 import { AuthError, loadOrCreateSigningKey, TokenService, type SigningKey } from '../../gateway/src/auth/tokens';
@@ -329,6 +329,23 @@ interface TokenResponse {
   body: Record<string, string | number>;
 }
 
+describe('failed client authentications per address', () => {
+  it('blocks an address for the rest of its minute once it failed too often, and only that address', () => {
+    let now = 1_000_000;
+    const limiter = new FailedAuthenticationLimiter(3, () => now);
+    for (let i = 0; i < 3; i += 1) {
+      expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(0);
+      limiter.recordFailure('10.0.0.1');
+    }
+    expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(60);
+    expect(limiter.retryAfterSeconds('10.0.0.2')).toBe(0);
+    now += 45_000;
+    expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(15);
+    now += 15_000;
+    expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(0);
+  });
+});
+
 describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
   const members = new Map<string, MemberStatusFacts>();
   let memberDirectoryDown = false;
@@ -459,6 +476,33 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
         name: 'City Hospital',
         scopes: [...SCOPES_BY_KIND.HOSPITAL],
       });
+    });
+
+    it('answers 429 with Retry-After, without checking the secret, once an address failed too often', async () => {
+      const strict = createAuth({ dataSource, signingKey: await loadOrCreateSigningKey({}), lookupMember: async () => null, failedAuthenticationsPerMinute: 2, log: () => {} });
+      const strictServer = createServer((req, res) => void strict.handleTokenRequest(req, res));
+      await new Promise<void>((resolve) => strictServer.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(strictServer.address() as AddressInfo).port}/oauth/token`;
+      const attempt = async (secret: string) => {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(hospital.clientId, secret) },
+          body: 'grant_type=client_credentials',
+        });
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as Record<string, string> };
+      };
+      try {
+        expect((await attempt('wrong-1')).status).toBe(401);
+        expect((await attempt('wrong-2')).status).toBe(401);
+        const blocked = await attempt(hospitalSecret);
+        expect(blocked.status).toBe(429);
+        expect(blocked.body.error).toBe('temporarily_unavailable');
+        expect(Number(blocked.retryAfter)).toBeGreaterThan(0);
+        // The endpoint everyone else uses is unaffected by this address's failures at the other one.
+        expect((await clientCredentials(hospital, hospitalSecret)).status).toBe(200);
+      } finally {
+        await new Promise((resolve) => strictServer.close(resolve));
+      }
     });
 
     it('accepts credentials in the form body and JSON bodies', async () => {

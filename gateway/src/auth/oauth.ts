@@ -26,8 +26,50 @@ export interface TokenEndpointDeps {
   registry: PartnerRegistry;
   tokens: TokenService;
   lookupMember: LookupMember;
+  failedAuthentications?: FailedAuthenticationLimiter;
   maxBodyBytes?: number;
   log?: (line: string) => void;
+}
+
+export const DEFAULT_FAILED_AUTHENTICATIONS_PER_MINUTE = 30;
+
+/**
+ * Checking a client secret runs scrypt, slow on purpose, on Node's small shared thread pool: a
+ * caller sending wrong credentials in a loop could keep token issuance busy for everyone. After
+ * `limitPerMinute` failed client authentications from one network address, that address is
+ * answered 429 without any secret check until its minute is over. Addresses, not client ids, are
+ * counted, so nobody can lock a partner out by failing in its name.
+ */
+export class FailedAuthenticationLimiter {
+  private readonly windows = new Map<string, { failures: number; startedAt: number }>();
+
+  constructor(
+    private readonly limitPerMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Seconds until the address may try again, or 0 when it may try now. */
+  retryAfterSeconds(address: string): number {
+    const window = this.windows.get(address);
+    if (!window) return 0;
+    const elapsed = this.now() - window.startedAt;
+    if (elapsed >= 60_000) {
+      this.windows.delete(address);
+      return 0;
+    }
+    return window.failures >= this.limitPerMinute ? Math.ceil((60_000 - elapsed) / 1000) : 0;
+  }
+
+  recordFailure(address: string): void {
+    const now = this.now();
+    const window = this.windows.get(address);
+    if (window && now - window.startedAt < 60_000) window.failures += 1;
+    else this.windows.set(address, { failures: 1, startedAt: now });
+    // Forget finished windows now and then, so a scan from many addresses cannot grow the map forever.
+    if (this.windows.size > 10_000) {
+      for (const [key, value] of this.windows) if (now - value.startedAt >= 60_000) this.windows.delete(key);
+    }
+  }
 }
 
 /** The RFC 6749 §5.2 error codes (plus RFC 6749 §4.1.2.1's temporarily_unavailable). */
@@ -82,9 +124,19 @@ async function answerTokenRequest(req: IncomingMessage, deps: TokenEndpointDeps)
   if (req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'the token endpoint only accepts POST', { allow: 'POST' });
   const params = await readParameters(req, deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   const { clientId, clientSecret, viaBasic } = clientCredentials(req, params);
+  const address = req.socket.remoteAddress ?? 'unknown';
+  const retryAfter = deps.failedAuthentications?.retryAfterSeconds(address) ?? 0;
+  if (retryAfter > 0) {
+    throw new OAuthError(429, 'temporarily_unavailable', 'too many failed client authentications from this address; retry later', {
+      'retry-after': String(retryAfter),
+    });
+  }
   // Looked up on every request, never cached: a disabled partner or a rotated secret counts at once.
   const partner = await deps.registry.authenticate(clientId, clientSecret);
-  if (!partner) throw new OAuthError(401, 'invalid_client', 'client authentication failed', viaBasic ? challenge : {});
+  if (!partner) {
+    deps.failedAuthentications?.recordFailure(address);
+    throw new OAuthError(401, 'invalid_client', 'client authentication failed', viaBasic ? challenge : {});
+  }
 
   const grantType = params.get('grant_type');
   if (!grantType) throw invalidRequest('grant_type is required');
@@ -226,6 +278,8 @@ export interface AuthOptions {
   partnerTokenTtlSeconds?: number;
   memberTokenTtlSeconds?: number;
   lookupMember: LookupMember;
+  /** Failed client authentications per network address and minute before 429 (0: no limit). */
+  failedAuthenticationsPerMinute?: number;
   maxBodyBytes?: number;
   log?: (line: string) => void;
   clock?: () => Date;
@@ -248,6 +302,16 @@ export function createAuth(options: AuthOptions): Auth {
     memberTokenTtlSeconds: options.memberTokenTtlSeconds,
     clock: options.clock,
   });
-  const deps: TokenEndpointDeps = { registry, tokens, lookupMember: options.lookupMember, maxBodyBytes: options.maxBodyBytes, log: options.log };
+  const deps: TokenEndpointDeps = {
+    registry,
+    tokens,
+    lookupMember: options.lookupMember,
+    failedAuthentications:
+      options.failedAuthenticationsPerMinute === 0
+        ? undefined
+        : new FailedAuthenticationLimiter(options.failedAuthenticationsPerMinute ?? DEFAULT_FAILED_AUTHENTICATIONS_PER_MINUTE),
+    maxBodyBytes: options.maxBodyBytes,
+    log: options.log,
+  };
   return { registry, tokens, handleTokenRequest: (req, res) => handleTokenRequest(req, res, deps) };
 }
