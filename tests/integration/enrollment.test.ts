@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { codes, type MemberHarness, residentId, startMemberHarness, statsDrift } from './enrollment-harness';
 
 const ENROLL = `mutation Enroll($input: EnrollMemberInput!) {
@@ -155,6 +156,51 @@ describe('enrollMember', () => {
       const platform = { ...h.principals.platform, scopes: ['member:read', 'member:write'] };
       expect(codes(await h.gql(platform, ENROLL, { input: valid() }))).toEqual(['FORBIDDEN']);
     });
+  });
+});
+
+describe('subtree counters (statement-level triggers on members)', () => {
+  it('follow status and verification changes and deletes, not only enrollments and transfers', async () => {
+    const member = (await h.gql(h.principals.district, ENROLL, { input: { ...person(), organizationId: orgOf('广州云途物流有限公司工会'), newEmploymentForm: true } })).data!
+      .enrollMember;
+    await h.sql.query(`UPDATE members SET status = 'SUSPENDED' WHERE id = $1`, [member.id]);
+    expect(await statsDrift(h.sql)).toEqual([]);
+    await h.sql.query(`UPDATE members SET real_name_verified = true, new_employment_form = false WHERE id = $1`, [member.id]);
+    expect(await statsDrift(h.sql)).toEqual([]);
+    // An update that changes nothing counted (updated_at) moves no counter.
+    await h.sql.query(`UPDATE members SET updated_at = now() WHERE id = $1`, [member.id]);
+    expect(await statsDrift(h.sql)).toEqual([]);
+    await h.sql.query(`DELETE FROM membership_events WHERE member_id = $1`, [member.id]);
+    await h.sql.query(`DELETE FROM members WHERE id = $1`, [member.id]);
+    expect(await statsDrift(h.sql)).toEqual([]);
+  });
+
+  it('concurrent statements over many members with shared ancestors neither deadlock nor drift', async () => {
+    // Eight disjoint groups of members from all over the tree: the statements never wait for one
+    // another's member rows, only for the counter rows of their shared ancestors, which every
+    // statement locks in organization id order.
+    const { rows } = await h.sql.query(`SELECT id FROM members WHERE status IN ('ACTIVE', 'SUSPENDED') ORDER BY md5(id::text) LIMIT 80`);
+    const groups = Array.from({ length: 8 }, (_, g) => rows.filter((_, i) => i % 8 === g).map((r) => r.id as string));
+    const clients = await Promise.all(
+      groups.map(async () => {
+        const client = new Client({ connectionString: h.config.databaseUrl, options: '-c search_path=member' });
+        await client.connect();
+        return client;
+      }),
+    );
+    try {
+      await Promise.all(
+        clients.map(async (client, g) => {
+          for (let round = 0; round < 10; round++) {
+            await client.query(`UPDATE members SET status = CASE status WHEN 'ACTIVE' THEN 'SUSPENDED' ELSE 'ACTIVE' END WHERE id = ANY($1)`, [groups[g]]);
+            await client.query(`UPDATE members SET real_name_verified = NOT real_name_verified WHERE id = ANY($1)`, [groups[g]]);
+          }
+        }),
+      );
+    } finally {
+      await Promise.all(clients.map((client) => client.end()));
+    }
+    expect(await statsDrift(h.sql)).toEqual([]);
   });
 });
 
