@@ -35,6 +35,7 @@ describe('docs/access.md', () => {
       RATE_LIMIT_PER_MINUTE: config.rateLimit.perMinute,
       FAILED_GUESS_PENALTY: config.rateLimit.failedGuessPenalty,
       PARTNER_CACHE_SECONDS: config.partnerCacheMs / 1000,
+      TOKEN_FAILURES_PER_MINUTE: config.tokenFailuresPerMinute,
     };
     const documented = Object.fromEntries([...doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \|/gm)].map((m) => [m[1], Number(m[2])]));
     expect(documented).toEqual(actual);
@@ -48,10 +49,12 @@ describe('docs/access.md', () => {
       MAX_QUERY_COST: '123',
       RATE_LIMIT_PER_MINUTE: '600',
       PARTNER_CACHE_SECONDS: '0.5',
+      TOKEN_FAILURES_PER_MINUTE: '0',
     });
     expect(config.limits).toMatchObject({ maxDepth: 7, maxCost: 123 });
     expect(config.rateLimit.perMinute).toBe(600);
     expect(config.partnerCacheMs).toBe(500);
+    expect(config.tokenFailuresPerMinute).toBe(0);
     expect(() => loadGatewayConfig({ INTERNAL_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', MAX_QUERY_DEPTH: 'deep' })).toThrow(/MAX_QUERY_DEPTH/);
   });
 });
