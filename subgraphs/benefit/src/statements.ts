@@ -1,4 +1,4 @@
-import { badInput } from '@union/common';
+import { badInput, SHANGHAI_OFFSET_MS } from '@union/common';
 
 /**
  * What the reconciliation reads of both partner kinds share: hospitals' settlement statements and
@@ -6,7 +6,6 @@ import { badInput } from '@union/common';
  * totals (modules/redemption).
  */
 
-const SHANGHAI_OFFSET_MS = 8 * 3600_000;
 /** GraphQL Int is 32-bit signed. */
 const GRAPHQL_INT_MAX = 2_147_483_647;
 
