@@ -84,6 +84,30 @@ describe('rotating card codes', () => {
     expect(otherPurpose).toMatchObject({ valid: false, reason: 'TOKEN_ALREADY_USED' });
   });
 
+  it('a verified code replays for its partner and purpose after the code expired, until the verification itself expires', async () => {
+    // A code with one second left, verified at once.
+    const token = new CardTokenCodec(h.cardTokenSecret).issue(members[1].id, new Date(Date.now() - 59_000)).token;
+    const first = (await h.gql('member', h.principals.hospital, VERIFY, { token, purpose: 'HOSPITAL_DISCOUNT' })).data!.verifyMemberCard;
+    expect(first.valid).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const again = (await h.gql('member', h.principals.hospital, VERIFY, { token, purpose: 'HOSPITAL_DISCOUNT' })).data!.verifyMemberCard;
+    expect(again).toMatchObject({ valid: true, verificationId: first.verificationId, expiresAt: first.expiresAt });
+    // Another partner meets a used code, not an expired one.
+    expect((await h.gql('member', h.principals.otherHospital, VERIFY, { token, purpose: 'HOSPITAL_DISCOUNT' })).data!.verifyMemberCard).toMatchObject({
+      valid: false,
+      reason: 'TOKEN_ALREADY_USED',
+    });
+    await h.sql.query(`UPDATE member.member_verifications SET created_at = now() - interval '5 hours', expires_at = now() - interval '1 hour' WHERE id = $1`, [
+      first.verificationId,
+    ]);
+    expect((await h.gql('member', h.principals.hospital, VERIFY, { token, purpose: 'HOSPITAL_DISCOUNT' })).data!.verifyMemberCard).toMatchObject({
+      valid: false,
+      reason: 'TOKEN_EXPIRED',
+      verificationId: null,
+      member: null,
+    });
+  });
+
   it('two partners scanning one code at the same instant: exactly one wins', async () => {
     const token = await issueToken(members[2].id);
     const callers = [h.principals.hospital, h.principals.otherHospital, h.principals.merchant];
@@ -175,6 +199,19 @@ describe('paper card fallback', () => {
     // An hour later the failures no longer count.
     await h.sql.query(`UPDATE member.card_number_failures SET failed_at = failed_at - interval '61 minutes' WHERE member_id = $1`, [m.id]);
     expect(await attempt(m.fullName)).toMatchObject({ valid: true, member: { id: m.id } });
+  });
+
+  it('a locked paper card leaves the e-card working', async () => {
+    // Not the sibling district's first member: the last test of this block suspends that one.
+    const [, m] = await h.activeMembersUnder(h.world.organizations.siblingDistrictUnionOrgId, 2);
+    for (let i = 0; i < 5; i += 1) {
+      await h.gql('member', h.principals.hospital, VERIFY_PAPER, { cardNumber: m.cardNumber, fullName: `错${i}`, purpose: 'IDENTITY_CHECK' });
+    }
+    const locked = (await h.gql('member', h.principals.hospital, VERIFY_PAPER, { cardNumber: m.cardNumber, fullName: m.fullName, purpose: 'IDENTITY_CHECK' })).data!
+      .verifyMemberByCardNumber;
+    expect(locked).toMatchObject({ valid: false, reason: 'CARD_LOCKED' });
+    const eCard = (await h.gql('member', h.principals.hospital, VERIFY, { token: await issueToken(m.id), purpose: 'IDENTITY_CHECK' })).data!.verifyMemberCard;
+    expect(eCard).toMatchObject({ valid: true, member: { id: m.id } });
   });
 
   it('parallel guesses get five tries, not fifty', async () => {
