@@ -139,6 +139,17 @@ describe('claimVoucher', () => {
     expect(batch.data!.voucherBatch).toEqual({ totalQuantity: 3, remainingQuantity: 2 });
   });
 
+  it('keeps issued_at to milliseconds, the precision of Member.vouchers cursors', async () => {
+    const batchId = await createBatch({ totalQuantity: 1 });
+    const [memberId] = await h.activeCityMembers(1);
+    const { id } = (await h.gql(h.member(memberId), CLAIM, { batchId })).data!.claimVoucher;
+    await expect(h.sql.query(`UPDATE vouchers SET issued_at = issued_at + interval '1 microsecond' WHERE id = $1`, [id])).rejects.toThrow(
+      /vouchers_issued_at_milliseconds/,
+    );
+    const { rows } = await h.sql.query(`SELECT issued_at = date_trunc('milliseconds', issued_at) AS whole FROM vouchers WHERE id = $1`, [id]);
+    expect(rows[0].whole).toBe(true);
+  });
+
   it('answers LIMIT_REACHED past the per-member limit, SOLD_OUT past the pool', async () => {
     const batchId = await createBatch({ totalQuantity: 3, perMemberLimit: 2 });
     const [a, b] = await h.activeCityMembers(2);
