@@ -1,6 +1,6 @@
-import { DEMO_PARTNERS, DEMO_PROGRAMS, type Principal } from '@union/common';
+import { csvCell, DEMO_PARTNERS, DEMO_PROGRAMS, type Principal } from '@union/common';
 import { DEMO_HOSPITAL } from '../../subgraphs/benefit/src/seed/hospital-seed';
-import { csvCell, shanghaiMonth } from '../../subgraphs/benefit/src/statements';
+import { shanghaiMonth } from '../../subgraphs/benefit/src/statements';
 import { codesOf, type HospitalHarness, startHospitalHarness } from './hospital-harness';
 
 const QUOTE = `mutation($v: ID!, $amount: Int!, $programId: ID) {

@@ -1,6 +1,6 @@
-import { DEMO_PARTNERS } from '@union/common';
+import { csvCell, DEMO_PARTNERS } from '@union/common';
 import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-seed';
-import { csvCell, shanghaiMonth } from '../../subgraphs/benefit/src/statements';
+import { shanghaiMonth } from '../../subgraphs/benefit/src/statements';
 import { codesOf, startVoucherHarness, type VoucherHarness } from './voucher-harness';
 
 let h: VoucherHarness;

@@ -1,6 +1,6 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { isUuid, type PartnerKind } from '@union/common';
+import { isUniqueViolation, isUuid, type PartnerKind } from '@union/common';
 import { isPartnerKind, normalizeScopes, scopesNotAllowedFor, SCOPES_BY_KIND, type Scope } from './scopes';
 
 export type PartnerStatus = 'active' | 'disabled';
@@ -150,7 +150,6 @@ const toPartner = (row: PartnerRow): Partner => ({
 });
 
 /** PostgreSQL's unique_violation: the one constraint error a caller can act on (pick another id). */
-const isUniqueViolation = (error: unknown) => (error as { code?: string } | null)?.code === '23505';
 
 /**
  * The gateway's partner registry. Every read goes to the database, never to a cache: disabling a

@@ -112,3 +112,13 @@ export async function migrate(dataSource: DataSource, url: string, schema: strin
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
+
+/**
+ * Did PostgreSQL refuse the statement for a unique constraint (optionally: this one)? Accepts the
+ * driver's error and TypeORM's QueryFailedError wrapping it.
+ */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  type DriverError = { code?: string; constraint?: string };
+  const driverError = (error as { driverError?: DriverError } | null)?.driverError ?? (error as DriverError | null);
+  return driverError?.code === '23505' && (constraint === undefined || driverError.constraint === constraint);
+}

@@ -1,5 +1,6 @@
 export * from './access';
 export * from './config';
+export * from './csv';
 export * from './db';
 export * from './errors';
 export * from './federation';

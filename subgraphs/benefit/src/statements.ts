@@ -24,17 +24,6 @@ export function shanghaiMonth(month: string): { start: Date; end: Date } {
 export const shanghaiWallClock = (at: Date) => new Date(at.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 19);
 
 /**
- * One CSV cell: RFC 4180 quoting, and a leading apostrophe on text a spreadsheet would run as a
- * formula (= + - @, tab, CR): names, invoice and order numbers are other people's text. Numbers
- * are written as they are.
- */
-export function csvCell(value: string | number): string {
-  let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/**
  * A count or a sum of fen answered as a GraphQL Int. Past 2,147,483,647 (21 million yuan) the
  * caller gets BAD_USER_INPUT naming what to narrow, never a wrapped number or an internal error.
  */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEMO_PARTNERS, isUuid } from '@union/common';
+import { DEMO_PARTNERS, isUniqueViolation, isUuid } from '@union/common';
 import type { BenefitContext } from '../../context';
 import { rowsOf } from '../../sql';
 import type { BenefitProgramEntity } from '../program/program.entity';
@@ -11,8 +11,6 @@ import type { CreateHospitalDiscountPolicyInput, UpdateHospitalDiscountPolicyInp
 /** Caps above 10 million yuan are typos. */
 const MAX_CAP_FEN = 1_000_000_000;
 
-const isUniqueViolation = (error: unknown) => (error as { driverError?: { code?: string }; code?: string })?.driverError?.code === '23505' ||
-  (error as { code?: string })?.code === '23505';
 
 function checkTerms(terms: { rateBasisPoints?: number | null; perClaimCapFen?: number | null; annualCapFen?: number | null }, prefix: string): void {
   const { rateBasisPoints, perClaimCapFen, annualCapFen } = terms;

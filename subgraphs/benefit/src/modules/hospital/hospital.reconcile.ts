@@ -1,6 +1,6 @@
-import { inUnionSubtree, isUuid, pageSize } from '@union/common';
+import { csvCell, inUnionSubtree, isUuid, pageSize } from '@union/common';
 import type { BenefitContext } from '../../context';
-import { csvCell, graphqlInt, shanghaiMonth, shanghaiWallClock } from '../../statements';
+import { graphqlInt, shanghaiMonth, shanghaiWallClock } from '../../statements';
 import { programIdsSponsoredInSubtree } from '../program/program.service';
 import { CLAIM_COLUMNS, claimFromRow, type DiscountClaimEntity } from './hospital.entity';
 import { HospitalErrors } from './hospital.errors';

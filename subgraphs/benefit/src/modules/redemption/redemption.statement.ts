@@ -1,7 +1,7 @@
-import { isUuid } from '@union/common';
+import { csvCell, isUuid } from '@union/common';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
-import { csvCell, graphqlInt, shanghaiMonth, shanghaiWallClock } from '../../statements';
+import { graphqlInt, shanghaiMonth, shanghaiWallClock } from '../../statements';
 import { maskVoucherCode } from '../voucher/voucher.code';
 import { redemptionScope } from './redemption.service';
 

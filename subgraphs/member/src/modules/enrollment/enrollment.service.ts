@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hasScope, isUuid, type Principal } from '@union/common';
+import { hasScope, isUniqueViolation, isUuid, type Principal } from '@union/common';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import type { MemberEntity } from '../member/member.entity';
@@ -127,7 +127,3 @@ export async function enrollMember(ctx: MemberContext, input: EnrollMemberInput)
   throw new Error(`no free card number after ${CARD_ATTEMPTS} attempts: card numbers in the 9xxxxxxx block were assigned by hand`);
 }
 
-export function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const driverError = (error as { driverError?: { code?: string; constraint?: string } })?.driverError ?? (error as { code?: string; constraint?: string });
-  return driverError?.code === '23505' && driverError.constraint === constraint;
-}

@@ -1,4 +1,4 @@
-import { maskCardNumber, maskName, maskPhone } from '@union/common';
+import { csvCell, maskCardNumber, maskName, maskPhone } from '@union/common';
 
 export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -54,24 +54,13 @@ export function exportedMember(row: ExportRow, masked: boolean) {
   };
 }
 
-/**
- * RFC 4180 quoting, plus a leading apostrophe on text a spreadsheet would run as a formula
- * (=, +, -, @, tab, CR): exports are opened in Excel by union staff (OWASP "CSV injection").
- */
-export function csvField(value: string | boolean | null): string {
-  if (value === null) return '';
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 export const csvHeader = (): string => `${CSV_COLUMNS.join(',')}\r\n`;
 
 export function csvLine(row: ExportRow, masked: boolean): string {
   const m = exportedMember(row, masked);
   return (
     [m.id, m.cardNumber, m.displayName, m.fullName, m.phone, m.status, m.realNameVerified, m.newEmploymentForm, m.joinedAt, m.organizationId, m.organizationName]
-      .map(csvField)
+      .map(csvCell)
       .join(',') + '\r\n'
   );
 }
