@@ -41,27 +41,17 @@ export class CursorCodec {
   }
 }
 
-export interface Connection<T> {
+export interface Page<T> {
   nodes: T[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
 }
 
 /**
- * Builds a page from rows fetched with LIMIT first + 1: the extra row only tells whether there is
- * a next page. totalCount is computed lazily, only when the caller selects it.
+ * A page from rows fetched with LIMIT limit + 1: the extra row only tells that a next page exists;
+ * the cursor is taken from the last row kept.
  */
-export function connectionFrom<T>(
-  rows: T[],
-  first: number,
-  cursorOf: (row: T) => string,
-  totalCount: () => Promise<number>,
-): { nodes: T[]; pageInfo: { hasNextPage: boolean; endCursor: string | null }; totalCount: () => Promise<number> } {
-  const nodes = rows.slice(0, first);
+export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
+  const nodes = rows.slice(0, limit);
   const last = nodes[nodes.length - 1];
-  return {
-    nodes,
-    pageInfo: { hasNextPage: rows.length > first, endCursor: last ? cursorOf(last) : null },
-    totalCount,
-  };
+  return { nodes, pageInfo: { hasNextPage: rows.length > limit, endCursor: last === undefined ? null : cursorOf(last) } };
 }

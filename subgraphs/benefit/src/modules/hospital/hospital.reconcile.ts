@@ -1,4 +1,4 @@
-import { csvCell, inUnionSubtree, isUuid, pageSize } from '@union/common';
+import { csvCell, inUnionSubtree, isUuid, type Page, pageOf, pageSize } from '@union/common';
 import type { BenefitContext } from '../../context';
 import { graphqlInt, shanghaiMonth, shanghaiWallClock } from '../../statements';
 import { programIdsSponsoredInSubtree } from '../program/program.service';
@@ -32,9 +32,7 @@ function scopeCondition(scope: ClaimScope, param: number): { sql: string; value:
     : { sql: `c.program_id = ANY($${param}::uuid[])`, value: scope.programIds };
 }
 
-export interface DiscountClaimPage {
-  nodes: DiscountClaimEntity[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+export interface DiscountClaimPage extends Page<DiscountClaimEntity> {
   scope: ClaimScope;
   from: Date;
   to: Date;
@@ -73,11 +71,8 @@ export async function listClaims(
       LIMIT $6`,
     [condition.value, from, to, position?.[0] ?? null, position?.[1] ?? null, limit + 1],
   );
-  const nodes = rows.slice(0, limit).map(claimFromRow);
-  const last = nodes[nodes.length - 1];
   return {
-    nodes,
-    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.cursorKey, last.id]) : null },
+    ...pageOf(rows.map(claimFromRow), limit, (last) => ctx.cursors.encode(listName, [last.cursorKey, last.id])),
     scope,
     from,
     to,

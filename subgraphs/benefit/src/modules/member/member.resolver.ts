@@ -1,4 +1,4 @@
-import { canReadMemberAccount, isUuid, pageSize, shanghaiYear } from '@union/common';
+import { canReadMemberAccount, isUuid, type Page, pageOf, pageSize, shanghaiYear } from '@union/common';
 import { Arg, Ctx, FieldResolver, ID, Int, Resolver, Root } from 'type-graphql';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
@@ -6,9 +6,7 @@ import type { VoucherEntity } from '../voucher/voucher.entity';
 import { VoucherConnection, VoucherStatus } from '../voucher/voucher.types';
 import { MemberBenefits } from './member.types';
 
-interface VoucherPage {
-  nodes: VoucherEntity[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+interface VoucherPage extends Page<VoucherEntity> {
   memberId: string;
   status: string | null;
 }
@@ -34,11 +32,8 @@ export class MemberBenefitsResolver {
     const listName = `vouchers:${member.id}:${status ?? ''}`;
     const position = ctx.cursors.decode<[string, string]>(listName, after);
     const rows = await ctx.loaders.voucherPage.load({ memberId: member.id, status: status ?? null, limit: limit + 1, after: position });
-    const nodes = rows.slice(0, limit);
-    const last = nodes[nodes.length - 1];
     return {
-      nodes,
-      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.issuedAt.toISOString(), last.id]) : null },
+      ...pageOf(rows, limit, (last) => ctx.cursors.encode(listName, [last.issuedAt.toISOString(), last.id])),
       memberId: member.id,
       status: status ?? null,
     };

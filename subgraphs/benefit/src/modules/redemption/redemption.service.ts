@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isUuid, pageSize } from '@union/common';
+import { isUuid, type Page, pageOf, pageSize } from '@union/common';
 import type { GraphQLError } from 'graphql';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
@@ -227,9 +227,7 @@ export interface RedemptionFilter {
   to: Date;
 }
 
-export interface RedemptionPage {
-  nodes: RedemptionEntity[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+export interface RedemptionPage extends Page<RedemptionEntity> {
   filter: RedemptionFilter;
 }
 
@@ -253,11 +251,10 @@ export async function listRedemptions(ctx: BenefitContext, from: Date, to: Date,
       LIMIT ${limit + 1}`,
     [from, to, position?.[0] ?? null, position?.[1] ?? null, ...scope.params],
   );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
+  const page = pageOf(rows, limit, (last) => ctx.cursors.encode(listName, [last.cursor_key, last.id]));
   return {
-    nodes: page.map(redemptionFromRow),
-    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.cursor_key, last.id]) : null },
+    nodes: page.nodes.map(redemptionFromRow),
+    pageInfo: page.pageInfo,
     filter,
   };
 }

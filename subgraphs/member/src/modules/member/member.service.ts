@@ -1,4 +1,4 @@
-import { hasScope, pageSize } from '@union/common';
+import { hasScope, type Page, pageOf, pageSize } from '@union/common';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -39,9 +39,7 @@ export function memberQuery(filter: MemberFilter | null | undefined, ctx: Member
   return query;
 }
 
-export interface MemberPage {
-  nodes: MemberEntity[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+export interface MemberPage extends Page<MemberEntity> {
   organization: OrganizationEntity;
   query: MemberQuery;
 }
@@ -58,11 +56,8 @@ export async function listMembers(
   const listName = `members:${organization.id}:${JSON.stringify(query)}`;
   const position = ctx.cursors.decode<[string, string]>(listName, after);
   const rows = await ctx.loaders.memberPage.load({ path: organization.path, query, limit: limit + 1, after: position });
-  const nodes = rows.slice(0, limit);
-  const last = nodes[nodes.length - 1];
   return {
-    nodes,
-    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.orgPath, last.id]) : null },
+    ...pageOf(rows, limit, (last) => ctx.cursors.encode(listName, [last.orgPath, last.id])),
     organization,
     query,
   };

@@ -1,4 +1,4 @@
-import { isUuid, pageSize, RequireScopes } from '@union/common';
+import { isUuid, type Page, pageOf, pageSize, RequireScopes } from '@union/common';
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
@@ -7,9 +7,7 @@ import { MemberConnection, MemberFilter } from '../member/member.types';
 import type { OrganizationEntity } from './organization.entity';
 import { OrganizationStats, UnionOrganization, UnionOrganizationConnection } from './organization.types';
 
-interface ChildrenPage {
-  nodes: OrganizationEntity[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+interface ChildrenPage extends Page<OrganizationEntity> {
   parentId: string;
 }
 
@@ -46,11 +44,8 @@ export class OrganizationResolver {
     const listName = `children:${organization.id}`;
     const position = ctx.cursors.decode<[string, string]>(listName, after);
     const rows = await ctx.loaders.childrenPage.load({ parentId: organization.id, limit: limit + 1, after: position });
-    const nodes = rows.slice(0, limit);
-    const last = nodes[nodes.length - 1];
     return {
-      nodes,
-      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.name, last.id]) : null },
+      ...pageOf(rows, limit, (last) => ctx.cursors.encode(listName, [last.name, last.id])),
       parentId: organization.id,
     };
   }

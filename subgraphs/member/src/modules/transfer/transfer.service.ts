@@ -1,4 +1,4 @@
-import { isUuid, pageSize } from '@union/common';
+import { isUuid, type Page, pageOf, pageSize } from '@union/common';
 import { pathInSubtree } from '../../access';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
@@ -58,9 +58,7 @@ export async function transferMember(ctx: MemberContext, memberId: string, toOrg
   });
 }
 
-export interface HistoryPage {
-  nodes: MembershipEventRow[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+export interface HistoryPage extends Page<MembershipEventRow> {
   memberId: string;
 }
 
@@ -78,11 +76,8 @@ export async function membershipHistory(
   const afterId = position?.[0] ?? null;
   if (afterId !== null && !/^\d{1,18}$/.test(afterId)) throw MemberErrors.badInput('invalid cursor', 'after');
   const rows = await ctx.loaders.membershipHistoryPage.load({ memberId: member.id, limit: limit + 1, afterId });
-  const nodes = rows.slice(0, limit);
-  const last = nodes[nodes.length - 1];
   return {
-    nodes,
-    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.id]) : null },
+    ...pageOf(rows, limit, (last) => ctx.cursors.encode(listName, [last.id])),
     memberId: member.id,
   };
 }

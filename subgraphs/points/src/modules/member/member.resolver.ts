@@ -1,4 +1,4 @@
-import { canReadMemberAccount, pageSize } from '@union/common';
+import { canReadMemberAccount, type Page, pageOf, pageSize } from '@union/common';
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import type { PointsContext } from '../../context';
 import { PointsErrors } from '../../errors';
@@ -8,9 +8,7 @@ import type { RewardOrderEntity } from '../reward/reward.entity';
 import { RewardOrderConnection } from '../reward/reward.types';
 import { MemberPoints } from './member.types';
 
-interface OrderPage {
-  nodes: RewardOrderEntity[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+interface OrderPage extends Page<RewardOrderEntity> {
   memberId: string;
 }
 
@@ -22,9 +20,7 @@ async function assertMayReadAccount(ctx: PointsContext, memberId: string): Promi
   }
 }
 
-interface TransactionPage {
-  nodes: PointsTransactionEntity[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+interface TransactionPage extends Page<PointsTransactionEntity> {
   memberId: string;
 }
 
@@ -49,11 +45,8 @@ export class MemberPointsResolver {
     const listName = `reward-orders:${member.id}`;
     const position = ctx.cursors.decode<[string, string]>(listName, after);
     const rows = await ctx.loaders.orderPage.load({ memberId: member.id, limit: limit + 1, after: position });
-    const nodes = rows.slice(0, limit);
-    const last = nodes[nodes.length - 1];
     return {
-      nodes,
-      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.createdAt.toISOString(), last.id]) : null },
+      ...pageOf(rows, limit, (last) => ctx.cursors.encode(listName, [last.createdAt.toISOString(), last.id])),
       memberId: member.id,
     };
   }
@@ -93,11 +86,8 @@ export class PointsAccountResolver {
     const listName = `points:${account.memberId}`;
     const position = ctx.cursors.decode<[string]>(listName, after);
     const rows = await ctx.loaders.transactionPage.load({ memberId: account.memberId, limit: limit + 1, after: position?.[0] ?? null });
-    const nodes = rows.slice(0, limit);
-    const last = nodes[nodes.length - 1];
     return {
-      nodes,
-      pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode(listName, [last.seq]) : null },
+      ...pageOf(rows, limit, (last) => ctx.cursors.encode(listName, [last.seq])),
       memberId: account.memberId,
     };
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hasScope, isUuid, pageSize } from '@union/common';
+import { hasScope, isUuid, type Page, pageOf, pageSize } from '@union/common';
 import type { DataSource } from 'typeorm';
 import type { PointsContext } from '../../context';
 import { PointsErrors } from '../../errors';
@@ -32,10 +32,7 @@ export async function createReward(ctx: PointsContext, input: CreateRewardInput)
   return rewardFromRow(row);
 }
 
-export interface RewardPage {
-  nodes: RewardEntity[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
+export type RewardPage = Page<RewardEntity>;
 
 /** The catalog is public to every authenticated caller: names, prices and stock are not personal data. */
 export async function listRewards(ctx: PointsContext, first: number | null, after: string | null): Promise<RewardPage> {
@@ -49,11 +46,10 @@ export async function listRewards(ctx: PointsContext, first: number | null, afte
       ORDER BY created_at DESC, id DESC LIMIT $3`,
     [position?.[0] ?? null, position?.[1] ?? null, limit + 1],
   );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
+  const page = pageOf(rows, limit, (last) => ctx.cursors.encode('rewards', [last.cursor_at, last.id]));
   return {
-    nodes: page.map(rewardFromRow),
-    pageInfo: { hasNextPage: rows.length > limit, endCursor: last ? ctx.cursors.encode('rewards', [last.cursor_at, last.id]) : null },
+    nodes: page.nodes.map(rewardFromRow),
+    pageInfo: page.pageInfo,
   };
 }
 
