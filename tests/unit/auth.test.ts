@@ -9,7 +9,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, migrate, type Principal } from '@union/common';
 import { assertOperationAllowed, readScopeRequirements } from '../../gateway/src/authorization';
 import { createAuth, FailedAuthenticationLimiter, MEMBER_ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type Auth, type MemberStatusFacts } from '../../gateway/src/auth/oauth';
-import { hashClientSecret, PartnerInputError, verifyClientSecret, type Partner } from '../../gateway/src/auth/partners';
+import { hashClientSecret, PartnerInputError, verifyClientSecret, VerifiedSecrets, type Partner } from '../../gateway/src/auth/partners';
 import { ALL_SCOPES, MEMBER_SCOPES, PARTNER_KINDS, SCOPE_DESCRIPTIONS, SCOPES_BY_KIND } from '../../gateway/src/auth/scopes';
 import { AuthError, loadOrCreateSigningKey, TokenService, type SigningKey } from '../../gateway/src/auth/tokens';
 import { runAuditCommand, shanghaiDayStart } from '../../gateway/src/cli/audit';
@@ -329,6 +329,23 @@ interface TokenResponse {
   body: Record<string, string | number>;
 }
 
+describe('remembered secret verifications', () => {
+  it('remember a secret for one stored hash only, for a limited time, within a bounded size', () => {
+    let now = 0;
+    const verified = new VerifiedSecrets(60_000, 2, () => now);
+    verified.remember('hash-1', 'secret');
+    expect(verified.has('hash-1', 'secret')).toBe(true);
+    expect(verified.has('hash-1', 'other secret')).toBe(false);
+    expect(verified.has('hash-2', 'secret')).toBe(false); // a rotated secret has another stored hash
+    now = 60_000;
+    expect(verified.has('hash-1', 'secret')).toBe(false);
+    verified.remember('a', 's');
+    verified.remember('b', 's');
+    verified.remember('c', 's');
+    expect([verified.has('a', 's'), verified.has('b', 's'), verified.has('c', 's')]).toEqual([false, true, true]);
+  });
+});
+
 describe('failed client authentications per address', () => {
   it('blocks an address for the rest of its minute once it failed too often, and only that address', () => {
     let now = 1_000_000;
@@ -574,6 +591,8 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
 
     it('rotating the secret invalidates the old one', async () => {
       const { partner, clientSecret: oldSecret } = await auth.registry.create({ name: 'Rotating Merchant', kind: 'MERCHANT' });
+      // Verified once before the rotation, so the remembered verification must not outlive it.
+      expect((await clientCredentials(partner, oldSecret)).status).toBe(200);
       const newSecret = await auth.registry.rotateSecret(partner.id);
       expect(newSecret).not.toEqual(oldSecret);
       expect((await clientCredentials(partner, oldSecret)).status).toBe(401);

@@ -1,4 +1,4 @@
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { isUniqueViolation, isUuid, type PartnerKind } from '@union/common';
 import { isPartnerKind, normalizeScopes, scopesNotAllowedFor, SCOPES_BY_KIND, type Scope } from './scopes';
@@ -110,6 +110,41 @@ export async function verifyClientSecret(secret: string, stored: string): Promis
   return timingSafeEqual(actual, expected);
 }
 
+/**
+ * scrypt makes every check of a client secret cost tens of milliseconds, on purpose. A PLATFORM
+ * partner exchanging member tokens authenticates on every exchange, so a secret that verified
+ * against the partner's current stored hash is remembered for a few minutes, as a SHA-256 of the
+ * pair (never the secret itself). Rotating the secret changes the stored hash, so the old secret
+ * is checked, and refused, again at once; status is read from the database on every request.
+ */
+export class VerifiedSecrets {
+  private readonly until = new Map<string, number>();
+
+  constructor(
+    private readonly ttlMs = 5 * 60_000,
+    private readonly maxEntries = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private static key(storedHash: string, secret: string): string {
+    return createHash('sha256').update(storedHash).update('\0').update(secret).digest('base64url');
+  }
+
+  has(storedHash: string, secret: string): boolean {
+    const key = VerifiedSecrets.key(storedHash, secret);
+    const until = this.until.get(key);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.until.delete(key);
+    return false;
+  }
+
+  remember(storedHash: string, secret: string): void {
+    if (this.until.size >= this.maxEntries) this.until.delete(this.until.keys().next().value as string);
+    this.until.set(VerifiedSecrets.key(storedHash, secret), this.now() + this.ttlMs);
+  }
+}
+
 // Hashed once, lazily: authenticating an unknown client id costs as much as a wrong secret, so
 // response times do not tell which client ids exist.
 let decoyHash: Promise<string> | undefined;
@@ -156,7 +191,10 @@ const toPartner = (row: PartnerRow): Partner => ({
  * partner or rotating its secret must take effect for the very next token request.
  */
 export class PartnerRegistry {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly verifiedSecrets = new VerifiedSecrets(),
+  ) {}
 
   async create(input: CreatePartnerInput): Promise<CreatedPartner> {
     const values = validateCreateInput(input);
@@ -257,8 +295,11 @@ export class PartnerRegistry {
       ? await this.dataSource.query(`SELECT ${PARTNER_COLUMNS} FROM partners WHERE client_id = $1`, [clientId])
       : [];
     const row = rows[0];
-    const secretMatches = await verifyClientSecret(clientSecret.slice(0, MAX_SECRET_LENGTH), row?.secret_hash ?? (await getDecoyHash()));
+    const secret = clientSecret.slice(0, MAX_SECRET_LENGTH);
+    const recentlyVerified = row !== undefined && this.verifiedSecrets.has(row.secret_hash, secret);
+    const secretMatches = recentlyVerified || (await verifyClientSecret(secret, row?.secret_hash ?? (await getDecoyHash())));
     if (!row || !secretMatches || row.status !== 'active') return null;
+    if (!recentlyVerified) this.verifiedSecrets.remember(row.secret_hash, secret);
     return toPartner(row);
   }
 
