@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { GraphQLError, Kind } from 'graphql';
-import { DateScalar, DateTimeScalar, signInternalToken, verifyInternalToken, type Principal } from '@union/common';
+import { CursorCodec, DateScalar, DateTimeScalar, signInternalToken, verifyInternalToken, type Principal } from '@union/common';
 
 /** The contract error code a scalar answers `value` with, or 'ok'. */
 function codeOf(parse: () => unknown): string {
@@ -49,5 +49,31 @@ describe('internal tokens (gateway -> subgraph)', () => {
     await expect(verifyInternalToken(signed({ exp: now + 60 }), secret)).resolves.toEqual(principal);
     await expect(verifyInternalToken(signed({ exp: now - 1 }), secret)).rejects.toThrow(/exp/);
     await expect(verifyInternalToken(signed({}), secret)).rejects.toThrow(/exp/);
+  });
+});
+
+describe('keyset cursors', () => {
+  const secret = 's'.repeat(40);
+  const cursors = new CursorCodec(secret);
+
+  it('round-trip a position for the list they name', () => {
+    const cursor = cursors.encode('members:org-1', ['/1/2/', 'id-9']);
+    expect(cursors.decode('members:org-1', cursor)).toEqual(['/1/2/', 'id-9']);
+    expect(cursors.decode('members:org-1', null)).toBeNull();
+  });
+
+  it('refuse a cursor of another list, an edited one, and garbage with BAD_USER_INPUT', () => {
+    const cursor = cursors.encode('members:org-1', ['/1/2/', 'id-9']);
+    const [body, signature] = cursor.split('.');
+    const edited = `${Buffer.from(JSON.stringify(['members:org-1', ['/1/', 'id-1']])).toString('base64url')}.${signature}`;
+    for (const bad of [() => cursors.decode('members:org-2', cursor), () => cursors.decode('members:org-1', edited), () => cursors.decode('members:org-1', body)]) {
+      expect(codeOf(bad)).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('sign with a key of their own, not the service secret itself', () => {
+    const [body, signature] = cursors.encode('rewards', [1]).split('.');
+    expect(signature).not.toBe(createHmac('sha256', secret).update(body).digest('base64url').slice(0, 22));
+    expect(codeOf(() => new CursorCodec('t'.repeat(40)).decode('rewards', `${body}.${signature}`))).toBe('BAD_USER_INPUT');
   });
 });

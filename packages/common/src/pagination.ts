@@ -17,7 +17,12 @@ export function pageSize(first: number | null | undefined, fallback = 20): numbe
  * from another list (or one edited by hand) is refused instead of silently paging something else.
  */
 export class CursorCodec {
-  constructor(private readonly secret: string) {}
+  /** A key of its own, derived from the service secret, so a cursor signature is never also a valid internal-token signature. */
+  private readonly key: Buffer;
+
+  constructor(secret: string) {
+    this.key = createHmac('sha256', secret).update('union-benefits cursor key v1').digest();
+  }
 
   encode(list: string, position: unknown[]): string {
     const body = Buffer.from(JSON.stringify([list, position])).toString('base64url');
@@ -37,7 +42,7 @@ export class CursorCodec {
   }
 
   private sign(body: string): string {
-    return createHmac('sha256', this.secret).update(body).digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.key).update(body).digest('base64url').slice(0, 22);
   }
 }
 
