@@ -1,4 +1,4 @@
-import { type DemoWorld, InternalClient, type Principal } from '@union/common';
+import { type DemoWorld, type Principal } from '@union/common';
 import type { Client } from 'pg';
 import { seedHospitalDemo } from '../../subgraphs/benefit/src/seed/hospital-seed';
 import {
@@ -46,7 +46,7 @@ export interface HospitalHarness {
 }
 
 export async function startHospitalHarness(memberCount = 300): Promise<HospitalHarness> {
-  const { world, benefit, sql, gql, stop } = await startMemberAndBenefit({
+  const { world, sql, gql, stop, benefitStatementCount } = await startMemberAndBenefit({
     name: 'hospital',
     memberCount,
     memberPoolSize: 10,
@@ -55,7 +55,6 @@ export async function startHospitalHarness(memberCount = 300): Promise<HospitalH
     seedBenefit: seedHospitalDemo,
   });
   const o = world.organizations;
-  const statementCounter = new InternalClient(benefit.url, 'test', TEST_SECRETS.INTERNAL_SECRET);
   return {
     world,
     cardTokenSecret: TEST_SECRETS.CARD_TOKEN_SECRET,
@@ -72,7 +71,7 @@ export async function startHospitalHarness(memberCount = 300): Promise<HospitalH
     setMemberStatus: (memberId, status) => setMemberStatus(sql, memberId, status),
     activeMembersUnder: (organizationId, count) => activeMembersUnder(sql, organizationId, count),
     gql,
-    benefitStatementCount: async () => (await statementCounter.call<{ count: number }>('statement-count', {})).count,
+    benefitStatementCount,
     stop,
   };
 }

@@ -1,4 +1,4 @@
-import { type DemoWorld, InternalClient, type Principal } from '@union/common';
+import { type DemoWorld, type Principal } from '@union/common';
 import type { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { seedVoucherDemo } from '../../subgraphs/benefit/src/seed/voucher-seed';
@@ -9,7 +9,6 @@ import {
   type GraphQLAnswer,
   memberPrincipal,
   startMemberAndBenefit,
-  TEST_SECRETS,
 } from '../testkit/subgraph-harness';
 
 export { codesOf };
@@ -46,7 +45,7 @@ const PARTNER_SCOPES = ['member:verify', 'voucher:redeem', 'reconcile:read'];
 const UNION_SCOPES = ['member:read', 'benefit:manage', 'voucher:grant', 'reconcile:read'];
 
 export async function startVoucherHarness(memberCount = 400): Promise<VoucherHarness> {
-  const { world, benefit, sql, gql, stop } = await startMemberAndBenefit({
+  const { world, benefit, sql, gql, stop, benefitStatementCount } = await startMemberAndBenefit({
     name: 'voucher',
     memberCount,
     memberPoolSize: 8,
@@ -55,7 +54,6 @@ export async function startVoucherHarness(memberCount = 400): Promise<VoucherHar
     seedBenefit: seedVoucherDemo,
   });
   const o = world.organizations;
-  const statementCounter = new InternalClient(benefit.url, 'test', TEST_SECRETS.INTERNAL_SECRET);
   return {
     world,
     benefitDb: benefit.db,
@@ -72,7 +70,7 @@ export async function startVoucherHarness(memberCount = 400): Promise<VoucherHar
     member: memberPrincipal,
     activeCityMembers: async (count, options = {}) => (await activeMembersUnder(sql, o.cityUnionOrgId, count, options)).map((m) => m.id),
     gql: (principal, query, variables) => gql('benefit', principal, query, variables),
-    statementCount: async () => (await statementCounter.call<{ count: number }>('statement-count', {})).count,
+    statementCount: benefitStatementCount,
     stop,
   };
 }

@@ -1,4 +1,4 @@
-import { DEMO_PARTNERS, type DemoPartnerKey, type DemoWorld, INTERNAL_TOKEN_HEADER, type Principal, type RunningSubgraph, signInternalToken } from '@union/common';
+import { DEMO_PARTNERS, type DemoPartnerKey, type DemoWorld, INTERNAL_TOKEN_HEADER, InternalClient, type Principal, type RunningSubgraph, signInternalToken } from '@union/common';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { loadBenefitConfig } from '../../subgraphs/benefit/src/config';
@@ -74,6 +74,8 @@ export interface MemberAndBenefit {
    * in the answer throws, with the services' logs.
    */
   gql<T = Record<string, any>>(service: 'member' | 'benefit', principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>>;
+  /** SQL statements the benefit subgraph has sent so far (to show a list costs the same at any length). */
+  benefitStatementCount(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -110,11 +112,13 @@ export async function startMemberAndBenefit(options: {
   await sql.connect();
 
   const urls = { member: member.url, benefit: benefit.url };
+  const benefitService = new InternalClient(benefit.url, 'test', secrets.INTERNAL_SECRET);
   return {
     world,
     member,
     benefit,
     sql,
+    benefitStatementCount: async () => (await benefitService.call<{ count: number }>('statement-count', {})).count,
     async gql(service, principal, query, variables) {
       const answer = await postInternalGraphQL<never>(urls[service], secrets.INTERNAL_SECRET, principal, query, variables);
       if (answer.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')) {
