@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', '.data/**', 'coverage/**', '**/*.mjs', '**/*.js', 'clients/**/generated/**'] },
+  { ignores: ['**/dist/**', 'node_modules/**', '.data/**', 'coverage/**', '**/*.mjs', '**/*.cjs', '**/*.js', 'clients/**/generated/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
