@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { booleanFlag, databaseUrlRequired, parseConfig, port, secret } from '@union/common';
+import { booleanFlag, databaseUrlRequired, operationsSettings, parseConfig, port, secret } from '@union/common';
 import { z } from 'zod';
 import { signingKeyPemProblem } from './auth/tokens';
 
@@ -41,6 +41,7 @@ const schema = z.object({
   PARTNER_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(15),
   /** Failed client authentications per address and minute at /oauth/token before 429 (0: off). */
   TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(30),
+  ...operationsSettings,
 });
 
 /** A configured signing key is checked with the rest of the configuration, not when the first token is signed. */
@@ -88,5 +89,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     },
     partnerCacheMs: Math.round(c.PARTNER_CACHE_SECONDS * 1000),
     tokenFailuresPerMinute: c.TOKEN_FAILURES_PER_MINUTE,
+    metricsToken: c.METRICS_TOKEN,
+    shutdownGraceSeconds: c.SHUTDOWN_GRACE_SECONDS,
   };
 }

@@ -1,5 +1,4 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { hasScope, INTERNAL_TOKEN_HEADER, sendGraphQLError, signInternalToken, type Principal } from '@union/common';
 
@@ -19,7 +18,7 @@ const FORWARDED_HEADERS = ['content-type', 'content-disposition', 'cache-control
  * from a database cursor. The bytes are piped through as they come: nothing is buffered here, a
  * slow partner slows the cursor down, and a partner that hangs up stops it.
  */
-export async function handleMemberExport(req: IncomingMessage, res: ServerResponse, principal: Principal, deps: MemberExportDeps): Promise<void> {
+export async function handleMemberExport(req: IncomingMessage, res: ServerResponse, principal: Principal, requestId: string, deps: MemberExportDeps): Promise<void> {
   if (req.method !== 'GET') {
     return sendGraphQLError(res, 405, 'BAD_USER_INPUT', 'use GET for /exports/members', { allow: 'GET' });
   }
@@ -29,7 +28,6 @@ export async function handleMemberExport(req: IncomingMessage, res: ServerRespon
   const search = new URL(req.url ?? '/', 'http://gateway').search;
   const target = new URL(`/stream/member-export${search}`, deps.memberSubgraphUrl);
   const token = await signInternalToken(principal, deps.internalSecret);
-  const requestId = randomUUID();
 
   await new Promise<void>((resolve, reject) => {
     const upstreamRequest = httpRequest(target, { method: 'GET', headers: { [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': requestId } });

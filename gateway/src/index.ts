@@ -1,4 +1,4 @@
-import { openDatabase, runServiceMain, type RunningService } from '@union/common';
+import { openDatabase, runServiceMain, serviceLogger, type RunningService } from '@union/common';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import { gatewayDataSource } from './data-source';
 import { startGatewayServer } from './server';
@@ -9,7 +9,7 @@ export { loadGatewayConfig, gatewayDataSource };
 export async function startGateway(config: GatewayConfig, options: { log?: (line: string) => void } = {}): Promise<RunningService> {
   const db = await openDatabase(gatewayDataSource(config), 'gateway');
   try {
-    const running = await startGatewayServer({ config, db, log: options.log ?? ((line) => console.error(line)) });
+    const running = await startGatewayServer({ config, db, logger: serviceLogger('gateway', options.log) });
     return {
       ...running,
       async stop() {

@@ -99,6 +99,8 @@ export function analyzeOperation(
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
   limits: QueryLimits,
+  /** Where the document comes from (the gateway's ParsedDocuments, which hands it on to Apollo); a plain parse by default. */
+  parseDocument: (source: string, maxTokens: number) => DocumentNode = (text, maxTokens) => parse(text, { noLocation: true, maxTokens }),
 ): OperationAnalysis | null {
   const bytes = Buffer.byteLength(source, 'utf8');
   if (bytes > limits.maxDocumentBytes) {
@@ -106,7 +108,7 @@ export function analyzeOperation(
   }
   let document: DocumentNode;
   try {
-    document = parse(source, { noLocation: true, maxTokens: limits.maxTokens });
+    document = parseDocument(source, limits.maxTokens);
   } catch (error) {
     if (error instanceof GraphQLError && MAX_TOKENS_MESSAGE.test(error.message)) {
       throw queryTooComplex('tokens', `the query document has more than ${limits.maxTokens} tokens`, limits.maxTokens + 1, limits.maxTokens);
@@ -205,13 +207,14 @@ export class OperationAnalyzer {
     private readonly schema: GraphQLSchema,
     private readonly limits: QueryLimits,
     private readonly maxEntries = 1000,
+    private readonly parseDocument?: (source: string, maxTokens: number) => DocumentNode,
   ) {}
 
   analyze(source: string, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): OperationAnalysis | null {
     const key = `${operationName ?? ''}\n${source}`;
     const known = this.passed.get(key);
     if (known) return known;
-    const analysis = analyzeOperation(this.schema, source, operationName, variables, this.limits);
+    const analysis = analyzeOperation(this.schema, source, operationName, variables, this.limits, this.parseDocument);
     if (analysis && !analysis.dependsOnVariables) {
       if (this.passed.size >= this.maxEntries) this.passed.delete(this.passed.keys().next().value as string);
       this.passed.set(key, analysis);

@@ -1,178 +1,108 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { performance } from 'node:perf_hooks';
 import {
-  ACCESS_REPORT_EXTENSION,
-  BodyTooLargeError,
-  closeServer,
-  ErrorCodes,
-  headerMap,
-  INTERNAL_TOKEN_HEADER,
+  answerMetrics,
+  answerReady,
+  closeWhileDraining,
+  drainServer,
   InternalClient,
+  lineLogger,
   listen,
-  parseJsonBody,
-  readBody,
-  sendApolloResponse,
+  logRequest,
+  Readiness,
+  REQUEST_ID_HEADER,
+  requestIdOf,
   sendGraphQLError,
   sendJson,
-  signInternalToken,
-  type ErrorCode,
+  ServiceMetrics,
+  type Logger,
   type MemberFacts,
   type Principal,
   type RunningService,
 } from '@union/common';
-import { GraphQLError, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { Counter, Histogram } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { AccessReportCollector, appendAccessRecord, observeExport } from './audit';
-import { assertOperationAllowed, readScopeRequirements } from './authorization';
-import { handleMemberExport } from './exports';
-import { AuthError, createAuth, loadOrCreateSigningKey, type Auth } from './auth';
+import { internalTokenSigner, startApollo } from './apollo';
+import { createAuth, loadOrCreateSigningKey, type Auth } from './auth';
+import { readScopeRequirements } from './authorization';
 import type { GatewayConfig } from './config';
 import { ExpiringCache } from './expiring-cache';
-import { OperationAnalyzer, type OperationAnalysis } from './limits';
-import { PartnerAccessCache, type PartnerAccess } from './partner-access';
+import { OperationAnalyzer } from './limits';
+import { knownOperationNames } from './operation-names';
+import { ParsedDocuments } from './parsed-documents';
+import { PartnerAccessCache } from './partner-access';
+import { graphQLStages, runGraphQLPipeline, type GraphQLExchange } from './pipeline';
+import { refusalCode } from './pipeline/answer';
+import { ScopeVerdicts } from './pipeline/scope-check';
 import { CostRateLimiter } from './rate-limit';
+import { gatewayRouteTable, routeRequest, type RequestRecord } from './router';
+import { serveMemberExport } from './routes/member-export';
 import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
 
-export interface GatewayContext {
-  principal: Principal;
-  requestId: string;
-  /** One internal token per request, shared by all of its subgraph fetches. */
-  internalToken?: Promise<string>;
-  /** What the subgraphs reported about this request: personal data disclosed, failed guesses. */
-  accessReport: AccessReportCollector;
-  /** The rate-limit bucket this request was charged to and its budget, for after-the-fact penalties. */
-  rate: { key: string; perMinute: number | null };
-}
-
-/** What a member export costs against the rate limit: it reads a whole subtree. */
-export const MEMBER_EXPORT_COST = 1000;
-
-/** Internal tokens live 60 s; one is reused for the same principal for at most half of that. */
-const INTERNAL_TOKEN_TTL_SECONDS = 60;
-const INTERNAL_TOKEN_REUSE_MS = 30_000;
-
-/**
- * Signed internal tokens per principal, reused for up to 30 s: signing one per request was a
- * measurable part of the gateway's CPU, and the token says nothing a reused one would not.
- */
-export function internalTokenSigner(secret: string, now: () => number = Date.now): (principal: Principal) => Promise<string> {
-  const cache = new ExpiringCache<Promise<string>>(10_000, now);
-  return (principal) => {
-    const key = JSON.stringify([principal.kind, principal.id, principal.name, principal.scopes, principal.organizationId ?? null, principal.actingPartnerId ?? null]);
-    const cached = cache.get(key);
-    if (cached) return cached;
-    const signed = signInternalToken(principal, secret, INTERNAL_TOKEN_TTL_SECONDS);
-    cache.set(key, signed, now() + INTERNAL_TOKEN_REUSE_MS);
-    return signed;
-  };
-}
-
-/** Adds the gateway-signed principal to every subgraph fetch; subgraphs refuse requests without it. */
-class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(
-    url: string,
-    private readonly signInternal: (principal: Principal) => Promise<string>,
-    fetcher: RemoteGraphQLDataSource['fetcher'],
-  ) {
-    super({ url, fetcher });
-  }
-
-  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
-    const ctx = context as Partial<GatewayContext>;
-    if (!ctx.principal) return;
-    ctx.internalToken ??= this.signInternal(ctx.principal);
-    request.http?.headers.set(INTERNAL_TOKEN_HEADER, await ctx.internalToken);
-    if (ctx.requestId) request.http?.headers.set('x-request-id', ctx.requestId);
-  }
-
-  /** Takes the subgraph's access report out of its response (a partner never sees it) into the request context. */
-  override async didReceiveResponse({
-    response,
-    context,
-  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
-    const extensions = response.extensions as Record<string, unknown> | undefined;
-    if (extensions && ACCESS_REPORT_EXTENSION in extensions) {
-      (context as Partial<GatewayContext>).accessReport?.add(extensions[ACCESS_REPORT_EXTENSION]);
-      delete extensions[ACCESS_REPORT_EXTENSION];
-    }
-    return response;
-  }
-}
-
-const PASSTHROUGH_CODES = new Set<string>(ErrorCodes);
-// Apollo's codes for requests we cannot run as sent. A persisted-query hash is one (automatic
-// persisted queries are off); the message stays "PersistedQueryNotSupported", which is what
-// Apollo's clients look for to fall back to sending the query text.
-const CLIENT_MISTAKE_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'PERSISTED_QUERY_NOT_FOUND',
-]);
-
-/**
- * What a partner may see of an error: contract codes with their message; malformed operations as
- * BAD_USER_INPUT; anything else as INTERNAL_SERVER_ERROR with an error id, the details (stack,
- * subgraph URLs) only in our log.
- */
-export function partnerErrorFormatter(production: boolean, log: (line: string) => void) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    // A subgraph that answered with an HTTP error (e.g. 401 on an internal token) is our fault, not
-    // the partner's; its extensions carry the subgraph's URL and body, which a partner must not see.
-    const fromSubgraphHttp = formatted.extensions?.response !== undefined;
-    const code = fromSubgraphHttp ? 'INTERNAL_SERVER_ERROR' : String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-    const message = production ? formatted.message.replace(/ Did you mean .*\?$/, '') : formatted.message;
-    if (CLIENT_MISTAKE_CODES.has(code)) {
-      return { message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
-    }
-    if (PASSTHROUGH_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR') {
-      const { stacktrace: _s, serviceName: _n, exception: _e, http: _h, response: _r, ...extensions } = formatted.extensions ?? {};
-      return { message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, code: code as ErrorCode } };
-    }
-    const errorId = (formatted.extensions?.errorId as string | undefined) ?? randomUUID();
-    log(`gateway: error ${errorId}: ${formatted.message} ${JSON.stringify(formatted.extensions ?? {})} ${(error as Error)?.stack ?? ''}`);
-    return { message: `internal error (id ${errorId})`, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
-  };
-}
-
-/** The `exp` of a JWT whose signature has been verified, in epoch milliseconds (0 when it has none). */
-function expiryOf(token: string): number {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof payload.exp === 'number' ? payload.exp * 1000 : 0;
-  } catch {
-    return 0;
-  }
-}
+export type { GatewayContext } from './pipeline';
+export { internalTokenSigner, partnerErrorFormatter } from './apollo';
+export { MEMBER_EXPORT_COST } from './routes/member-export';
 
 export interface GatewayDeps {
   config: GatewayConfig;
   db: DataSource;
-  log: (line: string) => void;
+  logger: Logger;
 }
 
 export interface RunningGateway extends RunningService {
   auth: Auth;
 }
 
-export async function startGatewayServer({ config, db, log }: GatewayDeps): Promise<RunningGateway> {
+/** The metrics only the gateway has, next to the ones every service has. */
+function gatewayMetrics(metrics: ServiceMetrics) {
+  return {
+    subgraphFetch: new Histogram({
+      name: 'union_subgraph_fetch_duration_seconds',
+      help: 'Subgraph fetches made by the query planner, by subgraph and whether the fetch failed.',
+      labelNames: ['subgraph', 'failed'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [metrics.registry],
+    }),
+    budgetRefusals: new Counter({
+      name: 'union_budget_refusals_total',
+      help: 'Requests refused with 429 RATE_LIMITED because the caller had spent its cost budget, by partner kind.',
+      labelNames: ['partner_kind'],
+      registers: [metrics.registry],
+    }),
+  };
+}
+
+/** The metric label of a GraphQL request's operation: its name if known, else its known top-level field, else `other`. */
+function operationLabelOf(exchange: GraphQLExchange, metrics: ServiceMetrics): string {
+  const analysis = exchange.analysis;
+  const name = exchange.context?.notes.operationName ?? analysis?.operationName ?? null;
+  const rootFields: string[] = [];
+  const operation = analysis?.document.definitions.find((d) => d.kind === 'OperationDefinition' && (d.name?.value ?? null) === (analysis.operationName ?? null));
+  if (operation && operation.kind === 'OperationDefinition') {
+    for (const selection of operation.selectionSet.selections) if (selection.kind === 'Field') rootFields.push(selection.name.value);
+  }
+  return metrics.operationLabel(name, rootFields);
+}
+
+export async function startGatewayServer({ config, db, logger }: GatewayDeps): Promise<RunningGateway> {
+  const log = lineLogger(logger);
+  const logError = (message: string, fields: Record<string, unknown>) => logger.error(fields, message);
   const publishedSupergraph = readSupergraph(config.supergraphPath);
   const requirements = readScopeRequirements(publishedSupergraph);
   const apiSchema = supergraphSchema(publishedSupergraph);
   const memberService = new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret);
   const partners = new PartnerAccessCache(db, config.partnerCacheMs);
   const limiter = new CostRateLimiter({ defaultPerMinute: config.rateLimit.perMinute });
-  const analyzer = new OperationAnalyzer(apiSchema, config.limits);
+  const documents = new ParsedDocuments();
+  const analyzer = new OperationAnalyzer(apiSchema, config.limits, 1000, (source, maxTokens) => documents.parse(source, { maxTokens }));
+  const verdicts = new ScopeVerdicts(apiSchema, requirements);
   const subgraphFetcher = keepAliveSubgraphFetcher();
-  const signInternal = internalTokenSigner(config.internalSecret);
-  // Verifying an EdDSA signature per request is the gateway's single largest crypto cost; a token
-  // verified once is remembered until it expires (its partner's status is still checked per request).
-  const verifiedTokens = new ExpiringCache<Principal>(10_000);
+  const readiness = new Readiness();
+  const metrics = new ServiceMetrics('gateway', knownOperationNames(apiSchema), new Set(['/graphql', '/oauth/token', '/.well-known/jwks.json', '/exports/members', '/health', '/ready', '/metrics']));
+  metrics.observeDatabasePool(db);
+  const own = gatewayMetrics(metrics);
 
   const auth = createAuth({
     dataSource: db,
@@ -186,274 +116,98 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     log,
   });
 
-  const gateway = new ApolloGateway({
+  const { apollo } = await startApollo({
     supergraphSdl: plannerSupergraph(publishedSupergraph),
-    buildService: ({ name }) => {
-      const url = config.subgraphUrls[name as keyof GatewayConfig['subgraphUrls']];
-      if (!url) throw new Error(`no URL configured for subgraph ${name}`);
-      return new SubgraphDataSource(url, signInternal, subgraphFetcher.fetch);
-    },
+    subgraphUrls: config.subgraphUrls,
+    signInternal: internalTokenSigner(config.internalSecret),
+    fetcher: subgraphFetcher,
+    documents,
+    verdicts,
+    production: config.production,
+    logError,
+    onSubgraphFetch: (subgraph, seconds, failed) => own.subgraphFetch.observe({ subgraph, failed: String(failed) }, seconds),
   });
 
-  const authorizationVerdicts = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
-  const authorization: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, contextValue }) {
-          // Apollo hands out the same parsed document for the same query text, and the verdict
-          // depends only on the document and the scopes held: remember it.
-          const scopes = contextValue.principal.scopes.join(' ');
-          let verdicts = authorizationVerdicts.get(document);
-          if (!verdicts) authorizationVerdicts.set(document, (verdicts = new Map()));
-          let verdict = verdicts.get(scopes);
-          if (verdict === undefined) {
-            verdict = null;
-            try {
-              assertOperationAllowed(apiSchema, document, requirements, contextValue.principal);
-            } catch (error) {
-              if (!(error instanceof GraphQLError)) throw error;
-              verdict = error;
-            }
-            if (verdicts.size < 100) verdicts.set(scopes, verdict);
-          }
-          if (verdict) throw new GraphQLError(verdict.message, { extensions: { ...verdict.extensions, http: { status: 403 } } });
-        },
-      };
-    },
+  // Verifying an EdDSA signature per request is the gateway's single largest crypto cost; a token
+  // verified once is remembered until it expires (its partner's status is still checked per request).
+  const authentication = {
+    verifyAccessToken: (token: string) => auth.tokens.verifyAccessToken(token),
+    verifiedTokens: new ExpiringCache<Principal>(10_000),
+    partners,
   };
-
-  /**
-   * After execution: one access record for a response that carries unmasked personal data
-   * (written before the response leaves: if it cannot be written, the partner gets an error
-   * instead of the data), and the rate-limit penalty for failed guesses.
-   */
-  const accessRecords: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ contextValue, response, operationName }) {
-          const { accessReport, principal, rate, requestId } = contextValue;
-          if (accessReport.failedGuesses > 0) limiter.penalize(rate.key, accessReport.failedGuesses * config.rateLimit.failedGuessPenalty, rate.perMinute);
-          if (!accessReport.disclosesPersonalData) return;
-          const { memberIds, fields, fieldsByMember } = accessReport.disclosure();
-          try {
-            await appendAccessRecord(db, {
-              principal,
-              operationName: operationName ?? null,
-              memberIds,
-              fields,
-              detail: { requestId, ...(fieldsByMember ? { fieldsByMember } : {}) },
-            });
-          } catch (error) {
-            const errorId = randomUUID();
-            log(`gateway: access record for request ${requestId} not written, response withheld (error ${errorId}): ${(error as Error)?.stack ?? String(error)}`);
-            response.body = {
-              kind: 'single',
-              singleResult: { errors: [{ message: `internal error (id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }] },
-            };
-            response.http.status = 500;
-          }
-        },
-      };
-    },
-  };
-
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway,
-    plugins: [authorization, accessRecords],
-    includeStacktraceInErrorResponses: false,
-    hideSchemaDetailsFromClientErrors: config.production,
-    // Introspection is decided per partner before Apollo sees the request (see handleGraphQL).
-    introspection: true,
-    // Automatic persisted queries would let a request carry only a hash, past the limits below.
-    persistedQueries: false,
-    allowBatchedHttpRequests: false,
-    csrfPrevention: true,
-    formatError: partnerErrorFormatter(config.production, log),
-  });
-  await apollo.start();
-
-  async function authenticate(req: IncomingMessage): Promise<Principal> {
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new AuthError('missing bearer access token');
-    const token = match[1];
-    const known = verifiedTokens.get(token);
-    if (known) return known;
-    const principal = await auth.tokens.verifyAccessToken(token);
-    verifiedTokens.set(token, principal, expiryOf(token));
-    return principal;
-  }
-
-  /**
-   * The caller of a bearer-token endpoint and its partner's current standing, or null after
-   * answering 401: a bad token, or a partner disabled since the token was issued (seen within
-   * PARTNER_CACHE_SECONDS).
-   */
-  async function authenticated(req: IncomingMessage, res: ServerResponse): Promise<{ principal: Principal; access: PartnerAccess | null } | null> {
-    let principal: Principal;
-    try {
-      principal = await authenticate(req);
-    } catch (error) {
-      const reason = error instanceof AuthError ? error.message : 'invalid access token';
-      sendGraphQLError(res, 401, 'UNAUTHENTICATED', reason, { 'www-authenticate': 'Bearer realm="union-benefits"' });
-      return null;
-    }
-    const partnerId = PartnerAccessCache.partnerIdOf(principal);
-    const access = partnerId ? await partners.get(partnerId) : null;
-    if (access && access.status !== 'active') {
-      const reason = principal.kind === 'MEMBER' ? 'the platform that issued this member token is disabled' : 'this partner is disabled';
-      sendGraphQLError(res, 401, 'UNAUTHENTICATED', reason, { 'www-authenticate': 'Bearer realm="union-benefits", error="invalid_token"' });
-      return null;
-    }
-    return { principal, access };
-  }
-
-  /** Rate-limit bucket of a caller: its partner, or for MEMBER tokens the member (a platform acts for millions of them). */
-  const rateOf = (principal: Principal, access: PartnerAccess | null) => ({
-    key: `${principal.kind === 'MEMBER' ? 'member' : 'partner'}:${principal.id}`,
-    perMinute: principal.kind === 'MEMBER' ? null : (access?.rateLimitPerMinute ?? null),
+  const budget = { limiter, onRefused: (principal: Principal) => own.budgetRefusals.inc({ partner_kind: principal.kind }) };
+  const stages = graphQLStages({
+    maxBodyBytes: config.maxBodyBytes,
+    authentication,
+    analyzer,
+    introspection: { production: config.production, allowIntrospection: config.allowIntrospection },
+    budget,
+    scopes: { verdicts, isValid: (document) => documents.isValid(document) },
+    apollo,
+    accessRecords: { db, limiter, failedGuessPenalty: config.rateLimit.failedGuessPenalty, logError },
   });
 
-  /** Takes `cost` from the caller's budget, or answers 429 RATE_LIMITED with Retry-After and returns false. */
-  function charge(res: ServerResponse, rate: GatewayContext['rate'], cost: number): boolean {
-    const decision = limiter.take(rate.key, cost, rate.perMinute);
-    if (decision.allowed) return true;
-    const budget = rate.perMinute ?? limiter.defaultPerMinute;
-    const message = decision.exceedsBudget
-      ? `this operation costs ${cost}, more than your whole budget of ${budget} per minute; ask for less (smaller \`first\`, fewer fields)`
-      : `rate limit exceeded: this operation costs ${cost} and your budget is ${budget} per minute; retry after ${decision.retryAfterSeconds} s`;
-    sendJson(
-      res,
-      429,
-      { errors: [{ message, extensions: { code: 'RATE_LIMITED', cost, budgetPerMinute: budget, retryAfterSeconds: decision.retryAfterSeconds } }] },
-      { 'retry-after': String(decision.retryAfterSeconds) },
-    );
-    return false;
-  }
-
-  /** The operation a GraphQL request carries, as Apollo will read it (GET parameters or a JSON body). */
-  function requestedOperation(method: string, url: URL, body: unknown): { query?: unknown; operationName?: unknown; variables?: unknown } {
-    if (method === 'GET') {
-      let variables: unknown;
-      try {
-        variables = JSON.parse(url.searchParams.get('variables') ?? 'null');
-      } catch {
-        variables = undefined;
-      }
-      return { query: url.searchParams.get('query') ?? undefined, operationName: url.searchParams.get('operationName') ?? undefined, variables };
-    }
-    return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  }
-
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const caller = await authenticated(req, res);
-    if (!caller) return;
-    const { principal, access } = caller;
-    let raw: string;
-    try {
-      raw = await readBody(req, config.maxBodyBytes);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return sendGraphQLError(res, 413, 'QUERY_TOO_COMPLEX', error.message);
-      throw error;
-    }
-    let body: unknown;
-    try {
-      body = parseJsonBody(raw, req.headers['content-type']);
-    } catch {
-      return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'request body is not valid JSON');
-    }
-    if (Array.isArray(body)) return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'batched requests are not supported; send one operation per request');
-
-    // Limits, introspection and the rate limit, all before Apollo validates or plans anything.
-    const { query, operationName, variables } = requestedOperation(req.method ?? 'POST', url, body);
-    let analysis: OperationAnalysis | null = null;
-    if (typeof query === 'string') {
-      try {
-        analysis = analyzer.analyze(
-          query,
-          typeof operationName === 'string' ? operationName : null,
-          typeof variables === 'object' && variables !== null ? (variables as Record<string, unknown>) : null,
-        );
-      } catch (error) {
-        if (!(error instanceof GraphQLError)) throw error;
-        return sendJson(res, 400, { errors: [{ message: error.message, extensions: error.extensions }] });
-      }
-    }
-    if (analysis?.introspection && config.production && !config.allowIntrospection && !access?.introspectionAllowed) {
-      return sendGraphQLError(
-        res,
-        403,
-        'FORBIDDEN',
-        'schema introspection is off for this partner; the schema is published as schema/supergraph.graphql (an operator can allow introspection: npm run partner -- set-introspection ID on)',
-      );
-    }
-    const rate = rateOf(principal, access);
-    if (!charge(res, rate, analysis?.cost ?? 1)) return;
-
-    const requestId = randomUUID();
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'POST', headers: headerMap(req), search: url.search, body },
-      context: async () => ({ principal, requestId, accessReport: new AccessReportCollector(), rate }),
-    });
-    await sendApolloResponse(res, response, { 'x-request-id': requestId });
-  }
-
-  /** GET /exports/members, passed through to the member subgraph; one access record per export that went out. */
-  async function handleExport(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const caller = await authenticated(req, res);
-    if (!caller) return;
-    const { principal, access } = caller;
-    if (!charge(res, rateOf(principal, access), MEMBER_EXPORT_COST)) return;
-    const observed = observeExport(res);
-    await handleMemberExport(req, res, principal, { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret });
-    const outcome = observed.result();
-    if (outcome.status !== 200) return;
-    const filter = Object.fromEntries([...url.searchParams].filter(([name]) => name !== 'format'));
-    try {
-      await appendAccessRecord(db, {
-        principal,
-        operationName: 'GET /exports/members',
-        memberIds: [],
-        fields: outcome.masked === false ? ['cardNumber', 'fullName', 'phone'] : [],
-        detail: {
-          export: true,
-          exportId: outcome.exportId,
-          filter,
-          format: outcome.format,
-          masked: outcome.masked,
-          rows: outcome.rows,
-          complete: outcome.complete,
-        },
+  const routes = gatewayRouteTable({
+    async graphql(req, res, record) {
+      const exchange: GraphQLExchange = { req, url: record.url, requestId: record.requestId, startedAt: record.startedAt };
+      await runGraphQLPipeline(stages, exchange, res, (decided, failed) => {
+        record.partnerId = decided.principal ? PartnerAccessCache.partnerIdOf(decided.principal) : null;
+        record.partnerKind = decided.principal?.kind ?? null;
+        record.operation = operationLabelOf(decided, metrics);
+        record.outcome = failed ? 'INTERNAL_SERVER_ERROR' : decided.refusal ? refusalCode(decided.refusal) : (decided.context?.notes.outcome ?? 'OK');
+        record.subgraphFetches = decided.context?.notes.subgraphFetches ?? 0;
       });
-    } catch (error) {
-      // The file has gone out already; the member subgraph's own export log (member_exports) still has it.
-      log(`gateway: access record for export ${outcome.exportId ?? '?'} not written: ${(error as Error)?.stack ?? String(error)}`);
-    }
-  }
+    },
+    token: (req, res) => auth.handleTokenRequest(req, res),
+    // Partners' own services can verify our access tokens offline with this public key.
+    jwks: async (_req, res) => sendJson(res, 200, await auth.tokens.jwks(), { 'cache-control': 'public, max-age=300' }),
+    memberExport: (req, res, record) =>
+      serveMemberExport(req, res, record, {
+        authentication,
+        budget,
+        export: { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret },
+        db,
+        logError,
+      }),
+    health: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    ready: (_req, res) => answerReady(res, readiness, 'gateway'),
+    metrics: (req, res) => answerMetrics(req, res, metrics, config.metricsToken),
+  });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    switch (url.pathname) {
-      case '/health':
-        return sendJson(res, 200, { status: 'ok' });
-      case '/oauth/token':
-        return auth.handleTokenRequest(req, res);
-      case '/graphql':
-        return handleGraphQL(req, res, url);
-      case '/exports/members':
-        return handleExport(req, res, url);
-      case '/.well-known/jwks.json':
-        // Partners' own services can verify our access tokens offline with this public key.
-        return sendJson(res, 200, await auth.tokens.jwks(), { 'cache-control': 'public, max-age=300' });
-      default:
-        return sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/oauth/token', '/exports/members', '/.well-known/jwks.json', '/health'] });
-    }
+  /** One log line and the request metrics per request, when its answer has gone out (or the connection was cut). */
+  function observe(req: IncomingMessage, res: ServerResponse, record: RequestRecord): void {
+    const seconds = (performance.now() - record.startedAt) / 1000;
+    const status = res.statusCode;
+    metrics.observeRequest(record.url.pathname, req.method ?? 'GET', status);
+    if (record.operation !== undefined) metrics.observeOperation(record.operation, record.partnerKind, record.outcome, seconds);
+    logRequest(logger, {
+      requestId: record.requestId,
+      route: metrics.routeLabel(record.url.pathname),
+      method: req.method ?? 'GET',
+      status,
+      durationMs: Math.round(seconds * 10_000) / 10,
+      partnerId: record.partnerId ?? null,
+      partnerKind: record.partnerKind ?? null,
+      ...(record.operation !== undefined ? { operation: record.operation, outcome: record.outcome, subgraphFetches: record.subgraphFetches } : {}),
+    });
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const record: RequestRecord = { requestId: requestIdOf(req.headers), startedAt: performance.now(), url: new URL(req.url ?? '/', 'http://gateway') };
+    // Every answer carries the request id, refusals included (writeHead keeps headers set here).
+    res.setHeader(REQUEST_ID_HEADER, record.requestId);
+    closeWhileDraining(readiness, res);
+    let observed = false;
+    const once = () => {
+      if (observed) return;
+      observed = true;
+      observe(req, res, record);
+    };
+    res.once('finish', once);
+    res.once('close', once);
+    routeRequest(routes, req, res, record).catch((error: unknown) => {
       const errorId = randomUUID();
-      log(`gateway: request error ${errorId}: ${(error as Error)?.stack ?? String(error)}`);
+      logger.error({ requestId: record.requestId, errorId, err: error }, 'request failed');
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', `internal error (id ${errorId})`);
       else res.end();
     });
@@ -465,7 +219,8 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     port,
     auth,
     async stop() {
-      await closeServer(server);
+      const clean = await drainServer(server, readiness, config.shutdownGraceSeconds * 1000);
+      if (!clean) logger.warn({ graceSeconds: config.shutdownGraceSeconds }, 'requests still in flight after the grace period were cut');
       await apollo.stop();
       subgraphFetcher.close();
     },

@@ -34,6 +34,15 @@ export const booleanFlag = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Settings every service (gateway and subgraphs) has for running it: metrics access and shutdown. */
+export const operationsSettings = {
+  /** Bearer that may read /metrics from off the host (without it, only loopback callers may). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Seconds the requests in flight get to finish after SIGTERM before their connections are cut. */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
 /**
  * Settings every subgraph has: its database (own URL or the shared DATABASE_URL, own schema),
  * where it listens, and the secret that proves a request came through the gateway.
@@ -54,6 +63,7 @@ export function loadSubgraphConfig<E extends z.ZodRawShape>(
     HOST: z.string().default('127.0.0.1'),
     INTERNAL_SECRET: secret,
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+    ...operationsSettings,
     ...extra,
   });
   const parsed = parseConfig(`${name} subgraph`, schema, env, [databaseUrlRequired(`${upper}_DATABASE_URL`)]) as Record<string, unknown>;
@@ -65,6 +75,8 @@ export function loadSubgraphConfig<E extends z.ZodRawShape>(
       host: parsed.HOST as string,
       internalSecret: parsed.INTERNAL_SECRET as string,
       poolSize: parsed.DB_POOL_SIZE as number,
+      metricsToken: parsed.METRICS_TOKEN as string | undefined,
+      shutdownGraceSeconds: parsed.SHUTDOWN_GRACE_SECONDS as number,
     },
     extra: parsed as z.infer<z.ZodObject<E>>,
   };

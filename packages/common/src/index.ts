@@ -17,3 +17,7 @@ export * from './time';
 export * from './graphql-types';
 export * from './subgraph-runtime';
 export * from './demo';
+export * from './logging';
+export * from './metrics';
+export * from './readiness';
+export * from './shutdown';

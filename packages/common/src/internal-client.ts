@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { REQUEST_ID_HEADER } from './logging';
 import { INTERNAL_TOKEN_HEADER, serviceCaller, signInternalToken } from './principal';
 
 /**
@@ -11,6 +12,8 @@ export class InternalClient {
     private readonly baseUrl: string,
     private readonly caller: string,
     private readonly secret: string,
+    /** The request this call is made for: its id travels on (x-request-id) into the callee's log line. */
+    private readonly requestId?: string,
   ) {}
 
   async call<T>(route: string, body: unknown): Promise<T> {
@@ -18,7 +21,7 @@ export class InternalClient {
     const url = `${this.baseUrl.replace(/\/graphql$/, '')}/internal/${route}`;
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
+      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token, ...(this.requestId ? { [REQUEST_ID_HEADER]: this.requestId } : {}) },
       body: JSON.stringify(body),
     });
     if (!response.ok) throw new Error(`internal call ${route} failed with HTTP ${response.status}`);

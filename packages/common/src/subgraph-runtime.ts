@@ -1,6 +1,7 @@
 import type { BaseContext } from '@apollo/server';
 import type { DataSource } from 'typeorm';
 import { ConfigError } from './config';
+import { createLogger } from './logging';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
 import type { FederatedSchema } from './federation';
 import type { Principal } from './principal';
@@ -16,11 +17,13 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
   /** Builds the service's DataSource over a driver that counts statements into `counter`. */
   dataSource(counter: StatementCounter): DataSource;
   buildSchema(): Promise<FederatedSchema>;
-  config: { internalSecret: string; host: string; port: number };
+  config: { internalSecret: string; host: string; port: number; metricsToken?: string; shutdownGraceSeconds?: number };
   createContext(db: DataSource, principal: Principal, requestId: string): TContext;
   internalRoutes?(db: DataSource): Record<string, InternalRoute>;
   /** GET /stream/<name> routes (see StreamRoute), e.g. the member export. */
   streamRoutes?(db: DataSource): Record<string, StreamRoute>;
+  /** Mutations whose outcomes /metrics counts (union_claim_outcomes_total). */
+  countedMutations?: readonly string[];
   log?: (line: string) => void;
 }): Promise<RunningSubgraph> {
   const counter = new StatementCounter();
@@ -42,6 +45,10 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
       streamRoutes: options.streamRoutes?.(db),
       onStop: () => db.destroy(),
       log: options.log,
+      database: db,
+      countedMutations: options.countedMutations,
+      metricsToken: options.config.metricsToken,
+      shutdownGraceSeconds: options.config.shutdownGraceSeconds,
     });
     return { ...service, db };
   } catch (error) {
@@ -56,18 +63,38 @@ export function startupFailureLine(error: unknown): string {
   return (error as Error)?.stack ?? String(error);
 }
 
-/** `node dist/index.js`: start, print where, stop cleanly on Ctrl-C / SIGTERM, exit 1 with one line on failure. */
+/**
+ * `node dist/index.js`: start, say where (a JSON log line), and on SIGTERM / Ctrl-C stop taking
+ * traffic, let the requests in flight finish (SHUTDOWN_GRACE_SECONDS), close the pools and exit 0;
+ * exit 1 with one line on a failed start.
+ */
 export function runServiceMain(name: string, start: () => Promise<RunningService>): void {
+  const logger = createLogger(name.replace(/ subgraph$/, ''));
   Promise.resolve()
     .then(start)
     .then((service) => {
-      console.log(`${name} listening on ${service.url}`);
-      const stop = () => service.stop().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      logger.info({ url: service.url }, `${name} listening on ${service.url}`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'shutting down: not ready, finishing the requests in flight');
+        service.stop().then(
+          () => {
+            logger.info('stopped');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'stop failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
     })
     .catch((error: unknown) => {
-      console.error(startupFailureLine(error));
+      logger.fatal(startupFailureLine(error));
       process.exit(1);
     });
 }

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { defaultFieldResolver, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, Kind, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { Counter } from 'prom-client';
+import type { DataSource } from 'typeorm';
 import { isContractError } from './errors';
-import { BodyTooLargeError, closeServer, headerMap, listen, parseJsonBody, readBody, sendApolloResponse, sendGraphQLError, sendJson } from './http';
+import { BodyTooLargeError, headerMap, listen, parseJsonBody, readBody, sendApolloResponse, sendGraphQLError, sendJson } from './http';
+import { createLogger, lineLogger, logRequest, REQUEST_ID_HEADER, requestIdOf, type Logger } from './logging';
+import { answerMetrics, outcomeLabel, ServiceMetrics } from './metrics';
 import { INTERNAL_TOKEN_HEADER, type Principal, verifyInternalToken } from './principal';
+import { answerReady, Readiness } from './readiness';
+import { closeWhileDraining, DEFAULT_SHUTDOWN_GRACE_SECONDS, drainServer } from './shutdown';
 
 export interface RunningService {
   url: string;
@@ -98,6 +105,15 @@ export function accessReportOf(context: unknown): AccessReport | undefined {
   return { ...(personalData ? { personalData } : {}), ...(failedGuesses > 0 ? { failedGuesses } : {}) };
 }
 
+interface SubgraphRequestRecord {
+  requestId: string;
+  startedAt: number;
+  url: URL;
+  principal?: Principal;
+  operation?: string;
+  outcome?: string;
+}
+
 export interface SubgraphServerOptions<TContext extends BaseContext> {
   name: string;
   schema: import('graphql').GraphQLSchema;
@@ -112,7 +128,56 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   bodyLimitBytes?: number;
   /** Called once the HTTP server is closed (e.g. to close the database pool). */
   onStop?: () => Promise<void>;
+  /** Old-style log callback (tests capture lines with it); the JSON lines are written to it instead of stdout. */
   log?: (line: string) => void;
+  logger?: Logger;
+  /** The service's database, whose pool /metrics reports. */
+  database?: DataSource;
+  /** Mutations whose outcome (OK or the error code) is counted in union_claim_outcomes_total (e.g. claimVoucher). */
+  countedMutations?: readonly string[];
+  /** Bearer that may read /metrics from off the host (METRICS_TOKEN). */
+  metricsToken?: string;
+  /** How long requests in flight get on stop (SHUTDOWN_GRACE_SECONDS). */
+  shutdownGraceSeconds?: number;
+}
+
+/** A service's logger: JSON lines on stdout, or into an old-style `log` callback when one is given (tests). */
+export function serviceLogger(service: string, log?: (line: string) => void): Logger {
+  return log ? createLogger(service, { destination: { write: (line: string) => log(line.trimEnd()) } }) : createLogger(service);
+}
+
+/** Counts the outcome (OK, or the contract code it failed with) of the named mutations per call. */
+function countMutationOutcomes(schema: GraphQLSchema, names: readonly string[], counter: Counter<'mutation' | 'outcome'>): void {
+  const fields = schema.getMutationType()?.getFields() ?? {};
+  for (const name of names) {
+    const field = fields[name];
+    if (!field) continue;
+    const resolve = field.resolve ?? defaultFieldResolver;
+    field.resolve = async (source, args, context, info) => {
+      try {
+        const result = await resolve(source, args, context, info);
+        counter.inc({ mutation: name, outcome: 'OK' });
+        return result;
+      } catch (error) {
+        counter.inc({ mutation: name, outcome: outcomeLabel(isContractError(error) ? String(error.extensions.code) : 'INTERNAL_SERVER_ERROR') });
+        throw error;
+      }
+    };
+  }
+}
+
+const OPERATION_NOTE = Symbol('operation note');
+
+/** What a subgraph notes about one GraphQL request, for its log line and metrics. */
+interface OperationNote {
+  rootFields: string[];
+  outcome: string;
+}
+
+/** The partner a principal acts for (a MEMBER token: its platform; a service: none). */
+function partnerIdOf(principal: Principal): string | null {
+  if (principal.kind === 'MEMBER') return principal.actingPartnerId ?? null;
+  return principal.kind === 'SERVICE' ? null : principal.id;
 }
 
 /**
@@ -137,7 +202,25 @@ export function safeErrorFormatter(service: string, log: (line: string) => void)
 }
 
 export async function startSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>): Promise<RunningService> {
-  const log = options.log ?? ((line: string) => console.error(line));
+  const logger = options.logger ?? serviceLogger(options.name, options.log);
+  const log = lineLogger(logger);
+  const readiness = new Readiness();
+  const knownOperations = new Set(['_entities', '_service']);
+  for (const root of [options.schema.getQueryType(), options.schema.getMutationType()]) for (const field of Object.keys(root?.getFields() ?? {})) knownOperations.add(field);
+  const routes = ['/graphql', '/health', '/ready', '/metrics', ...Object.keys(options.internalRoutes ?? {}).map((r) => `/internal/${r}`), ...Object.keys(options.streamRoutes ?? {}).map((r) => `/stream/${r}`)];
+  const metrics = new ServiceMetrics(options.name, knownOperations, new Set(routes));
+  if (options.database) metrics.observeDatabasePool(options.database);
+  if (options.countedMutations?.length) {
+    const claims = new Counter({
+      name: 'union_claim_outcomes_total',
+      help: 'Outcomes of claiming mutations (claimVoucher, applyHospitalDiscount ...): OK or the contract error code.',
+      labelNames: ['mutation', 'outcome'],
+      registers: [metrics.registry],
+    });
+    countMutationOutcomes(options.schema, options.countedMutations, claims);
+  }
+  // Apollo runs a request with a shallow copy of its context: the note is an object both share.
+  const noteOf = (context: unknown) => (context as { [OPERATION_NOTE]?: OperationNote } | null)?.[OPERATION_NOTE];
   countFailedGuesses(options.schema);
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
@@ -151,7 +234,14 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
       {
         async requestDidStart() {
           return {
+            async didResolveOperation({ operation, contextValue }) {
+              const note = noteOf(contextValue);
+              if (note) note.rootFields = (operation?.selectionSet.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+            },
             async willSendResponse({ response, contextValue }) {
+              const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+              const note = noteOf(contextValue);
+              if (note) note.outcome = errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
               const report = accessReportOf(contextValue);
               if (!report || response.body.kind !== 'single') return;
               const result = response.body.singleResult;
@@ -165,9 +255,11 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
   await apollo.start();
   const bodyLimit = options.bodyLimitBytes ?? 2 * 1024 * 1024;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://subgraph');
+  async function handle(req: IncomingMessage, res: ServerResponse, record: SubgraphRequestRecord): Promise<void> {
+    const url = record.url;
     if (url.pathname === '/health') return sendJson(res, 200, { status: 'ok', service: options.name });
+    if (url.pathname === '/ready') return answerReady(res, readiness, options.name);
+    if (url.pathname === '/metrics') return answerMetrics(req, res, metrics, options.metricsToken);
 
     const token = req.headers[INTERNAL_TOKEN_HEADER];
     let principal: Principal;
@@ -177,16 +269,16 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     } catch {
       return sendGraphQLError(res, 401, 'UNAUTHENTICATED', `${options.name} subgraph only answers requests that come through the gateway`);
     }
+    record.principal = principal;
 
     if (url.pathname.startsWith('/stream/')) {
       const route = options.streamRoutes?.[url.pathname.slice('/stream/'.length)];
       if (!route || req.method !== 'GET') return sendJson(res, 404, { error: 'not found' });
-      const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
       try {
-        return await route({ query: url.searchParams, requestId }, principal, res);
+        return await route({ query: url.searchParams, requestId: record.requestId }, principal, res);
       } catch (error) {
         if (res.headersSent) {
-          log(`${options.name}: stream ${url.pathname} cut after the first byte: ${(error as Error)?.stack ?? String(error)}`);
+          logger.error({ requestId: record.requestId, route: url.pathname, err: error }, 'stream cut after the first byte');
           res.destroy();
           return;
         }
@@ -214,7 +306,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
         return sendJson(res, 200, await route(raw ? JSON.parse(raw) : {}, principal));
       } catch (error) {
         const errorId = randomUUID();
-        log(`${options.name}: internal route ${url.pathname} error ${errorId}: ${(error as Error).stack}`);
+        logger.error({ requestId: record.requestId, route: url.pathname, errorId, err: error }, 'internal route failed');
         return sendJson(res, 500, { error: `internal error (id ${errorId})` });
       }
     }
@@ -226,18 +318,54 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     } catch {
       return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'request body is not valid JSON');
     }
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const note: OperationNote = { rootFields: [], outcome: 'BAD_USER_INPUT' };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'POST', headers: headerMap(req), search: url.search, body },
-      context: async () => options.createContext(principal, requestId),
+      context: async () => Object.assign(await options.createContext(principal, record.requestId), { [OPERATION_NOTE]: note }),
     });
+    record.operation = metrics.operationLabel(null, note.rootFields);
+    record.outcome = note.outcome;
     await sendApolloResponse(res, response);
   }
 
+  /** One log line and the request metrics per request, once its answer has gone out. */
+  function observe(req: IncomingMessage, res: ServerResponse, record: SubgraphRequestRecord): void {
+    const seconds = (performance.now() - record.startedAt) / 1000;
+    metrics.observeRequest(record.url.pathname, req.method ?? 'GET', res.statusCode);
+    if (record.operation !== undefined) metrics.observeOperation(record.operation, record.principal?.kind, record.outcome, seconds);
+    logRequest(logger, {
+      requestId: record.requestId,
+      route: metrics.routeLabel(record.url.pathname),
+      method: req.method ?? 'GET',
+      status: res.statusCode,
+      durationMs: Math.round(seconds * 10_000) / 10,
+      partnerId: record.principal ? partnerIdOf(record.principal) : null,
+      partnerKind: record.principal?.kind ?? null,
+      ...(record.operation !== undefined ? { operation: record.operation, outcome: record.outcome } : {}),
+    });
+  }
+
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const record: SubgraphRequestRecord = { requestId: requestIdOf(req.headers), startedAt: performance.now(), url: new URL(req.url ?? '/', 'http://subgraph') };
+    res.setHeader(REQUEST_ID_HEADER, record.requestId);
+    closeWhileDraining(readiness, res);
+    let observed = false;
+    const once = () => {
+      if (observed) return;
+      observed = true;
+      // Probes and scrapes would drown the request lines: they are counted, not logged.
+      if (record.url.pathname === '/health' || record.url.pathname === '/ready' || record.url.pathname === '/metrics') {
+        metrics.observeRequest(record.url.pathname, req.method ?? 'GET', res.statusCode);
+        return;
+      }
+      observe(req, res, record);
+    };
+    res.once('finish', once);
+    res.once('close', once);
+    handle(req, res, record).catch((error: unknown) => {
       const errorId = randomUUID();
-      log(`${options.name}: request error ${errorId}: ${(error as Error)?.stack ?? String(error)}`);
+      record.outcome = 'INTERNAL_SERVER_ERROR';
+      logger.error({ requestId: record.requestId, errorId, err: error }, 'request failed');
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', `internal error (id ${errorId})`);
       else res.end();
     });
@@ -248,7 +376,9 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     url: `http://${options.host}:${port}/graphql`,
     port,
     async stop() {
-      await closeServer(server);
+      const graceSeconds = options.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS;
+      const clean = await drainServer(server, readiness, graceSeconds * 1000);
+      if (!clean) logger.warn({ graceSeconds }, 'requests still in flight after the grace period were cut');
       await apollo.stop();
       await options.onStop?.();
     },

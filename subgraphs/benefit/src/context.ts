@@ -27,7 +27,7 @@ export function createBenefitContext(db: DataSource, config: BenefitConfig, prin
     db,
     config,
     cursors: new CursorCodec(config.internalSecret),
-    directory: memberDirectory(new InternalClient(config.memberSubgraphUrl, 'benefit', config.internalSecret)),
+    directory: memberDirectory(new InternalClient(config.memberSubgraphUrl, 'benefit', config.internalSecret, requestId)),
     loaders: { ...programLoaders(db), ...memberAccountLoaders(db), ...hospitalLoaders(db), ...batchLoaders(db), ...voucherLoaders(db), ...redemptionLoaders(db) },
   };
 }

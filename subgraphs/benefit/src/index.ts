@@ -12,6 +12,8 @@ export function startBenefitSubgraph(config: BenefitConfig, options: { log?: (li
     buildSchema: buildBenefitSchema,
     config,
     createContext: (db, principal, requestId) => createBenefitContext(db, config, principal, requestId),
+    // The claims partners and members make: their outcomes are counted on /metrics (union_claim_outcomes_total).
+    countedMutations: ['claimVoucher', 'redeemVoucher', 'applyHospitalDiscount'],
     log: options.log,
   });
 }

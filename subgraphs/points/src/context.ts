@@ -22,7 +22,7 @@ export function createPointsContext(db: DataSource, config: PointsConfig, princi
     db,
     config,
     cursors: new CursorCodec(config.internalSecret),
-    directory: memberDirectory(new InternalClient(config.memberSubgraphUrl, 'points', config.internalSecret)),
+    directory: memberDirectory(new InternalClient(config.memberSubgraphUrl, 'points', config.internalSecret, requestId)),
     loaders: { ...pointsLoaders(db), ...rewardLoaders(db) },
   };
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { launchSubgraph, runServiceMain, type RunningSubgraph } from '@union/common';
+import { launchSubgraph, lineLogger, runServiceMain, serviceLogger, type RunningSubgraph } from '@union/common';
 import { type PointsConfig, loadPointsConfig } from './config';
 import { createPointsContext } from './context';
 import { pointsDataSource } from './data-source';
@@ -15,7 +15,7 @@ export async function startPointsSubgraph(config: PointsConfig, options: { log?:
     createContext: (db, principal, requestId) => createPointsContext(db, config, principal, requestId),
     log: options.log,
   });
-  const stopExpiry = scheduleExpiry(service.db, config.expiryIntervalSeconds, options.log ?? ((line) => console.error(line)));
+  const stopExpiry = scheduleExpiry(service.db, config.expiryIntervalSeconds, lineLogger(serviceLogger('points', options.log)));
   return {
     ...service,
     async stop() {

@@ -6,6 +6,6 @@ import type { BenefitContext } from '../../context';
  * also re-reads the member's status and union chain (a suspension after the scan counts).
  */
 export function fetchVerification(ctx: BenefitContext, verificationId: string): Promise<VerificationFacts | null> {
-  const client = new InternalClient(ctx.config.memberSubgraphUrl, 'benefit', ctx.config.internalSecret);
+  const client = new InternalClient(ctx.config.memberSubgraphUrl, 'benefit', ctx.config.internalSecret, ctx.requestId);
   return client.call<VerificationFacts | null>('verification', { id: verificationId });
 }

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ACCESS_REPORT_EXTENSION, ErrorCodes, INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, signInternalToken, type ErrorCode, type Principal } from '@union/common';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { ExpiringCache } from './expiring-cache';
+import type { GatewayContext } from './pipeline/exchange';
+import type { ScopeVerdicts } from './pipeline/scope-check';
+import type { ParsedDocuments } from './parsed-documents';
+import type { SubgraphFetcher } from './subgraph-fetcher';
+
+/** Internal tokens live 60 s; one is reused for the same principal for at most half of that. */
+const INTERNAL_TOKEN_TTL_SECONDS = 60;
+const INTERNAL_TOKEN_REUSE_MS = 30_000;
+
+/**
+ * Signed internal tokens per principal, reused for up to 30 s: signing one per request was a
+ * measurable part of the gateway's CPU, and the token says nothing a reused one would not.
+ */
+export function internalTokenSigner(secret: string, now: () => number = Date.now): (principal: Principal) => Promise<string> {
+  const cache = new ExpiringCache<Promise<string>>(10_000, now);
+  return (principal) => {
+    const key = JSON.stringify([principal.kind, principal.id, principal.name, principal.scopes, principal.organizationId ?? null, principal.actingPartnerId ?? null]);
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const signed = signInternalToken(principal, secret, INTERNAL_TOKEN_TTL_SECONDS);
+    cache.set(key, signed, now() + INTERNAL_TOKEN_REUSE_MS);
+    return signed;
+  };
+}
+
+/**
+ * Adds the gateway-signed principal and the request id to every subgraph fetch (subgraphs refuse
+ * requests without the token), counts the fetches of a request and times them per subgraph.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    url: string,
+    private readonly subgraph: string,
+    private readonly signInternal: (principal: Principal) => Promise<string>,
+    fetcher: RemoteGraphQLDataSource['fetcher'],
+    private readonly onFetch?: (subgraph: string, seconds: number, failed: boolean) => void,
+  ) {
+    super({ url, fetcher });
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const started = performance.now();
+    let failed = true;
+    try {
+      const response = await super.process(options);
+      failed = Boolean(response.errors?.length);
+      return response;
+    } finally {
+      this.onFetch?.(this.subgraph, (performance.now() - started) / 1000, failed);
+    }
+  }
+
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    const ctx = context as Partial<GatewayContext>;
+    if (!ctx.principal) return;
+    if (ctx.notes) ctx.notes.subgraphFetches += 1;
+    ctx.internalToken ??= this.signInternal(ctx.principal);
+    request.http?.headers.set(INTERNAL_TOKEN_HEADER, await ctx.internalToken);
+    if (ctx.requestId) request.http?.headers.set(REQUEST_ID_HEADER, ctx.requestId);
+  }
+
+  /** Takes the subgraph's access report out of its response (a partner never sees it) into the request context. */
+  override async didReceiveResponse({
+    response,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    const extensions = response.extensions as Record<string, unknown> | undefined;
+    if (extensions && ACCESS_REPORT_EXTENSION in extensions) {
+      (context as Partial<GatewayContext>).accessReport?.add(extensions[ACCESS_REPORT_EXTENSION]);
+      delete extensions[ACCESS_REPORT_EXTENSION];
+    }
+    return response;
+  }
+}
+
+const PASSTHROUGH_CODES = new Set<string>(ErrorCodes);
+// Apollo's codes for requests we cannot run as sent. A persisted-query hash is one (automatic
+// persisted queries are off); the message stays "PersistedQueryNotSupported", which is what
+// Apollo's clients look for to fall back to sending the query text.
+const CLIENT_MISTAKE_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'PERSISTED_QUERY_NOT_FOUND',
+]);
+
+/**
+ * What a partner may see of an error: contract codes with their message; malformed operations as
+ * BAD_USER_INPUT; anything else as INTERNAL_SERVER_ERROR with an error id, the details (stack,
+ * subgraph URLs) only in our log.
+ */
+export function partnerErrorFormatter(production: boolean, logError: (message: string, fields: Record<string, unknown>) => void) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // A subgraph that answered with an HTTP error (e.g. 401 on an internal token) is our fault, not
+    // the partner's; its extensions carry the subgraph's URL and body, which a partner must not see.
+    const fromSubgraphHttp = formatted.extensions?.response !== undefined;
+    const code = fromSubgraphHttp ? 'INTERNAL_SERVER_ERROR' : String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+    const message = production ? formatted.message.replace(/ Did you mean .*\?$/, '') : formatted.message;
+    if (CLIENT_MISTAKE_CODES.has(code)) {
+      return { message, locations: formatted.locations, extensions: { code: 'BAD_USER_INPUT' } };
+    }
+    if (PASSTHROUGH_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR') {
+      const { stacktrace: _s, serviceName: _n, exception: _e, http: _h, response: _r, ...extensions } = formatted.extensions ?? {};
+      return { message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, code: code as ErrorCode } };
+    }
+    const errorId = (formatted.extensions?.errorId as string | undefined) ?? randomUUID();
+    logError('internal error', { errorId, message: formatted.message, extensions: formatted.extensions ?? {}, stack: (error as Error)?.stack });
+    return { message: `internal error (id ${errorId})`, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
+  };
+}
+
+/**
+ * Notes on the context what the answer was (the first error's code, or OK) and which operation
+ * Apollo resolved, for the request's log line, the metrics and the access record.
+ */
+export const outcomePlugin: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ contextValue, response, operationName }) {
+        contextValue.notes.operationName = operationName ?? null;
+        const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+        contextValue.notes.outcome = errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
+      },
+    };
+  },
+};
+
+/**
+ * A safety net behind the scope-check stage: a document Apollo runs that the stage did not pass
+ * (it should never happen: the stage sees the same query text) is checked here, after validation.
+ */
+export function scopeSafetyNet(verdicts: ScopeVerdicts): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, contextValue }) {
+          if (contextValue.scopesCheckedFor === document) return;
+          const verdict = verdicts.verdict(document, contextValue.principal);
+          if (verdict) throw new GraphQLError(verdict.message, { extensions: { ...verdict.extensions, http: { status: 403 } } });
+        },
+      };
+    },
+  };
+}
+
+export interface GatewayApolloOptions {
+  supergraphSdl: string;
+  subgraphUrls: Record<string, string>;
+  signInternal: (principal: Principal) => Promise<string>;
+  fetcher: SubgraphFetcher;
+  documents: ParsedDocuments;
+  verdicts: ScopeVerdicts;
+  production: boolean;
+  logError: (message: string, fields: Record<string, unknown>) => void;
+  onSubgraphFetch?: (subgraph: string, seconds: number, failed: boolean) => void;
+}
+
+/** The query planner over the subgraphs and the Apollo server that runs the execute stage. */
+export async function startApollo(options: GatewayApolloOptions): Promise<{ apollo: ApolloServer<GatewayContext>; apiSchema(): GraphQLSchema | undefined }> {
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    buildService: ({ name }) => {
+      const url = options.subgraphUrls[name];
+      if (!url) throw new Error(`no URL configured for subgraph ${name}`);
+      return new SubgraphDataSource(url, name, options.signInternal, options.fetcher.fetch, options.onSubgraphFetch);
+    },
+  });
+  let apiSchema: GraphQLSchema | undefined;
+  // The document store validates what the limits stage parsed against the schema Apollo serves.
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
+    apiSchema = schema;
+    options.documents.useSchema(schema);
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    plugins: [outcomePlugin, scopeSafetyNet(options.verdicts)],
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: options.production,
+    // Introspection is decided per partner before Apollo sees the request (pipeline/introspection-gate.ts).
+    introspection: true,
+    // Automatic persisted queries would let a request carry only a hash, past the limits.
+    persistedQueries: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    documentStore: options.documents,
+    formatError: partnerErrorFormatter(options.production, options.logError),
+  });
+  await apollo.start();
+  return { apollo, apiSchema: () => apiSchema };
+}

@@ -1,0 +1,19 @@
+import type { ServerResponse } from 'node:http';
+import { sendApolloResponse, sendJson } from '@union/common';
+import type { GraphQLExchange, Refusal } from './exchange';
+
+/** The contract code of a refusal's first error (for logs and metrics). */
+export function refusalCode(refusal: Refusal): string {
+  const errors = (refusal.body as { errors?: Array<{ extensions?: { code?: unknown } }> } | null)?.errors;
+  return String(errors?.[0]?.extensions?.code ?? 'OK');
+}
+
+/**
+ * Stage "answer": the refusal of whichever stage stopped the request, or Apollo's answer. The
+ * request id header was set when the request arrived (router.ts), so every answer carries it.
+ */
+export async function answer(res: ServerResponse, exchange: GraphQLExchange): Promise<void> {
+  if (exchange.refusal) return sendJson(res, exchange.refusal.status, exchange.refusal.body, exchange.refusal.headers);
+  if (!exchange.response) throw new Error('answer: nothing to answer with');
+  await sendApolloResponse(res, exchange.response);
+}

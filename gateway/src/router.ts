@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from '@union/common';
+
+/** What the gateway notes about one request while serving it, for its log line and metrics. */
+export interface RequestRecord {
+  requestId: string;
+  /** performance.now() on arrival. */
+  startedAt: number;
+  url: URL;
+  partnerId?: string | null;
+  partnerKind?: string | null;
+  /** GraphQL requests only: the operation's metric label, and the answer's code. */
+  operation?: string;
+  outcome?: string;
+  subgraphFetches?: number;
+}
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => Promise<void>;
+
+export interface GatewayRoutes {
+  graphql: RouteHandler;
+  token: RouteHandler;
+  jwks: RouteHandler;
+  memberExport: RouteHandler;
+  health: RouteHandler;
+  ready: RouteHandler;
+  metrics: RouteHandler;
+}
+
+/** Every HTTP route of the gateway, by path. A new route is one more line here and a handler in routes/. */
+export function gatewayRouteTable(handlers: GatewayRoutes): ReadonlyMap<string, RouteHandler> {
+  return new Map<string, RouteHandler>([
+    ['/graphql', handlers.graphql],
+    ['/oauth/token', handlers.token],
+    ['/.well-known/jwks.json', handlers.jwks],
+    ['/exports/members', handlers.memberExport],
+    ['/health', handlers.health],
+    ['/ready', handlers.ready],
+    ['/metrics', handlers.metrics],
+  ]);
+}
+
+/** Hands a request to the route of its path, or answers 404 listing the routes there are. */
+export function routeRequest(table: ReadonlyMap<string, RouteHandler>, req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
+  const handler = table.get(record.url.pathname);
+  if (handler) return handler(req, res, record);
+  sendJson(res, 404, { error: 'not found', endpoints: [...table.keys()] });
+  return Promise.resolve();
+}
