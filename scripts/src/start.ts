@@ -1,4 +1,5 @@
 import { startupFailureLine } from '@union/common';
+import { readableLogLine } from './log-format';
 import { launchSystem } from './system';
 
 /**
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
     },
     host: process.env.HOST,
     env: process.env.NODE_ENV ? { NODE_ENV: process.env.NODE_ENV } : {},
-    log: (line) => console.log(line),
+    // JSON lines as they are, unless a person is watching a terminal.
+    log: process.stdout.isTTY ? (line) => console.log(readableLogLine(line)) : (line) => console.log(line),
   });
   const { credentials } = system;
   const member = credentials.members[0];

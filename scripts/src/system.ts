@@ -38,6 +38,8 @@ export interface LaunchedSystem {
   subgraphUrls: Record<'member' | 'benefit' | 'points', string>;
   credentials: DemoCredentials;
   secrets: Secrets;
+  /** The service processes (tests signal them, e.g. SIGTERM while a request is in flight). */
+  processes: Record<'member' | 'benefit' | 'points' | 'gateway', ChildProcess>;
   stop(): Promise<void>;
 }
 
@@ -130,10 +132,11 @@ function spawnService(name: string, script: string, env: Record<string, string>,
   return { child, output: () => output };
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL if the service has not exited once its grace period (SHUTDOWN_GRACE_SECONDS, 10 s) and a margin are over. */
+function stopChild(child: ChildProcess, graceSeconds = 10): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), (graceSeconds + 5) * 1000);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();
@@ -202,6 +205,7 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
       ...options.env,
     };
 
+    const graceSeconds = Number(env.SHUTDOWN_GRACE_SECONDS ?? 10);
     const services: Array<[string, string, number]> = [
       ['member', 'subgraphs/member/dist/index.js', ports.member],
       ['benefit', 'subgraphs/benefit/dist/index.js', ports.benefit],
@@ -209,19 +213,23 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
     ];
     const started = services.map(([name, script, servicePort]) => {
       const service = spawnService(name, script, env, log);
-      cleanups.push(() => stopChild(service.child));
+      cleanups.push(() => stopChild(service.child, graceSeconds));
       return { name, service, servicePort };
     });
     await Promise.all(started.map(({ name, service, servicePort }) => waitForHealth(`http://${host}:${servicePort}/health`, service.child, name, service.output)));
     const gateway = spawnService('gateway', 'gateway/dist/index.js', env, log);
-    cleanups.push(() => stopChild(gateway.child));
+    cleanups.push(() => stopChild(gateway.child, graceSeconds));
     await waitForHealth(`http://${host}:${ports.gateway}/health`, gateway.child, 'gateway', gateway.output);
 
     const baseUrl = `http://${host}:${ports.gateway}`;
     const unseeded: DemoFixtures = { partners: {} as DemoCredentials['partners'], members: [], hospitalProgramId: '', travelCardProgramId: '', welfareProgramId: '' };
     const credentials: DemoCredentials = { gatewayUrl: `${baseUrl}/graphql`, tokenUrl: `${baseUrl}/oauth/token`, ...(seeded ?? unseeded) };
     if (credentialsFile) writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-    return { gatewayUrl: credentials.gatewayUrl, baseUrl, databaseUrl, subgraphUrls, credentials, secrets, stop };
+    const processes = {
+      ...(Object.fromEntries(started.map(({ name, service }) => [name, service.child])) as Record<'member' | 'benefit' | 'points', ChildProcess>),
+      gateway: gateway.child,
+    };
+    return { gatewayUrl: credentials.gatewayUrl, baseUrl, databaseUrl, subgraphUrls, credentials, secrets, processes, stop };
   } catch (error) {
     await stop();
     throw error;

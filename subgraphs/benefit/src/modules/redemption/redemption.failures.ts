@@ -1,5 +1,9 @@
+import { createLogger, lineLogger } from '@union/common';
 import type { DataSource } from 'typeorm';
 import type { RedemptionRefusal } from '../voucher/voucher.errors';
+
+let logToStdout: ((line: string) => void) | undefined;
+const failureLog = () => (logToStdout ??= lineLogger(createLogger('benefit')));
 
 /**
  * Counts a refused validation or redemption of `partnerId`. Voucher codes are bearer secrets, and
@@ -7,7 +11,7 @@ import type { RedemptionRefusal } from '../voucher/voucher.errors';
  * partner credential) trying codes shows up here, per minute and reason, for the rate limiter.
  * Counting must never turn a refusal into an internal error, so failures to count are only logged.
  */
-export async function countRefusedAttempt(db: DataSource, partnerId: string, reason: RedemptionRefusal, log: (line: string) => void = console.error): Promise<void> {
+export async function countRefusedAttempt(db: DataSource, partnerId: string, reason: RedemptionRefusal, log: (line: string) => void = failureLog()): Promise<void> {
   try {
     await db.query(
       `INSERT INTO redemption_failures AS f (partner_id, window_start, reason, failures) VALUES ($1, date_trunc('minute', now()), $2, 1)
