@@ -34,7 +34,7 @@ describe('stage authenticate', () => {
   });
 
   it('answers 401 UNAUTHENTICATED with WWW-Authenticate without a bearer token, or with a bad one', async () => {
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer forged' }]) {
+    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer forged' }] as Array<Record<string, string>>) {
       const refusal = await authenticate(exchangeFor(incomingRequest({ headers })), deps().d);
       expect(refusal?.status).toBe(401);
       expect(errorsOf(refusal?.body)[0].extensions.code).toBe('UNAUTHENTICATED');
