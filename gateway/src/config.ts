@@ -41,6 +41,8 @@ const schema = z.object({
   PARTNER_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(15),
   /** Failed client authentications per address and minute at /oauth/token before 429 (0: off). */
   TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(30),
+  /** GET /explorer (GraphiQL for partners): on by default, off with NODE_ENV=production unless set to true. */
+  EXPLORER_ENABLED: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
 });
 
 /** A configured signing key is checked with the rest of the configuration, not when the first token is signed. */
@@ -88,5 +90,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     },
     partnerCacheMs: Math.round(c.PARTNER_CACHE_SECONDS * 1000),
     tokenFailuresPerMinute: c.TOKEN_FAILURES_PER_MINUTE,
+    explorerEnabled: c.EXPLORER_ENABLED === undefined ? c.NODE_ENV !== 'production' : ['true', '1', 'yes'].includes(c.EXPLORER_ENABLED),
   };
 }

@@ -26,6 +26,7 @@ import { GraphQLError, type DocumentNode, type GraphQLFormattedError } from 'gra
 import type { DataSource } from 'typeorm';
 import { AccessReportCollector, appendAccessRecord, observeExport } from './audit';
 import { assertOperationAllowed, readScopeRequirements } from './authorization';
+import { developerRoutes } from './developer/routes';
 import { handleMemberExport } from './exports';
 import { AuthError, createAuth, loadOrCreateSigningKey, type Auth } from './auth';
 import type { GatewayConfig } from './config';
@@ -431,8 +432,13 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     }
   }
 
+  const developerRoute = developerRoutes({ explorerEnabled: config.explorerEnabled });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
+    // GET /errors and /explorer (gateway/src/developer): no bearer token, no budget.
+    const developer = developerRoute(url.pathname);
+    if (developer) return developer(req, res, url);
     switch (url.pathname) {
       case '/health':
         return sendJson(res, 200, { status: 'ok' });
@@ -446,7 +452,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
         // Partners' own services can verify our access tokens offline with this public key.
         return sendJson(res, 200, await auth.tokens.jwks(), { 'cache-control': 'public, max-age=300' });
       default:
-        return sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/oauth/token', '/exports/members', '/.well-known/jwks.json', '/health'] });
+        return sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/oauth/token', '/exports/members', '/.well-known/jwks.json', '/health', '/errors', '/explorer'] });
     }
   }
 
