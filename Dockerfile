@@ -7,6 +7,8 @@ COPY gateway gateway
 COPY subgraphs subgraphs
 COPY scripts scripts
 COPY schema schema
+# The explorer (GET /explorer) opens with the example operations of the partner's kind.
+COPY examples/operations examples/operations
 RUN npm install --no-audit --no-fund && npm run build && npm prune --omit=dev
 
 FROM node:20.20-bookworm-slim

@@ -42,6 +42,8 @@ const schema = z.object({
   /** Failed client authentications per address and minute at /oauth/token before 429 (0: off). */
   TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(30),
   ...operationsSettings,
+  /** GET /explorer (GraphiQL for partners): on by default, off with NODE_ENV=production unless set to true. */
+  EXPLORER_ENABLED: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
 });
 
 /** A configured signing key is checked with the rest of the configuration, not when the first token is signed. */
@@ -91,5 +93,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     tokenFailuresPerMinute: c.TOKEN_FAILURES_PER_MINUTE,
     metricsToken: c.METRICS_TOKEN,
     shutdownGraceSeconds: c.SHUTDOWN_GRACE_SECONDS,
+    explorerEnabled: c.EXPLORER_ENABLED === undefined ? c.NODE_ENV !== 'production' : ['true', '1', 'yes'].includes(c.EXPLORER_ENABLED),
   };
 }

@@ -25,6 +25,10 @@ export interface GatewayRoutes {
   health: RouteHandler;
   ready: RouteHandler;
   metrics: RouteHandler;
+  /** GET /errors: the error catalogue. */
+  errors: RouteHandler;
+  /** GET /explorer and everything under /explorer/ (its assets). */
+  explorer: RouteHandler;
 }
 
 /** Every HTTP route of the gateway, by path. A new route is one more line here and a handler in routes/. */
@@ -37,12 +41,17 @@ export function gatewayRouteTable(handlers: GatewayRoutes): ReadonlyMap<string, 
     ['/health', handlers.health],
     ['/ready', handlers.ready],
     ['/metrics', handlers.metrics],
+    ['/errors', handlers.errors],
+    ['/explorer', handlers.explorer],
+    // A path ending in '/' also serves everything below it.
+    ['/explorer/', handlers.explorer],
   ]);
 }
 
 /** Hands a request to the route of its path, or answers 404 listing the routes there are. */
 export function routeRequest(table: ReadonlyMap<string, RouteHandler>, req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
-  const handler = table.get(record.url.pathname);
+  const path = record.url.pathname;
+  const handler = table.get(path) ?? table.get(path.slice(0, path.indexOf('/', 1) + 1));
   if (handler) return handler(req, res, record);
   sendJson(res, 404, { error: 'not found', endpoints: [...table.keys()] });
   return Promise.resolve();

@@ -36,6 +36,7 @@ import { graphQLStages, runGraphQLPipeline, type GraphQLExchange } from './pipel
 import { refusalCode } from './pipeline/answer';
 import { ScopeVerdicts } from './pipeline/scope-check';
 import { CostRateLimiter } from './rate-limit';
+import { developerRoutes } from './developer/routes';
 import { gatewayRouteTable, routeRequest, type RequestRecord } from './router';
 import { serveMemberExport } from './routes/member-export';
 import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
@@ -100,7 +101,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   const verdicts = new ScopeVerdicts(apiSchema, requirements);
   const subgraphFetcher = keepAliveSubgraphFetcher();
   const readiness = new Readiness();
-  const metrics = new ServiceMetrics('gateway', knownOperationNames(apiSchema), new Set(['/graphql', '/oauth/token', '/.well-known/jwks.json', '/exports/members', '/health', '/ready', '/metrics']));
+  const metrics = new ServiceMetrics('gateway', knownOperationNames(apiSchema), new Set(['/graphql', '/oauth/token', '/.well-known/jwks.json', '/exports/members', '/health', '/ready', '/metrics', '/errors', '/explorer']));
   metrics.observeDatabasePool(db);
   const own = gatewayMetrics(metrics);
 
@@ -147,6 +148,8 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     accessRecords: { db, limiter, failedGuessPenalty: config.rateLimit.failedGuessPenalty, logError },
   });
 
+  // GET /errors and /explorer (gateway/src/developer): no bearer token, no budget.
+  const developer = developerRoutes({ explorerEnabled: config.explorerEnabled });
   const routes = gatewayRouteTable({
     async graphql(req, res, record) {
       const exchange: GraphQLExchange = { req, url: record.url, requestId: record.requestId, startedAt: record.startedAt };
@@ -172,6 +175,8 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     health: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
     ready: (_req, res) => answerReady(res, readiness, 'gateway'),
     metrics: (req, res) => answerMetrics(req, res, metrics, config.metricsToken),
+    errors: async (req, res, record) => developer('/errors')?.(req, res, record.url),
+    explorer: async (req, res, record) => developer(record.url.pathname)?.(req, res, record.url),
   });
 
   /** One log line and the request metrics per request, when its answer has gone out (or the connection was cut). */

@@ -388,7 +388,8 @@ describe('reconciliation', () => {
     const now = new Date(Date.now() + 8 * 3600_000);
     const month = now.toISOString().slice(0, 7);
     const csv: string = (await h.gql('benefit', h.principals.hospital, STATEMENT, { month })).data!.hospitalSettlementStatement;
-    const lines = csv.trimEnd().split('\r\n').map((line) => line.split(','));
+    expect(csv.startsWith('\uFEFF')).toBe(true); // Excel on a Chinese-locale Windows reads UTF-8 only with a BOM
+    const lines = csv.slice(1).trimEnd().split('\r\n').map((line) => line.split(','));
     const header = lines[0];
     expect(header.slice(0, 3)).toEqual(['record_type', 'claim_id', 'applied_at_shanghai']);
     const col = (name: string) => header.indexOf(name);

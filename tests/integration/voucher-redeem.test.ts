@@ -282,7 +282,8 @@ describe('redemptions and statements', () => {
     const own = await h.gql(h.principals.travelPartner, STATEMENT, { month });
     expect(own.errors).toBeUndefined();
     const statement = own.data!.redemptionStatement;
-    const lines = statement.csv.trimEnd().split('\r\n');
+    expect(statement.csv.startsWith('\uFEFF')).toBe(true); // Excel on a Chinese-locale Windows reads UTF-8 only with a BOM
+    const lines = statement.csv.slice(1).trimEnd().split('\r\n');
     expect(lines[0]).toBe('redemption_id,redeemed_at,partner_order_id,voucher_code,batch_id,batch_name,voucher_kind,order_amount_fen,discount_fen,status,cancelled_at');
     expect(lines).toHaveLength(1 + statement.completedCount + statement.cancelledCount);
     expect(lines[1]).toMatch(/^[0-9a-f-]{36},\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00,ORDER-/);

@@ -1,6 +1,9 @@
 import { GraphQLError } from 'graphql';
 
-/** The error codes of the partner contract (extensions.code). No other codes reach a partner. */
+/**
+ * The error codes of the partner contract (extensions.code). No other codes reach a partner.
+ * Each is described for partners in ERROR_CATALOGUE (error-catalogue.ts).
+ */
 export const ErrorCodes = [
   'UNAUTHENTICATED',
   'FORBIDDEN',
@@ -24,6 +27,8 @@ export const ErrorCodes = [
   'DAILY_CAP_REACHED',
   'RATE_LIMITED',
   'QUERY_TOO_COMPLEX',
+  'SERVICE_UNAVAILABLE',
+  'APPLICATION_CLOSED',
   'INTERNAL_SERVER_ERROR',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -3,6 +3,7 @@ export * from './config';
 export * from './csv';
 export * from './db';
 export * from './errors';
+export * from './error-catalogue';
 export * from './federation';
 export * from './http';
 export * from './ids';

@@ -1,4 +1,4 @@
-import { csvCell, inUnionSubtree, isUuid, type Page, pageOf, pageSize } from '@union/common';
+import { csvDocument, inUnionSubtree, isUuid, type Page, pageOf, pageSize } from '@union/common';
 import type { BenefitContext } from '../../context';
 import { graphqlInt, shanghaiMonth, shanghaiWallClock } from '../../statements';
 import { programIdsSponsoredInSubtree } from '../program/program.service';
@@ -123,18 +123,32 @@ const STATEMENT_COLUMNS = [
   'payable_fen',
 ] as const;
 
+export interface SettlementOutcome {
+  month: string;
+  hospitalPartnerId: string;
+  hospitalName: string;
+  programId: string | null;
+  claimCount: number;
+  selfPaidFen: number;
+  discountFen: number;
+  payableFen: number;
+  rowCount: number;
+  sha256: string;
+  csv: string;
+}
+
 /**
- * The monthly settlement statement of one hospital (CSV, UTF-8): one CLAIM line per claim APPLIED
- * (and not voided since) in the Asia/Shanghai month, then one TOTAL line whose sums are those of the
- * CLAIM lines. A HOSPITAL gets its own; a UNION names the hospital and gets the claims under the
- * programs sponsored in its subtree.
+ * The monthly settlement statement of one hospital (CSV, UTF-8 with BOM): one CLAIM line per claim
+ * APPLIED (and not voided since) in the Asia/Shanghai month, then one TOTAL line whose sums are those
+ * of the CLAIM lines. A HOSPITAL gets its own; a UNION names the hospital and gets the claims under
+ * the programs sponsored in its subtree.
  */
 export async function settlementStatement(
   ctx: BenefitContext,
   month: string,
   hospitalPartnerId: string | null | undefined,
   programId: string | null | undefined,
-): Promise<string> {
+): Promise<SettlementOutcome> {
   const { start, end } = shanghaiMonth(month);
   let hospitalId: string;
   let programIds: string[] | null = null;
@@ -170,35 +184,30 @@ export async function settlementStatement(
     throw HospitalErrors.badInput(`more than ${STATEMENT_MAX_ROWS} claims in this month; name a programId or page through discountClaims`, 'month');
   }
 
-  const lines = [STATEMENT_COLUMNS.join(',')];
   let selfPaid = 0n;
   let discount = 0n;
   let payable = 0n;
-  for (const row of rows) {
+  const cells: Array<Array<string | number | null>> = rows.map((row) => {
     selfPaid += BigInt(row.self_paid_fen as string);
     discount += BigInt(row.discount_fen as string);
     payable += BigInt(row.payable_fen as string);
-    lines.push(
-      [
-        'CLAIM',
-        row.id as string,
-        shanghaiWallClock(row.created_at as Date).replace('T', ' '),
-        row.hospital_partner_id as string,
-        row.hospital_name as string,
-        row.program_id as string,
-        row.program_name as string,
-        row.invoice_number as string,
-        row.member_id as string,
-        1,
-        String(row.self_paid_fen),
-        Number(row.rate_basis_points),
-        String(row.discount_fen),
-        String(row.payable_fen),
-      ]
-        .map(csvCell)
-        .join(','),
-    );
-  }
+    return [
+      'CLAIM',
+      row.id as string,
+      shanghaiWallClock(row.created_at as Date).replace('T', ' '),
+      row.hospital_partner_id as string,
+      row.hospital_name as string,
+      row.program_id as string,
+      row.program_name as string,
+      row.invoice_number as string,
+      row.member_id as string,
+      1,
+      String(row.self_paid_fen),
+      Number(row.rate_basis_points),
+      String(row.discount_fen),
+      String(row.payable_fen),
+    ];
+  });
   let hospitalName = rows[0]?.hospital_name as string | undefined;
   if (hospitalName === undefined) {
     const named: Array<{ hospital_name: string }> = await ctx.db.query(
@@ -207,10 +216,25 @@ export async function settlementStatement(
     );
     hospitalName = named[0]?.hospital_name ?? '';
   }
-  lines.push(
-    ['TOTAL', '', month, hospitalId, hospitalName, programId ?? '', '', '', '', rows.length, selfPaid.toString(), '', discount.toString(), payable.toString()]
-      .map(csvCell)
-      .join(','),
-  );
-  return `${lines.join('\r\n')}\r\n`;
+  cells.push(['TOTAL', '', month, hospitalId, hospitalName, programId ?? '', '', '', '', rows.length, selfPaid.toString(), '', discount.toString(), payable.toString()]);
+  const document = csvDocument(STATEMENT_COLUMNS, cells);
+  // Sums are checked only when selected: a month past the largest GraphQL Int still hands out its CSV.
+  const sum = (value: bigint, column: string) => graphqlInt(value, 'month', `sum the ${column} column of the csv, or name a programId`);
+  return {
+    month,
+    hospitalPartnerId: hospitalId,
+    hospitalName,
+    programId: programId ?? null,
+    claimCount: rows.length,
+    get selfPaidFen() {
+      return sum(selfPaid, 'self_paid_fen');
+    },
+    get discountFen() {
+      return sum(discount, 'discount_fen');
+    },
+    get payableFen() {
+      return sum(payable, 'payable_fen');
+    },
+    ...document,
+  };
 }

@@ -7,9 +7,9 @@ import { BenefitProgram } from '../program/program.types';
 import { closePolicy, createPolicy, updatePolicy } from './hospital-policy.service';
 import type { DiscountClaimEntity, HospitalDiscountPolicyEntity } from './hospital.entity';
 import { ApplyHospitalDiscountInput, CreateHospitalDiscountPolicyInput, UpdateHospitalDiscountPolicyInput } from './hospital.inputs';
-import { aggregateClaims, type ClaimAggregate, type DiscountClaimPage, listClaims, settlementStatement } from './hospital.reconcile';
+import { aggregateClaims, type ClaimAggregate, type DiscountClaimPage, listClaims, type SettlementOutcome, settlementStatement } from './hospital.reconcile';
 import { applyDiscount, type DiscountQuoteResult, quoteDiscount, voidClaim } from './hospital.service';
-import { DiscountClaim, DiscountClaimConnection, DiscountClaimTotals, DiscountQuote, HospitalDiscountPolicy } from './hospital.types';
+import { DiscountClaim, DiscountClaimConnection, DiscountClaimTotals, DiscountQuote, HospitalDiscountPolicy, HospitalSettlement } from './hospital.types';
 
 @Resolver(() => DiscountClaim)
 export class DiscountClaimResolver {
@@ -64,16 +64,31 @@ export class DiscountClaimResolver {
 
   @Query(() => String, {
     description:
-      'Monthly settlement statement (CSV, UTF-8, CRLF) of one hospital: a CLAIM line per APPLIED claim of the Asia/Shanghai month and a TOTAL line. HOSPITAL: its own; UNION: names the hospital, claims of programs sponsored in its subtree.',
+      'Monthly settlement statement (CSV, UTF-8 with BOM, CRLF) of one hospital: a CLAIM line per APPLIED claim of the Asia/Shanghai month and a TOTAL line. HOSPITAL: its own; UNION: names the hospital, claims of programs sponsored in its subtree.',
   })
   @RequireScopes(['reconcile:read'])
-  hospitalSettlementStatement(
+  async hospitalSettlementStatement(
     @Arg('month', { description: 'YYYY-MM, Asia/Shanghai calendar.' }) month: string,
     @Arg('hospitalPartnerId', () => ID, { nullable: true, description: 'UNION callers: the hospital. HOSPITAL callers: omit (or their own id).' })
     hospitalPartnerId: string | null,
     @Arg('programId', () => ID, { nullable: true, description: 'Only claims of this program.' }) programId: string | null,
     @Ctx() ctx: BenefitContext,
   ): Promise<string> {
+    return (await settlementStatement(ctx, month, hospitalPartnerId, programId)).csv;
+  }
+
+  @Query(() => HospitalSettlement, {
+    description:
+      'Monthly settlement of one hospital with its totals, row count and SHA-256: the same CSV as hospitalSettlementStatement (UTF-8 with BOM). HOSPITAL: its own; UNION: names the hospital, claims of programs sponsored in its subtree.',
+  })
+  @RequireScopes(['reconcile:read'])
+  hospitalSettlement(
+    @Arg('month', { description: 'YYYY-MM, Asia/Shanghai calendar.' }) month: string,
+    @Arg('hospitalPartnerId', () => ID, { nullable: true, description: 'UNION callers: the hospital. HOSPITAL callers: omit (or their own id).' })
+    hospitalPartnerId: string | null,
+    @Arg('programId', () => ID, { nullable: true, description: 'Only claims of this program.' }) programId: string | null,
+    @Ctx() ctx: BenefitContext,
+  ): Promise<SettlementOutcome> {
     return settlementStatement(ctx, month, hospitalPartnerId, programId);
   }
 

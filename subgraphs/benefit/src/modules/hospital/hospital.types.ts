@@ -126,3 +126,42 @@ export class DiscountClaimConnection {
   @Field(() => DiscountClaimTotals, { description: 'Sums over the whole period, for reconciliation.' })
   totals!: DiscountClaimTotals;
 }
+
+@ObjectType({ description: "One hospital's monthly settlement with the sponsoring union (Asia/Shanghai calendar month), as CSV with its totals and checksum." })
+export class HospitalSettlement {
+  @Field({ description: 'The month, YYYY-MM (Asia/Shanghai).' })
+  month!: string;
+
+  @Field(() => ID, { description: 'The hospital partner.' })
+  hospitalPartnerId!: string;
+
+  @Field({ description: 'Hospital name as printed on the statement.' })
+  hospitalName!: string;
+
+  @Field(() => ID, { nullable: true, description: 'The program the statement is limited to; null for all programs visible to the caller.' })
+  programId!: string | null;
+
+  @Field(() => Int, { description: 'APPLIED claims in the month (CLAIM lines of csv).' })
+  claimCount!: number;
+
+  @Field(() => Int, { description: 'Sum of selfPaidFen of those claims.' })
+  selfPaidFen!: number;
+
+  @Field(() => Int, { description: 'Sum of discountFen of those claims: what the sponsoring union owes the hospital.' })
+  discountFen!: number;
+
+  @Field(() => Int, { description: 'Sum of payableFen of those claims: what the members paid.' })
+  payableFen!: number;
+
+  @Field(() => Int, { description: 'Rows of csv after the header row: claimCount CLAIM lines plus the TOTAL line.' })
+  rowCount!: number;
+
+  @Field({ description: 'SHA-256 (lowercase hex) of the UTF-8 bytes of csv, BOM included: of the file as saved, for finance to check.' })
+  sha256!: string;
+
+  @Field({
+    description:
+      'RFC 4180 CSV (UTF-8 with a byte order mark, CRLF; text a spreadsheet would run as a formula is prefixed with an apostrophe), the same text as hospitalSettlementStatement: a header row, a CLAIM line per APPLIED claim, a TOTAL line. Columns: record_type, claim_id, applied_at_shanghai, hospital_partner_id, hospital_name, program_id, program_name, invoice_number, member_id, claim_count, self_paid_fen, rate_basis_points, discount_fen, payable_fen.',
+  })
+  csv!: string;
+}

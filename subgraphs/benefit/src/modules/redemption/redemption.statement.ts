@@ -1,4 +1,4 @@
-import { csvCell, isUuid } from '@union/common';
+import { csvDocument, isUuid } from '@union/common';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
 import { graphqlInt, shanghaiMonth, shanghaiWallClock } from '../../statements';
@@ -13,8 +13,11 @@ export interface StatementOutcome {
   partnerId: string;
   completedCount: number;
   completedDiscountFen: number;
+  completedOrderAmountFen: number;
   cancelledCount: number;
   csv: string;
+  rowCount: number;
+  sha256: string;
 }
 
 /** 2026-03-01T09:30:00+08:00: what an accountant in Guangzhou expects to read. */
@@ -73,31 +76,29 @@ export async function redemptionStatement(ctx: BenefitContext, month: string, pa
 
   let completedCount = 0;
   let completedDiscountFen = 0n;
+  let completedOrderAmountFen = 0n;
   let cancelledCount = 0;
-  const lines = [HEADER.join(',')];
-  for (const row of rows) {
+  const cells = rows.map((row) => {
     if (row.status === 'COMPLETED') {
       completedCount += 1;
       completedDiscountFen += BigInt(row.discount_fen as number);
+      completedOrderAmountFen += BigInt(row.order_amount_fen as number);
     } else cancelledCount += 1;
-    lines.push(
-      [
-        row.id as string,
-        shanghaiTime(row.created_at as Date),
-        row.partner_order_id as string,
-        maskVoucherCode(row.code as string),
-        row.batch_id as string,
-        row.batch_name as string,
-        row.voucher_kind as string,
-        Number(row.order_amount_fen),
-        Number(row.discount_fen),
-        row.status as string,
-        shanghaiTime(row.cancelled_at as Date | null),
-      ]
-        .map(csvCell)
-        .join(','),
-    );
-  }
+    return [
+      row.id as string,
+      shanghaiTime(row.created_at as Date),
+      row.partner_order_id as string,
+      maskVoucherCode(row.code as string),
+      row.batch_id as string,
+      row.batch_name as string,
+      row.voucher_kind as string,
+      Number(row.order_amount_fen),
+      Number(row.discount_fen),
+      row.status as string,
+      shanghaiTime(row.cancelled_at as Date | null),
+    ];
+  });
+  const document = csvDocument(HEADER, cells);
   return {
     month,
     partnerId,
@@ -106,7 +107,10 @@ export async function redemptionStatement(ctx: BenefitContext, month: string, pa
     get completedDiscountFen() {
       return graphqlInt(completedDiscountFen, 'month', 'sum the discount_fen column of the csv');
     },
+    get completedOrderAmountFen() {
+      return graphqlInt(completedOrderAmountFen, 'month', 'sum the order_amount_fen column of the csv');
+    },
     cancelledCount,
-    csv: `${lines.join('\r\n')}\r\n`,
+    ...document,
   };
 }

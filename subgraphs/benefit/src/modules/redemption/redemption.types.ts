@@ -107,12 +107,21 @@ export class RedemptionStatement {
   @Field(() => Int, { description: 'Sum of discountFen over COMPLETED redemptions in the month.' })
   completedDiscountFen!: number;
 
+  @Field(() => Int, { description: 'Sum of orderAmountFen over COMPLETED redemptions in the month.' })
+  completedOrderAmountFen!: number;
+
   @Field(() => Int, { description: 'CANCELLED redemptions in the month.' })
   cancelledCount!: number;
 
+  @Field(() => Int, { description: 'Rows of csv after the header row: completedCount + cancelledCount.' })
+  rowCount!: number;
+
+  @Field({ description: 'SHA-256 (lowercase hex) of the UTF-8 bytes of csv, BOM included: of the file as saved, for finance to check.' })
+  sha256!: string;
+
   @Field({
     description:
-      'RFC 4180 CSV with a header row: redemption_id, redeemed_at (Asia/Shanghai), partner_order_id, voucher_code (masked), batch_id, batch_name, voucher_kind, order_amount_fen, discount_fen, status, cancelled_at.',
+      'RFC 4180 CSV (UTF-8 with a byte order mark, CRLF; text a spreadsheet would run as a formula is prefixed with an apostrophe) with a header row: redemption_id, redeemed_at (Asia/Shanghai), partner_order_id, voucher_code (masked), batch_id, batch_name, voucher_kind, order_amount_fen, discount_fen, status, cancelled_at.',
   })
   csv!: string;
 }
