@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -63,6 +63,7 @@ export const freePort = (host = '127.0.0.1') =>
   });
 
 const newSecret = () => randomBytes(32).toString('base64url');
+const newSigningKeyPem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 /** Secrets from the environment, else generated (and kept in dataDir so ID hashes stay valid across restarts). */
 function loadSecrets(dataDir: string | null): Secrets {
@@ -282,7 +283,8 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
       MEMBER_SUBGRAPH_URL: subgraphUrls.member,
       BENEFIT_SUBGRAPH_URL: subgraphUrls.benefit,
       POINTS_SUBGRAPH_URL: subgraphUrls.points,
-      ...(dataDir ? { JWT_KEY_FILE: join(dataDir, 'gateway-signing-key.pem') } : {}),
+      // One signing key for every life of the gateway process: tokens issued before a restart stay valid after it.
+      ...(dataDir ? { JWT_KEY_FILE: join(dataDir, 'gateway-signing-key.pem') } : { JWT_PRIVATE_KEY_PEM: newSigningKeyPem() }),
       ...options.env,
     };
 
