@@ -406,7 +406,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     if (!charge(res, rateOf(principal, access), MEMBER_EXPORT_COST)) return;
     const observed = observeExport(res);
     await handleMemberExport(req, res, principal, { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret });
-    const outcome = observed.result();
+    const outcome = await observed.result();
     if (outcome.status !== 200) return;
     const filter = Object.fromEntries([...url.searchParams].filter(([name]) => name !== 'format'));
     try {
