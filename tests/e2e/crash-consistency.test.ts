@@ -23,7 +23,7 @@ const REQUEST_TIMEOUT_MS = 15_000;
 
 interface Answer {
   status: number;
-  data?: Record<string, any> | null; // eslint-disable-line @typescript-eslint/no-explicit-any
+  data?: Record<string, any> | null;
   errors?: Array<{ extensions?: { code?: string } }>;
 }
 

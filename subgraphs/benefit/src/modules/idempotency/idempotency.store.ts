@@ -41,7 +41,6 @@ export function requestFingerprint(operation: string, ...parts: unknown[]): stri
 }
 
 // Control characters and lone surrogates: a key is compared byte for byte, so it must be plain text.
-// eslint-disable-next-line no-control-regex
 const UNPRINTABLE = /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Checks a key as given by the caller: 1 to 255 printable characters. */
