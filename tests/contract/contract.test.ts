@@ -12,8 +12,6 @@ const NOT_YET_BUILT = new Set<string>([
   'Member.vouchers',
   'Member.hospitalDiscountUsedFen',
   'Member.points',
-  'Mutation.claimVoucher(idempotencyKey)',
-  'Mutation.grantVouchers(idempotencyKey)',
   // Issue 13, events: the change feed, webhooks and incremental sync
   'MemberFilter.changedSince',
   'Member.updatedAt',

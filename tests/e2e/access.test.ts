@@ -384,6 +384,15 @@ describe('access records', () => {
       `SELECT operation_name, member_ids, fields, principal_kind, detail FROM gateway.audit_records WHERE partner_id = $1 ORDER BY id`,
       [partnerId],
     );
+  /** An export's record is written once the connection settled (EXPORT_DELIVERY_GRACE_MS at most after the last byte). */
+  const exportRecordsAfter = async (partnerId: string, before: number) => {
+    const until = Date.now() + 15_000;
+    for (;;) {
+      const rows = (await auditRows(partnerId)).slice(before);
+      if (rows.length > 0 || Date.now() > until) return rows;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
 
   it('a response with unmasked personal data appends one record: partner, operation, members, fields', async () => {
     const before = (await auditRows(DEMO_PARTNERS.districtUnion.id)).length;
@@ -443,7 +452,7 @@ describe('access records', () => {
     expect(response.status).toBe(200);
     const lines = (await response.text()).split('\n').filter((line) => line !== '');
     expect(lines.length).toBeGreaterThanOrEqual(10);
-    const rows = (await auditRows(DEMO_PARTNERS.districtUnion.id)).slice(before);
+    const rows = await exportRecordsAfter(DEMO_PARTNERS.districtUnion.id, before);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ operation_name: 'GET /exports/members', fields: ['cardNumber', 'fullName', 'phone'] });
     expect(rows[0].detail).toMatchObject({
@@ -463,7 +472,7 @@ describe('access records', () => {
     const response = await fetch(url, { headers: { authorization: `Bearer ${token('districtUnion')}` } });
     expect(response.status).toBe(200);
     const lines = (await response.text()).split('\r\n').filter((line) => line !== '');
-    const rows = (await auditRows(DEMO_PARTNERS.districtUnion.id)).slice(before);
+    const rows = await exportRecordsAfter(DEMO_PARTNERS.districtUnion.id, before);
     expect(rows[0].detail).toMatchObject({ rows: lines.length - 1, format: 'csv', complete: true });
   });
 

@@ -32,8 +32,8 @@ describe('observeExport counts rows as they pass, without buffering', () => {
 
   beforeAll(async () => {
     server = createServer((_req, res) => {
-      const watcher = observeExport(res);
-      res.once('finish', () => (observed = watcher.result()));
+      const watcher = observeExport(res, 50);
+      res.once('finish', () => void watcher.result().then((outcome) => (observed = outcome)));
       write(res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,7 +46,10 @@ describe('observeExport counts rows as they pass, without buffering', () => {
       request(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (res) => {
         let body = '';
         res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => setImmediate(() => resolve(body)));
+        res.on('end', async () => {
+          while (!observed) await new Promise((wait) => setTimeout(wait, 10));
+          resolve(body);
+        });
       })
         .on('error', reject)
         .end();

@@ -33,7 +33,7 @@ export async function serveMemberExport(req: IncomingMessage, res: ServerRespons
   if (refusal) return sendJson(res, refusal.status, refusal.body, refusal.headers);
   const observed = observeExport(res);
   await handleMemberExport(req, res, principal, record.requestId, deps.export);
-  const outcome = observed.result();
+  const outcome = await observed.result();
   if (outcome.status !== 200) return;
   const filter = Object.fromEntries([...record.url.searchParams].filter(([name]) => name !== 'format'));
   try {

@@ -11,6 +11,7 @@ import { generateVoucherCode } from './voucher.code';
 import { type VoucherEntity, voucherFromRow } from './voucher.entity';
 import { VoucherErrors } from './voucher.errors';
 import { rowsOf } from '../../sql';
+import { checkIdempotencyKey, type IdempotentRequest, requestFingerprint, runIdempotent } from '../idempotency/idempotency.store';
 
 export const MAX_GRANT_MEMBERS = 1000;
 
@@ -65,40 +66,77 @@ async function insertVouchers(tx: EntityManager, batch: VoucherBatchEntity, memb
   return inserted.sort((a, b) => order.get(a.memberId)! - order.get(b.memberId)!);
 }
 
-/**
- * MEMBER: first come, first served. Both limits live in the database and are taken in one
- * transaction: the member's counter row (guarded upsert, LIMIT_REACHED) and then the pool
- * (guarded UPDATE, SOLD_OUT). Either failure rolls the other back. The pool row is locked last
- * and only until commit, so the hot row is held for as short a time as possible.
- */
-export async function claimVoucher(ctx: BenefitContext, batchId: string): Promise<VoucherEntity> {
-  if (ctx.principal.kind !== 'MEMBER') throw BenefitErrors.forbidden('only members claim vouchers');
-  const memberId = ctx.principal.id;
+/** Vouchers by id in the given order (a replayed answer names the vouchers it issued). */
+async function vouchersInOrder(ctx: BenefitContext, ids: string[]): Promise<VoucherEntity[]> {
+  const vouchers = await Promise.all(ids.map((id) => ctx.loaders.voucherById.load(id)));
+  return vouchers.map((voucher, i) => {
+    if (!voucher) throw new Error(`stored idempotent answer names missing voucher ${ids[i]}`);
+    return voucher;
+  });
+}
+
+/** Everything a claim checks before its transaction; the guarded writes in takeClaim decide. */
+async function prepareClaim(ctx: BenefitContext, batchId: string): Promise<VoucherBatchEntity> {
   const { batch, program } = await loadBatchAndProgram(ctx, batchId);
   const now = Date.now();
   if (now < batch.claimStartsAt.getTime() || now >= batch.claimEndsAt.getTime()) throw VoucherErrors.claimNotOpen(batch.claimStartsAt, batch.claimEndsAt);
   // A shortcut for the tail of a rush (no call to the member subgraph, no transaction); the
   // guarded UPDATE below is what decides.
   if (batch.claimed >= batch.totalQuantity) throw VoucherErrors.soldOut();
-  const problem = eligibilityProblem(await ctx.directory.members.load(memberId), program, batch);
+  const problem = eligibilityProblem(await ctx.directory.members.load(ctx.principal.id), program, batch);
   if (problem) throw VoucherErrors.notEligible(problem);
+  return batch;
+}
 
-  const voucher = await ctx.db.transaction(async (tx) => {
-    const counted = await rowsOf(
-      tx,
-      `INSERT INTO voucher_member_claims AS c (batch_id, member_id, claimed, claim_limit) VALUES ($1, $2, 1, $3)
-       ON CONFLICT (batch_id, member_id) DO UPDATE SET claimed = c.claimed + 1 WHERE c.claimed < c.claim_limit
-       RETURNING c.claimed`,
-      [batch.id, memberId, batch.perMemberLimit],
-    );
-    if (counted.length === 0) throw VoucherErrors.limitReached(batch.perMemberLimit);
-    const pool = await rowsOf(tx, `UPDATE voucher_batches SET claimed = claimed + 1 WHERE id = $1 AND claimed < total_quantity RETURNING claimed`, [batch.id]);
-    if (pool.length === 0) throw VoucherErrors.soldOut();
-    const [issued] = await insertVouchers(tx, batch, [memberId], null);
-    return issued;
-  });
+/**
+ * Both limits live in the database and are taken in one transaction: the member's counter row
+ * (guarded upsert, LIMIT_REACHED) and then the pool (guarded UPDATE, SOLD_OUT). Either failure
+ * rolls the other back. The pool row is locked last and only until commit, so the hot row is held
+ * for as short a time as possible.
+ */
+async function takeClaim(tx: EntityManager, batch: VoucherBatchEntity, memberId: string): Promise<VoucherEntity> {
+  const counted = await rowsOf(
+    tx,
+    `INSERT INTO voucher_member_claims AS c (batch_id, member_id, claimed, claim_limit) VALUES ($1, $2, 1, $3)
+     ON CONFLICT (batch_id, member_id) DO UPDATE SET claimed = c.claimed + 1 WHERE c.claimed < c.claim_limit
+     RETURNING c.claimed`,
+    [batch.id, memberId, batch.perMemberLimit],
+  );
+  if (counted.length === 0) throw VoucherErrors.limitReached(batch.perMemberLimit);
+  const pool = await rowsOf(tx, `UPDATE voucher_batches SET claimed = claimed + 1 WHERE id = $1 AND claimed < total_quantity RETURNING claimed`, [batch.id]);
+  if (pool.length === 0) throw VoucherErrors.soldOut();
+  const [issued] = await insertVouchers(tx, batch, [memberId], null);
+  return issued;
+}
+
+/**
+ * MEMBER: first come, first served. With an idempotencyKey the first answer (the voucher or the
+ * refusal) is stored with the claim and replayed to every retry under the same key.
+ */
+export async function claimVoucher(ctx: BenefitContext, batchId: string, idempotencyKey?: string | null): Promise<VoucherEntity> {
+  if (ctx.principal.kind !== 'MEMBER') throw BenefitErrors.forbidden('only members claim vouchers');
+  const memberId = ctx.principal.id;
+  let voucher: VoucherEntity;
+  if (idempotencyKey === undefined || idempotencyKey === null) {
+    const batch = await prepareClaim(ctx, batchId);
+    voucher = await ctx.db.transaction((tx) => takeClaim(tx, batch, memberId));
+  } else {
+    const request: IdempotentRequest = {
+      callerKind: 'MEMBER',
+      callerId: memberId,
+      key: checkIdempotencyKey(idempotencyKey),
+      operation: 'claimVoucher',
+      fingerprint: requestFingerprint('claimVoucher', batchId),
+    };
+    voucher = await runIdempotent(ctx.db, request, {
+      prepare: () => prepareClaim(ctx, batchId),
+      write: (tx, batch) => takeClaim(tx, batch, memberId),
+      save: (issued) => ({ voucherId: issued.id }),
+      restore: async ({ voucherId }) => (await vouchersInOrder(ctx, [voucherId]))[0],
+    });
+  }
   // The batch read before the claim is stale now; voucher.batch.remainingQuantity must not be.
-  ctx.loaders.batchById.clear(batch.id);
+  ctx.loaders.batchById.clear(voucher.batchId);
   return voucher;
 }
 
@@ -107,8 +145,41 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string): Promis
  * Anyone outside the subtree (or unknown) fails the whole call and nothing is written; members
  * who cannot receive one (not eligible, at their limit, pool exhausted) are listed in `skipped`.
  */
-export async function grantVouchers(ctx: BenefitContext, batchId: string, memberIds: string[]): Promise<GrantOutcome> {
+export async function grantVouchers(ctx: BenefitContext, batchId: string, memberIds: string[], idempotencyKey?: string | null): Promise<GrantOutcome> {
   if (ctx.principal.kind !== 'UNION') throw BenefitErrors.forbidden('only unions grant vouchers');
+  const key = idempotencyKey === undefined || idempotencyKey === null ? null : checkIdempotencyKey(idempotencyKey);
+  let outcome: GrantOutcome;
+  if (key === null) {
+    const prepared = await prepareGrant(ctx, batchId, memberIds);
+    outcome = prepared.candidates.length === 0 ? prepared.outcome : await ctx.db.transaction((tx) => takeGrant(ctx, tx, prepared));
+  } else {
+    const request: IdempotentRequest = {
+      callerKind: 'UNION',
+      callerId: ctx.principal.id,
+      key,
+      operation: 'grantVouchers',
+      fingerprint: requestFingerprint('grantVouchers', batchId, memberIds),
+    };
+    outcome = await runIdempotent(ctx.db, request, {
+      prepare: () => prepareGrant(ctx, batchId, memberIds),
+      write: async (tx, prepared) => (prepared.candidates.length === 0 ? prepared.outcome : takeGrant(ctx, tx, prepared)),
+      save: (result) => ({ granted: result.granted.map((v) => v.id), skipped: result.skipped }),
+      restore: async (stored: { granted: string[]; skipped: GrantOutcome['skipped'] }) => ({ granted: await vouchersInOrder(ctx, stored.granted), skipped: stored.skipped }),
+    });
+  }
+  ctx.loaders.batchById.clear(batchId);
+  return outcome;
+}
+
+interface PreparedGrant {
+  batch: VoucherBatchEntity;
+  /** Members who may receive one (eligible, in the subtree, given once). */
+  candidates: string[];
+  /** Skips known before the transaction (DUPLICATE, NOT_ELIGIBLE); the transaction adds its own. */
+  outcome: GrantOutcome;
+}
+
+async function prepareGrant(ctx: BenefitContext, batchId: string, memberIds: string[]): Promise<PreparedGrant> {
   if (memberIds.length === 0 || memberIds.length > MAX_GRANT_MEMBERS) {
     throw BenefitErrors.badInput(`memberIds must name 1 to ${MAX_GRANT_MEMBERS} members`, 'memberIds');
   }
@@ -138,51 +209,51 @@ export async function grantVouchers(ctx: BenefitContext, batchId: string, member
     if (!eligible) skipped.push({ memberId: id, reason: 'NOT_ELIGIBLE' });
     return eligible;
   });
-  if (candidates.length === 0) return { granted: [], skipped };
+  return { batch, candidates, outcome: { granted: [], skipped } };
+}
 
-  const outcome = await ctx.db.transaction(async (tx) => {
-    // Member rows are locked in id order, then the pool row: the same order as claims, so no deadlock.
-    const counted = await rowsOf<{ member_id: string }>(
-      tx,
-      `INSERT INTO voucher_member_claims AS c (batch_id, member_id, claimed, claim_limit)
-       SELECT $1, m, 1, $3 FROM unnest($2::uuid[]) AS m ORDER BY m
-       ON CONFLICT (batch_id, member_id) DO UPDATE SET claimed = c.claimed + 1 WHERE c.claimed < c.claim_limit
-       RETURNING c.member_id`,
-      [batch.id, candidates, batch.perMemberLimit],
-    );
-    const underLimit = new Set(counted.map((r) => r.member_id));
-    const wanting = candidates.filter((id) => {
-      if (!underLimit.has(id)) skipped.push({ memberId: id, reason: 'LIMIT_REACHED' });
-      return underLimit.has(id);
-    });
-    if (wanting.length === 0) return { granted: [], skipped };
-
-    // NO KEY UPDATE, the lock an UPDATE takes: FOR UPDATE would also wait for the KEY SHARE locks
-    // that concurrent claims hold on this row through their foreign keys, and deadlock with them.
-    const [pool] = await rowsOf<{ claimed: number; total_quantity: number }>(
-      tx,
-      `SELECT claimed, total_quantity FROM voucher_batches WHERE id = $1 FOR NO KEY UPDATE`,
-      [batch.id],
-    );
-    const take = Math.min(wanting.length, pool.total_quantity - pool.claimed);
-    const receiving = wanting.slice(0, take);
-    const soldOut = wanting.slice(take);
-    for (const id of soldOut) skipped.push({ memberId: id, reason: 'SOLD_OUT' });
-    if (soldOut.length > 0) {
-      await tx.query(`UPDATE voucher_member_claims SET claimed = claimed - 1 WHERE batch_id = $1 AND member_id = ANY($2::uuid[])`, [batch.id, soldOut]);
-    }
-    if (receiving.length === 0) return { granted: [], skipped };
-    const updated = await rowsOf(
-      tx,
-      `UPDATE voucher_batches SET claimed = claimed + $2 WHERE id = $1 AND claimed + $2 <= total_quantity RETURNING claimed`,
-      [batch.id, receiving.length],
-    );
-    if (updated.length === 0) throw new Error('voucher pool changed under its row lock');
-    const granted = await insertVouchers(tx, batch, receiving, ctx.principal.id);
-    return { granted, skipped };
+/** The grant's guarded writes, in one transaction (the caller's). */
+async function takeGrant(ctx: BenefitContext, tx: EntityManager, { batch, candidates, outcome }: PreparedGrant): Promise<GrantOutcome> {
+  const skipped = [...outcome.skipped];
+  // Member rows are locked in id order, then the pool row: the same order as claims, so no deadlock.
+  const counted = await rowsOf<{ member_id: string }>(
+    tx,
+    `INSERT INTO voucher_member_claims AS c (batch_id, member_id, claimed, claim_limit)
+     SELECT $1, m, 1, $3 FROM unnest($2::uuid[]) AS m ORDER BY m
+     ON CONFLICT (batch_id, member_id) DO UPDATE SET claimed = c.claimed + 1 WHERE c.claimed < c.claim_limit
+     RETURNING c.member_id`,
+    [batch.id, candidates, batch.perMemberLimit],
+  );
+  const underLimit = new Set(counted.map((r) => r.member_id));
+  const wanting = candidates.filter((id) => {
+    if (!underLimit.has(id)) skipped.push({ memberId: id, reason: 'LIMIT_REACHED' });
+    return underLimit.has(id);
   });
-  ctx.loaders.batchById.clear(batch.id);
-  return outcome;
+  if (wanting.length === 0) return { granted: [], skipped };
+
+  // NO KEY UPDATE, the lock an UPDATE takes: FOR UPDATE would also wait for the KEY SHARE locks
+  // that concurrent claims hold on this row through their foreign keys, and deadlock with them.
+  const [pool] = await rowsOf<{ claimed: number; total_quantity: number }>(
+    tx,
+    `SELECT claimed, total_quantity FROM voucher_batches WHERE id = $1 FOR NO KEY UPDATE`,
+    [batch.id],
+  );
+  const take = Math.min(wanting.length, pool.total_quantity - pool.claimed);
+  const receiving = wanting.slice(0, take);
+  const soldOut = wanting.slice(take);
+  for (const id of soldOut) skipped.push({ memberId: id, reason: 'SOLD_OUT' });
+  if (soldOut.length > 0) {
+    await tx.query(`UPDATE voucher_member_claims SET claimed = claimed - 1 WHERE batch_id = $1 AND member_id = ANY($2::uuid[])`, [batch.id, soldOut]);
+  }
+  if (receiving.length === 0) return { granted: [], skipped };
+  const updated = await rowsOf(
+    tx,
+    `UPDATE voucher_batches SET claimed = claimed + $2 WHERE id = $1 AND claimed + $2 <= total_quantity RETURNING claimed`,
+    [batch.id, receiving.length],
+  );
+  if (updated.length === 0) throw new Error('voucher pool changed under its row lock');
+  const granted = await insertVouchers(tx, batch, receiving, ctx.principal.id);
+  return { granted, skipped };
 }
 
 /** Owner, the owner's union chain, PLATFORM; a partner only for vouchers of batches it may redeem. */

@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { contractError, type ErrorCode } from '@union/common';
+import { GraphQLError } from 'graphql';
+import type { DataSource, EntityManager } from 'typeorm';
+import { BenefitErrors } from '../../errors';
+import { VoucherErrors } from '../voucher/voucher.errors';
+import { rowsOf } from '../../sql';
+
+/** How long a key's first answer is kept and replayed (the contract promises at least 24 hours). */
+export const IDEMPOTENCY_RETENTION_HOURS = 24;
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+
+/**
+ * Refusals that are the answer to a request, stored and replayed like a success. Anything else
+ * (FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, a database or member-service failure) writes nothing
+ * under the key, so a retry after a transient failure does the work.
+ */
+const REPLAYED_ERROR_CODES = new Set<ErrorCode>(['SOLD_OUT', 'LIMIT_REACHED', 'CLAIM_NOT_OPEN', 'NOT_ELIGIBLE']);
+
+export interface IdempotentRequest {
+  callerKind: string;
+  callerId: string;
+  key: string;
+  operation: 'claimVoucher' | 'grantVouchers';
+  /** What the request asked for; the same key with another fingerprint is IDEMPOTENCY_CONFLICT. */
+  fingerprint: string;
+}
+
+type StoredError = { error: { code: string; message: string; extensions: Record<string, unknown> } };
+export type StoredOutcome<T> = { result: T } | StoredError;
+
+interface Row {
+  operation: string;
+  fingerprint: string;
+  outcome: StoredOutcome<unknown>;
+}
+
+/** A fingerprint of the arguments, so the stored row neither grows with them nor repeats member ids. */
+export function requestFingerprint(operation: string, ...parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify([operation, ...parts])).digest('base64url');
+}
+
+// Control characters and lone surrogates: a key is compared byte for byte, so it must be plain text.
+const UNPRINTABLE = /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Checks a key as given by the caller: 1 to 255 printable characters. */
+export function checkIdempotencyKey(key: string): string {
+  if (key.length < 1 || key.length > IDEMPOTENCY_KEY_MAX_LENGTH || UNPRINTABLE.test(key)) {
+    throw BenefitErrors.badInput(`idempotencyKey must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable characters`, 'idempotencyKey');
+  }
+  return key;
+}
+
+const isReplayedError = (error: unknown): error is GraphQLError =>
+  error instanceof GraphQLError && REPLAYED_ERROR_CODES.has(error.extensions?.code as ErrorCode);
+
+function storedError(error: GraphQLError): StoredError {
+  const { code, ...extensions } = error.extensions as Record<string, unknown>;
+  return { error: { code: String(code), message: error.message, extensions } };
+}
+
+/** The row under the key while it is within the retention window (live or in-flight ones wait). */
+async function findRecord(db: DataSource | EntityManager, request: IdempotentRequest): Promise<Row | null> {
+  const [row] = await rowsOf<Row>(
+    db,
+    `SELECT operation, fingerprint, outcome FROM idempotent_requests
+      WHERE caller_kind = $1 AND caller_id = $2 AND idempotency_key = $3
+        AND created_at > now() - make_interval(hours => $4)`,
+    [request.callerKind, request.callerId, request.key, IDEMPOTENCY_RETENTION_HOURS],
+  );
+  return row ?? null;
+}
+
+/**
+ * Takes the key for this request, or answers false when it is taken (waiting, through the primary
+ * key, for an identical request still in flight to commit). An expired row is taken over.
+ */
+async function takeKey(db: DataSource | EntityManager, request: IdempotentRequest, outcome: StoredOutcome<unknown>): Promise<boolean> {
+  const rows = await rowsOf(
+    db,
+    `INSERT INTO idempotent_requests AS r (caller_kind, caller_id, idempotency_key, operation, fingerprint, outcome)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+     ON CONFLICT (caller_kind, caller_id, idempotency_key) DO UPDATE
+        SET operation = EXCLUDED.operation, fingerprint = EXCLUDED.fingerprint, outcome = EXCLUDED.outcome, created_at = now()
+      WHERE r.created_at <= now() - make_interval(hours => $7)
+     RETURNING 1`,
+    [request.callerKind, request.callerId, request.key, request.operation, request.fingerprint, JSON.stringify(outcome), IDEMPOTENCY_RETENTION_HOURS],
+  );
+  return rows.length === 1;
+}
+
+async function replay<T, R>(row: Row, request: IdempotentRequest, restore: (stored: T) => Promise<R>): Promise<R> {
+  if (row.operation !== request.operation || row.fingerprint !== request.fingerprint) {
+    throw VoucherErrors.idempotencyConflict(`idempotencyKey ${JSON.stringify(request.key)} was used for another ${row.operation} request`);
+  }
+  if ('error' in row.outcome) {
+    const { code, message, extensions } = row.outcome.error;
+    throw contractError(code as ErrorCode, message, { ...extensions, replayed: true });
+  }
+  return restore(row.outcome.result as T);
+}
+
+export interface IdempotentWrite<P, R, T> {
+  /** Checks that need no transaction (they may call other services); their refusals are stored too. */
+  prepare(): Promise<P>;
+  /** The write, inside the transaction that also stores its outcome. */
+  write(tx: EntityManager, prepared: P): Promise<R>;
+  /** What is stored of a result: ids, not rows, so a replay reads the rows as they are now. */
+  save(result: R): T;
+  restore(stored: T): Promise<R>;
+}
+
+/**
+ * Runs a write at most once per (caller, key): the first answer (result or business refusal) is
+ * stored in the same transaction as the write, and every later request with the key gets it back.
+ * Two identical requests racing: the second one's INSERT waits on the first one's key row and then
+ * replays its answer, so one claim is taken.
+ */
+export async function runIdempotent<P, R, T>(db: DataSource, request: IdempotentRequest, steps: IdempotentWrite<P, R, T>): Promise<R> {
+  const existing = await findRecord(db, request);
+  if (existing) return replay(existing, request, steps.restore);
+
+  let prepared: P;
+  try {
+    prepared = await steps.prepare();
+  } catch (error) {
+    if (!isReplayedError(error)) throw error;
+    if (await takeKey(db, request, storedError(error))) throw error;
+    const winner = await findRecord(db, request);
+    if (!winner) throw error;
+    return replay(winner, request, steps.restore);
+  }
+
+  const outcome = await db.transaction(async (tx) => {
+    // A placeholder answer that no one ever reads: it is replaced before this transaction commits.
+    if (!(await takeKey(tx, request, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'in flight', extensions: {} } }))) return { taken: true as const };
+    await tx.query('SAVEPOINT idempotent_write');
+    let stored: StoredOutcome<T>;
+    let answer: { result: R } | { error: GraphQLError };
+    try {
+      const result = await steps.write(tx, prepared);
+      stored = { result: steps.save(result) };
+      answer = { result };
+    } catch (error) {
+      if (!isReplayedError(error)) throw error;
+      await tx.query('ROLLBACK TO SAVEPOINT idempotent_write');
+      stored = storedError(error);
+      answer = { error };
+    }
+    await tx.query(
+      `UPDATE idempotent_requests SET outcome = $4::jsonb WHERE caller_kind = $1 AND caller_id = $2 AND idempotency_key = $3`,
+      [request.callerKind, request.callerId, request.key, JSON.stringify(stored)],
+    );
+    return answer;
+  });
+  if ('taken' in outcome) {
+    const winner = await findRecord(db, request);
+    if (!winner) throw new Error('idempotency key row vanished after a conflict');
+    return replay(winner, request, steps.restore);
+  }
+  if ('error' in outcome) throw outcome.error;
+  return outcome.result;
+}

@@ -1,0 +1,184 @@
+import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
+import { codesOf, startVoucherHarness, type VoucherHarness } from './voucher-harness';
+
+/** Retry safety of claimVoucher and grantVouchers (issue 10): the first answer under a key, replayed. */
+let h: VoucherHarness;
+beforeAll(async () => {
+  h = await startVoucherHarness();
+});
+afterAll(() => h?.stop());
+
+const DAY = 86_400_000;
+const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+
+const CREATE = `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`;
+const CLAIM = `mutation ($batchId: ID!, $key: String) { claimVoucher(batchId: $batchId, idempotencyKey: $key) { id code status owner { id } } }`;
+const GRANT = `mutation ($batchId: ID!, $memberIds: [ID!]!, $key: String) {
+  grantVouchers(batchId: $batchId, memberIds: $memberIds, idempotencyKey: $key) { granted { id owner { id } } skipped { memberId reason } }
+}`;
+
+async function createBatch(overrides: Record<string, unknown> = {}): Promise<string> {
+  const input = {
+    programId: DEMO_PROGRAMS.welfare,
+    name: '重试券',
+    voucherKind: 'MOVIE',
+    faceValueFen: 3000,
+    minSpendFen: 0,
+    totalQuantity: 10,
+    perMemberLimit: 1,
+    claimStartsAt: iso(-DAY),
+    claimEndsAt: iso(30 * DAY),
+    validFrom: iso(-DAY),
+    validTo: iso(60 * DAY),
+    redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+    ...overrides,
+  };
+  const res = await h.gql(h.principals.city, CREATE, { input });
+  expect(res.errors).toBeUndefined();
+  return res.data!.createVoucherBatch.id;
+}
+
+const vouchersOf = async (batchId: string, memberId?: string) =>
+  Number(
+    (await h.sql.query(`SELECT count(*) AS n FROM vouchers WHERE batch_id = $1 AND ($2::uuid IS NULL OR member_id = $2)`, [batchId, memberId ?? null])).rows[0].n,
+  );
+const claimedCounter = async (batchId: string) => Number((await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId])).rows[0].claimed);
+
+describe('claimVoucher with an idempotencyKey', () => {
+  it('answers a retry with the first voucher and claims once, although the limit would refuse a second claim', async () => {
+    const batchId = await createBatch({ perMemberLimit: 1 });
+    const [memberId] = await h.activeCityMembers(1);
+    const member = h.member(memberId);
+    const first = await h.gql(member, CLAIM, { batchId, key: 'claim-1' });
+    expect(first.errors).toBeUndefined();
+    const retry = await h.gql(member, CLAIM, { batchId, key: 'claim-1' });
+    expect(retry.errors).toBeUndefined();
+    expect(retry.data!.claimVoucher).toEqual(first.data!.claimVoucher);
+    expect(await vouchersOf(batchId, memberId)).toBe(1);
+    expect(await claimedCounter(batchId)).toBe(1);
+    // Without the key a second claim is a new claim, and the limit answers it.
+    expect(codesOf(await h.gql(member, CLAIM, { batchId }))).toEqual(['LIMIT_REACHED']);
+  });
+
+  it('stores a refusal and replays it, even after stock came back', async () => {
+    const batchId = await createBatch({ totalQuantity: 1 });
+    const [winner, loser] = await h.activeCityMembers(2);
+    expect((await h.gql(h.member(winner), CLAIM, { batchId })).errors).toBeUndefined();
+    const refused = await h.gql(h.member(loser), CLAIM, { batchId, key: 'sold-out-key' });
+    expect(codesOf(refused)).toEqual(['SOLD_OUT']);
+    await h.sql.query(`UPDATE voucher_batches SET total_quantity = 2 WHERE id = $1`, [batchId]);
+    const replayed = await h.gql(h.member(loser), CLAIM, { batchId, key: 'sold-out-key' });
+    expect(codesOf(replayed)).toEqual(['SOLD_OUT']);
+    expect(replayed.errors![0].message).toBe(refused.errors![0].message);
+    expect(await vouchersOf(batchId, loser)).toBe(0);
+    // A new key is a new request: now there is stock.
+    expect((await h.gql(h.member(loser), CLAIM, { batchId, key: 'another-key' })).errors).toBeUndefined();
+  });
+
+  it('refuses the same key for another batch with IDEMPOTENCY_CONFLICT and claims nothing there', async () => {
+    const [batchA, batchB] = [await createBatch(), await createBatch()];
+    const [memberId] = await h.activeCityMembers(1);
+    expect((await h.gql(h.member(memberId), CLAIM, { batchId: batchA, key: 'same-key' })).errors).toBeUndefined();
+    expect(codesOf(await h.gql(h.member(memberId), CLAIM, { batchId: batchB, key: 'same-key' }))).toEqual(['IDEMPOTENCY_CONFLICT']);
+    expect(await vouchersOf(batchB)).toBe(0);
+  });
+
+  it('keeps keys per member: another member with the same key claims its own voucher', async () => {
+    const batchId = await createBatch();
+    const [a, b] = await h.activeCityMembers(2);
+    const first = await h.gql(h.member(a), CLAIM, { batchId, key: 'shared-looking-key' });
+    const second = await h.gql(h.member(b), CLAIM, { batchId, key: 'shared-looking-key' });
+    expect(first.errors).toBeUndefined();
+    expect(second.errors).toBeUndefined();
+    expect(second.data!.claimVoucher.id).not.toBe(first.data!.claimVoucher.id);
+    expect(second.data!.claimVoucher.owner.id).toBe(b);
+  });
+
+  it('takes one claim when 20 identical requests race, and all 20 get the same voucher', async () => {
+    const batchId = await createBatch({ totalQuantity: 50, perMemberLimit: 5 });
+    const [memberId] = await h.activeCityMembers(1);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => h.gql(h.member(memberId), CLAIM, { batchId, key: 'raced-key' })));
+    expect(answers.flatMap((a) => codesOf(a))).toEqual([]);
+    expect(new Set(answers.map((a) => a.data!.claimVoucher.id)).size).toBe(1);
+    expect(await vouchersOf(batchId, memberId)).toBe(1);
+    expect(await claimedCounter(batchId)).toBe(1);
+    const counter = (await h.sql.query(`SELECT claimed FROM voucher_member_claims WHERE batch_id = $1 AND member_id = $2`, [batchId, memberId])).rows[0];
+    expect(counter.claimed).toBe(1);
+  });
+
+  it('keeps the pool exact when keyed claims of many members race for the last vouchers, retries included', async () => {
+    const batchId = await createBatch({ totalQuantity: 5 });
+    const members = await h.activeCityMembers(15);
+    // Every member sends its claim twice with its own key, all at once.
+    const answers = await Promise.all(members.flatMap((m) => [0, 1].map(() => h.gql(h.member(m), CLAIM, { batchId, key: `rush-${m}` }))));
+    const byMember = new Map<string, string[]>();
+    members.forEach((m, i) => byMember.set(m, [answers[2 * i], answers[2 * i + 1]].map((a) => a.data?.claimVoucher?.id ?? codesOf(a).join())));
+    for (const [, pair] of byMember) expect(pair[0]).toBe(pair[1]);
+    const winners = [...byMember.values()].filter(([answer]) => answer !== 'SOLD_OUT');
+    expect(winners).toHaveLength(5);
+    expect(await vouchersOf(batchId)).toBe(5);
+    expect(await claimedCounter(batchId)).toBe(5);
+  });
+
+  it.each([
+    ['an empty key', ''],
+    ['a key over 255 characters', 'k'.repeat(256)],
+    ['a NUL character', 'key\u0000'],
+    ['a lone surrogate', 'key\ud800'],
+  ])('refuses %s with BAD_USER_INPUT and writes nothing', async (_, key) => {
+    const batchId = await createBatch();
+    const [memberId] = await h.activeCityMembers(1);
+    const res = await h.gql(h.member(memberId), CLAIM, { batchId, key });
+    expect(codesOf(res)).toEqual(['BAD_USER_INPUT']);
+    expect(await vouchersOf(batchId)).toBe(0);
+  });
+
+  it('replays for 24 hours and then treats the key as new', async () => {
+    const batchId = await createBatch({ perMemberLimit: 2 });
+    const [memberId] = await h.activeCityMembers(1);
+    const first = await h.gql(h.member(memberId), CLAIM, { batchId, key: 'day-old' });
+    await h.sql.query(`UPDATE idempotent_requests SET created_at = now() - interval '23 hours 59 minutes' WHERE idempotency_key = 'day-old'`);
+    expect((await h.gql(h.member(memberId), CLAIM, { batchId, key: 'day-old' })).data!.claimVoucher.id).toBe(first.data!.claimVoucher.id);
+    await h.sql.query(`UPDATE idempotent_requests SET created_at = now() - interval '25 hours' WHERE idempotency_key = 'day-old'`);
+    const later = await h.gql(h.member(memberId), CLAIM, { batchId, key: 'day-old' });
+    expect(later.errors).toBeUndefined();
+    expect(later.data!.claimVoucher.id).not.toBe(first.data!.claimVoucher.id);
+    expect(await vouchersOf(batchId, memberId)).toBe(2);
+  });
+});
+
+describe('grantVouchers with an idempotencyKey', () => {
+  it('answers a retry with the first result and grants once', async () => {
+    const batchId = await createBatch({ totalQuantity: 3, perMemberLimit: 1 });
+    const memberIds = await h.activeCityMembers(4);
+    const first = await h.gql(h.principals.city, GRANT, { batchId, memberIds, key: 'grant-1' });
+    expect(first.errors).toBeUndefined();
+    expect(first.data!.grantVouchers.granted).toHaveLength(3);
+    expect(first.data!.grantVouchers.skipped).toEqual([{ memberId: memberIds[3], reason: 'SOLD_OUT' }]);
+    const retry = await h.gql(h.principals.city, GRANT, { batchId, memberIds, key: 'grant-1' });
+    expect(retry.errors).toBeUndefined();
+    expect(retry.data).toEqual(first.data);
+    expect(await vouchersOf(batchId)).toBe(3);
+  });
+
+  it('refuses the same key with other members or another batch with IDEMPOTENCY_CONFLICT', async () => {
+    const batchId = await createBatch({ totalQuantity: 10 });
+    const other = await createBatch({ totalQuantity: 10 });
+    const memberIds = await h.activeCityMembers(3);
+    expect((await h.gql(h.principals.city, GRANT, { batchId, memberIds: memberIds.slice(0, 2), key: 'grant-2' })).errors).toBeUndefined();
+    expect(codesOf(await h.gql(h.principals.city, GRANT, { batchId, memberIds, key: 'grant-2' }))).toEqual(['IDEMPOTENCY_CONFLICT']);
+    expect(codesOf(await h.gql(h.principals.city, GRANT, { batchId: other, memberIds: memberIds.slice(0, 2), key: 'grant-2' }))).toEqual(['IDEMPOTENCY_CONFLICT']);
+    expect(await vouchersOf(batchId)).toBe(2);
+    expect(await vouchersOf(other)).toBe(0);
+  });
+
+  it('grants once when the same keyed grant races itself', async () => {
+    const batchId = await createBatch({ totalQuantity: 20 });
+    const memberIds = await h.activeCityMembers(5);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => h.gql(h.principals.city, GRANT, { batchId, memberIds, key: 'grant-race' })));
+    expect(answers.flatMap((a) => codesOf(a))).toEqual([]);
+    expect(new Set(answers.map((a) => JSON.stringify(a.data)))).toHaveProperty('size', 1);
+    expect(await vouchersOf(batchId)).toBe(5);
+    expect(await claimedCounter(batchId)).toBe(5);
+  });
+});
