@@ -437,7 +437,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     // GET /errors and /explorer (gateway/src/developer): no bearer token, no budget.
-    const developer = developerRoute(url.pathname);
+    const developer = developerRoute(req, url.pathname);
     if (developer) return developer(req, res, url);
     switch (url.pathname) {
       case '/health':
