@@ -11,6 +11,10 @@
     '# Who am I, and what may I do? (Run it with the play button or Ctrl-Enter.)\n' +
     'query Viewer {\n  viewer { kind id name scopes organization { id name kind } }\n}\n';
 
+  var NEW_TAB_QUERY =
+    '# Write an operation here; Ctrl-Enter runs it with your token (your scopes, limits and budget).\n' +
+    '# The other tabs hold the example operations of your kind; the book icon on the left opens the docs.\n';
+
   var session = null; // { token, claims, expiresAt }
   var root = null;
   var generation = 0;
@@ -151,6 +155,7 @@
         fetcher: fetcher,
         storage: memoryStorage(),
         defaultTabs: tabs,
+        defaultQuery: NEW_TAB_QUERY,
         shouldPersistHeaders: false,
         isHeadersEditorEnabled: false,
         defaultEditorToolsVisibility: 'variables',

@@ -152,6 +152,9 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   const developer = developerRoutes({ explorerEnabled: config.explorerEnabled });
   const routes = gatewayRouteTable({
     async graphql(req, res, record) {
+      // A person opening /graphql in a browser is sent to the explorer (while it is on).
+      const browserVisit = developer(req, '/graphql');
+      if (browserVisit) return browserVisit(req, res, record.url);
       const exchange: GraphQLExchange = { req, url: record.url, requestId: record.requestId, startedAt: record.startedAt };
       await runGraphQLPipeline(stages, exchange, res, (decided, failed) => {
         record.partnerId = decided.principal ? PartnerAccessCache.partnerIdOf(decided.principal) : null;
@@ -175,8 +178,8 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     health: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
     ready: (_req, res) => answerReady(res, readiness, 'gateway'),
     metrics: (req, res) => answerMetrics(req, res, metrics, config.metricsToken),
-    errors: async (req, res, record) => developer('/errors')?.(req, res, record.url),
-    explorer: async (req, res, record) => developer(record.url.pathname)?.(req, res, record.url),
+    errors: async (req, res, record) => developer(req, '/errors')?.(req, res, record.url),
+    explorer: async (req, res, record) => developer(req, record.url.pathname)?.(req, res, record.url),
   });
 
   /** One log line and the request metrics per request, when its answer has gone out (or the connection was cut). */

@@ -35,10 +35,13 @@ async function main(): Promise<void> {
   });
   const { credentials } = system;
   const member = credentials.members[0];
+  const explorerOn = process.env.EXPLORER_ENABLED ? ['true', '1', 'yes'].includes(process.env.EXPLORER_ENABLED) : process.env.NODE_ENV !== 'production';
   console.log(`
 Union benefits API is up.
   GraphQL:  ${credentials.gatewayUrl}
   Tokens:   ${credentials.tokenUrl}
+  Explorer: ${explorerOn ? `${credentials.gatewayUrl.replace(/\/graphql$/, '/explorer')} (GraphiQL: sign in with a client id and secret below)` : 'off (NODE_ENV=production; EXPLORER_ENABLED=true turns it on)'}
+  Errors:   ${credentials.gatewayUrl.replace(/\/graphql$/, '/errors')}
   Database: ${system.databaseUrl.replace(/:[^:@/]+@/, ':***@')}
 Demo partners (client id / secret), also in ${process.env.DATA_DIR ?? '.data'}/demo-credentials.json:
 ${Object.entries(credentials.partners)

@@ -14,6 +14,13 @@ const root = join(__dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = join(root, '.data', 'explorer.png');
 
+/** The page's globals, cast inside page.evaluate: the tests compile without the DOM library, and the callbacks run in the browser. */
+interface PageGlobals {
+  document: { querySelector(selector: string): unknown; querySelectorAll(selector: string): { length: number }; cookie: string };
+  localStorage: { length: number };
+  sessionStorage: { length: number };
+}
+
 let system: RunningSystem;
 let browser: Browser;
 let page: Page;
@@ -38,22 +45,37 @@ afterAll(async () => {
   await system?.stop();
 });
 
-/** Replaces the text of the active tab's operation editor (CodeMirror 5 in GraphiQL 3) and runs it. */
+type CodeMirrorHost = { CodeMirror: { getValue(): string; setValue(v: string): void } };
+
+/**
+ * Replaces the text of the active tab's operation editor (CodeMirror 5 in GraphiQL 3), runs it with
+ * the play button, and answers the text the result pane shows once it shows this call's answer.
+ */
 async function run(query: string): Promise<string> {
-  await page.evaluate((text) => {
-    const editor = document.querySelector('.graphiql-query-editor .CodeMirror') as unknown as { CodeMirror: { setValue(v: string): void } };
-    editor.CodeMirror.setValue(text);
-  }, query);
+  // A tab just added fills the editor on its own schedule: set the text until it stays.
+  for (let attempt = 0; ; attempt++) {
+    await page.evaluate((text) => {
+      const editor = (globalThis as unknown as PageGlobals).document.querySelector('.graphiql-query-editor .CodeMirror') as CodeMirrorHost;
+      if (editor.CodeMirror.getValue() !== text) editor.CodeMirror.setValue(text);
+    }, query);
+    await page.waitForTimeout(300);
+    const stays = await page.evaluate(
+      (text) => ((globalThis as unknown as PageGlobals).document.querySelector('.graphiql-query-editor .CodeMirror') as CodeMirrorHost).CodeMirror.getValue() === text,
+      query,
+    );
+    if (stays) break;
+    if (attempt === 10) throw new Error('the operation editor does not keep the text');
+  }
   const responded = page.waitForResponse((response) => response.url().endsWith('/graphql') && response.request().method() === 'POST');
   await page.click('.graphiql-execute-button');
   const response = await responded;
-  await response.finished();
-  // The result pane is a CodeMirror too; its value is the pretty-printed JSON.
-  await page.waitForFunction(() => {
-    const pane = document.querySelector('.graphiql-response .CodeMirror') as unknown as { CodeMirror: { getValue(): string } } | null;
-    return !!pane && pane.CodeMirror.getValue().trim().startsWith('{');
-  });
-  return page.evaluate(() => (document.querySelector('.graphiql-response .CodeMirror') as unknown as { CodeMirror: { getValue(): string } }).CodeMirror.getValue());
+  const shown = JSON.stringify(await response.json(), null, 2);
+  // The result pane is a CodeMirror too: wait until it shows this answer, pretty-printed.
+  await page.waitForFunction(
+    (expected) => ((globalThis as unknown as PageGlobals).document.querySelector('.graphiql-response .CodeMirror') as CodeMirrorHost | null)?.CodeMirror.getValue() === expected,
+    shown,
+  );
+  return shown;
 }
 
 describe('GET /explorer in a real browser', () => {
@@ -107,7 +129,7 @@ describe('GET /explorer in a real browser', () => {
     const member = system.credentials.members[0];
     const before = await page.locator('.graphiql-tab').count();
     await page.click('.graphiql-tab-add');
-    await page.waitForFunction((n) => document.querySelectorAll('.graphiql-tab').length === n + 1, before);
+    await page.waitForFunction((n) => (globalThis as unknown as PageGlobals).document.querySelectorAll('.graphiql-tab').length === n + 1, before);
     const text = await run(
       [
         '# A hospital reads a member through a verification: masked, as for every partner',
@@ -129,10 +151,13 @@ describe('GET /explorer in a real browser', () => {
     await expect(page.isHidden('#failure')).resolves.toBe(true);
 
     mkdirSync(join(root, '.data'), { recursive: true });
-    await page.waitForTimeout(800); // GraphiQL animates its tab bar after a tab is added
+    await page.waitForTimeout(2500); // GraphiQL animates its tab bar when a tab is added or renamed
     await page.screenshot({ path: SCREENSHOT });
 
-    const stored = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookies: document.cookie }));
+    const stored = await page.evaluate(() => {
+      const g = globalThis as unknown as PageGlobals;
+      return { local: g.localStorage.length, session: g.sessionStorage.length, cookies: g.document.cookie };
+    });
     expect(stored).toEqual({ local: 0, session: 0, cookies: '' });
     expect(consoleErrors.filter((line) => /Content Security Policy|Refused to/i.test(line))).toEqual([]);
   });

@@ -10,7 +10,7 @@ async function serve(explorerEnabled: boolean): Promise<{ server: Server; url: s
   const route = developerRoutes({ explorerEnabled });
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const handler = route(url.pathname);
+    const handler = route(req, url.pathname);
     if (handler) return handler(req, res, url);
     res.writeHead(418).end();
   });
@@ -34,6 +34,7 @@ describe('explorer and error catalogue routes', () => {
       expect((await fetch(`${url}/explorer/assets/graphiql.min.js`)).status).toBe(404);
       expect((await fetch(`${url}/errors`)).status).toBe(200);
       expect((await fetch(`${url}/graphql`)).status).toBe(418); // not a developer route
+      expect((await fetch(`${url}/graphql`, { headers: { accept: 'text/html' }, redirect: 'manual' })).status).toBe(418); // no explorer to send a browser to
     } finally {
       server.close();
     }
@@ -48,6 +49,11 @@ describe('explorer and error catalogue routes', () => {
       expect((await fetch(`${url}/explorer/assets/react.production.min.js`)).status).toBe(200);
       expect((await fetch(`${url}/explorer/assets/package.json`)).status).toBe(404);
       expect((await fetch(`${url}/explorer`, { method: 'POST' })).status).toBe(405);
+      // A browser opening /graphql is sent to the explorer; API clients (a token, or JSON wanted) are not.
+      const visit = await fetch(`${url}/graphql`, { headers: { accept: 'text/html,application/xhtml+xml' }, redirect: 'manual' });
+      expect([visit.status, visit.headers.get('location')]).toEqual([302, '/explorer']);
+      expect((await fetch(`${url}/graphql`, { headers: { accept: 'text/html', authorization: 'Bearer x' }, redirect: 'manual' })).status).toBe(418);
+      expect((await fetch(`${url}/graphql`, { headers: { accept: 'application/json' }, redirect: 'manual' })).status).toBe(418);
       const etag = (await fetch(`${url}/explorer/assets/explorer.js`)).headers.get('etag')!;
       expect((await fetch(`${url}/explorer/assets/explorer.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
     } finally {

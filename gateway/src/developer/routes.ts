@@ -23,11 +23,16 @@ function serveErrorCatalogue(_req: IncomingMessage, res: ServerResponse): void {
   );
 }
 
+/** A person opening /graphql in a browser (no token, asking for HTML) is sent to the explorer. */
+function isBrowserVisit(req: IncomingMessage): boolean {
+  return req.method === 'GET' && !req.headers.authorization && /\btext\/html\b/.test(String(req.headers.accept ?? ''));
+}
+
 /**
- * The gateway's developer routes, looked up by path: null for a path that is not one of them.
- * Only GET and HEAD; the explorer's paths answer 404 while it is off.
+ * The gateway's developer routes, looked up by request: null for a request that is not one of
+ * them. Only GET and HEAD; the explorer's paths answer 404 while it is off.
  */
-export function developerRoutes(options: DeveloperRouteOptions): (pathname: string) => DeveloperRoute | null {
+export function developerRoutes(options: DeveloperRouteOptions): (req: IncomingMessage, pathname: string) => DeveloperRoute | null {
   const explorer = options.explorerEnabled ? createExplorer() : null;
   const explorerOff: DeveloperRoute = (_req, res) => sendJson(res, 404, { error: 'not found: the explorer is off here (EXPLORER_ENABLED)' });
   const onlyGet =
@@ -37,8 +42,14 @@ export function developerRoutes(options: DeveloperRouteOptions): (pathname: stri
       return route(req, res, url);
     };
 
-  return (pathname) => {
+  return (req, pathname) => {
     if (pathname === '/errors') return onlyGet(serveErrorCatalogue);
+    if (pathname === '/graphql' && explorer && isBrowserVisit(req)) {
+      return (_req, res) => {
+        res.writeHead(302, { location: '/explorer', 'cache-control': 'no-store' });
+        res.end();
+      };
+    }
     if (pathname !== '/explorer' && pathname !== '/explorer/' && !pathname.startsWith('/explorer/')) return null;
     if (!explorer) return explorerOff;
     if (pathname === '/explorer' || pathname === '/explorer/') return onlyGet((req, res) => explorer.page(req, res));
