@@ -32,7 +32,8 @@ import type { GatewayConfig } from './config';
 import { ExpiringCache } from './expiring-cache';
 import { OperationAnalyzer, type OperationAnalysis } from './limits';
 import { PartnerAccessCache, type PartnerAccess } from './partner-access';
-import { CostRateLimiter } from './rate-limit';
+import { createLimiterStore } from './limiter-store';
+import { CostBudget, setRateLimitHeaders } from './rate-limit';
 import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
 
@@ -166,7 +167,9 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
   const apiSchema = supergraphSchema(publishedSupergraph);
   const memberService = new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret);
   const partners = new PartnerAccessCache(db, config.partnerCacheMs);
-  const limiter = new CostRateLimiter({ defaultPerMinute: config.rateLimit.perMinute });
+  // Budgets and failed-login counters: in Redis shared by every replica when REDIS_URL is set (limiter-store.ts).
+  const limiterStore = createLimiterStore({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, log });
+  const limiter = new CostBudget({ store: limiterStore, defaultPerMinute: config.rateLimit.perMinute });
   const analyzer = new OperationAnalyzer(apiSchema, config.limits);
   const subgraphFetcher = keepAliveSubgraphFetcher();
   const signInternal = internalTokenSigner(config.internalSecret);
@@ -183,6 +186,9 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     memberTokenTtlSeconds: config.jwt.memberTokenTtlSeconds,
     lookupMember: async (id) => (await memberService.call<MemberFacts[]>('member-facts', { ids: [id] }))[0] ?? null,
     failedAuthenticationsPerMinute: config.tokenFailuresPerMinute,
+    failedAuthenticationsPerAddressPerMinute: config.tokenFailuresPerAddressPerMinute,
+    limiterStore,
+    trustedProxies: config.trustedProxies,
     log,
   });
 
@@ -232,7 +238,11 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
       return {
         async willSendResponse({ contextValue, response, operationName }) {
           const { accessReport, principal, rate, requestId } = contextValue;
-          if (accessReport.failedGuesses > 0) limiter.penalize(rate.key, accessReport.failedGuesses * config.rateLimit.failedGuessPenalty, rate.perMinute);
+          if (accessReport.failedGuesses > 0) {
+            await limiter
+              .penalize(rate.key, accessReport.failedGuesses * config.rateLimit.failedGuessPenalty, rate.perMinute)
+              .catch((error: unknown) => log(`gateway: failed-guess penalty not charged: ${(error as Error)?.message ?? String(error)}`));
+          }
           if (!accessReport.disclosesPersonalData) return;
           const { memberIds, fields, fieldsByMember } = accessReport.disclosure();
           try {
@@ -314,9 +324,10 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     perMinute: principal.kind === 'MEMBER' ? null : (access?.rateLimitPerMinute ?? null),
   });
 
-  /** Takes `cost` from the caller's budget, or answers 429 RATE_LIMITED with Retry-After and returns false. */
-  function charge(res: ServerResponse, rate: GatewayContext['rate'], cost: number): boolean {
-    const decision = limiter.take(rate.key, cost, rate.perMinute);
+  /** Takes `cost` from the caller's budget, or answers 429 RATE_LIMITED with Retry-After and returns false; either way the answer carries RateLimit-*. */
+  async function charge(res: ServerResponse, rate: GatewayContext['rate'], cost: number): Promise<boolean> {
+    const decision = await limiter.take(rate.key, cost, rate.perMinute);
+    setRateLimitHeaders(res, decision);
     if (decision.allowed) return true;
     const budget = rate.perMinute ?? limiter.defaultPerMinute;
     const message = decision.exceedsBudget
@@ -349,20 +360,25 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     const caller = await authenticated(req, res);
     if (!caller) return;
     const { principal, access } = caller;
+    const rate = rateOf(principal, access);
+    // Answers refused before the charge below still tell the caller what it has left.
+    const reportBudget = async () => setRateLimitHeaders(res, await limiter.state(rate.key, rate.perMinute));
     let raw: string;
     try {
       raw = await readBody(req, config.maxBodyBytes);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return sendGraphQLError(res, 413, 'QUERY_TOO_COMPLEX', error.message);
+      if (error instanceof BodyTooLargeError) return reportBudget().then(() => sendGraphQLError(res, 413, 'QUERY_TOO_COMPLEX', error.message));
       throw error;
     }
     let body: unknown;
     try {
       body = parseJsonBody(raw, req.headers['content-type']);
     } catch {
-      return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'request body is not valid JSON');
+      return reportBudget().then(() => sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'request body is not valid JSON'));
     }
-    if (Array.isArray(body)) return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'batched requests are not supported; send one operation per request');
+    if (Array.isArray(body)) {
+      return reportBudget().then(() => sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'batched requests are not supported; send one operation per request'));
+    }
 
     // Limits, introspection and the rate limit, all before Apollo validates or plans anything.
     const { query, operationName, variables } = requestedOperation(req.method ?? 'POST', url, body);
@@ -376,10 +392,12 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
         );
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
+        await reportBudget();
         return sendJson(res, 400, { errors: [{ message: error.message, extensions: error.extensions }] });
       }
     }
     if (analysis?.introspection && config.production && !config.allowIntrospection && !access?.introspectionAllowed) {
+      await reportBudget();
       return sendGraphQLError(
         res,
         403,
@@ -387,8 +405,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
         'schema introspection is off for this partner; the schema is published as schema/supergraph.graphql (an operator can allow introspection: npm run partner -- set-introspection ID on)',
       );
     }
-    const rate = rateOf(principal, access);
-    if (!charge(res, rate, analysis?.cost ?? 1)) return;
+    if (!(await charge(res, rate, analysis?.cost ?? 1))) return;
 
     const requestId = randomUUID();
     const response = await apollo.executeHTTPGraphQLRequest({
@@ -403,7 +420,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     const caller = await authenticated(req, res);
     if (!caller) return;
     const { principal, access } = caller;
-    if (!charge(res, rateOf(principal, access), MEMBER_EXPORT_COST)) return;
+    if (!(await charge(res, rateOf(principal, access), MEMBER_EXPORT_COST))) return;
     const observed = observeExport(res);
     await handleMemberExport(req, res, principal, { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret });
     const outcome = observed.result();
@@ -468,6 +485,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
       await closeServer(server);
       await apollo.stop();
       subgraphFetcher.close();
+      await limiterStore.close();
     },
   };
 }
