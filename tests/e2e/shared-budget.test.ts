@@ -46,13 +46,23 @@ async function startSecondGateway(): Promise<{ child: ChildProcess; baseUrl: str
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const collect = (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean).map((line) => `[gateway-2] ${line}`));
+  const collect = (chunk: Buffer) =>
+    logs.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => `[gateway-2] ${line}`),
+    );
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const baseUrl = `http://127.0.0.1:${port}`;
   await eventually(async () => {
     if (child.exitCode !== null) throw new Error(`second gateway exited: ${logs.join('\n')}`);
-    return fetch(`${baseUrl}/health`).then((r) => r.ok, () => false);
+    return fetch(`${baseUrl}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
   }, 60_000);
   return { child, baseUrl };
 }
@@ -195,7 +205,9 @@ describe('failed logins stay with whoever failed (per client id and address, acr
     const statuses: number[] = [];
     for (let i = 0; i < 31; i += 1) {
       // 127.0.0.2 is not in TRUSTED_PROXIES: its made-up X-Forwarded-For is ignored and the peer address counts.
-      statuses.push((await login(replicas[i % 2], 'otherHospital', { secret: `wrong-${i}`, forwardedFor: `203.0.113.${i}`, localAddress: '127.0.0.2' })).status);
+      statuses.push(
+        (await login(replicas[i % 2], 'otherHospital', { secret: `wrong-${i}`, forwardedFor: `203.0.113.${i}`, localAddress: '127.0.0.2' })).status,
+      );
     }
     expect(statuses.slice(0, 30)).toEqual(new Array(30).fill(401));
     expect(statuses[30]).toBe(429);
@@ -212,7 +224,10 @@ describe('Redis unreachable', () => {
       expect(budgetOf(answer).limit).toBe(30_000);
       expect((await login(replica, 'platform')).status).toBe(200);
     }
-    await eventually(async () => logs.filter((line) => /Redis at redis:\/\/127\.0\.0\.1:\d+\/? unreachable.*fall back to this process's memory/.test(line)).length >= 2, 10_000);
+    await eventually(
+      async () => logs.filter((line) => /Redis at redis:\/\/127\.0\.0\.1:\d+\/? unreachable.*fall back to this process's memory/.test(line)).length >= 2,
+      10_000,
+    );
 
     await redis.start();
     await eventually(async () => logs.filter((line) => /Redis at .* is back/.test(line)).length >= 2, 20_000);

@@ -116,7 +116,9 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
 
     // GraphQL and SQL inside the member subgraph, in the same trace.
     expect(spanned.some((span) => span.service === 'union-member' && span.name.startsWith('graphql.'))).toBe(true);
-    const sqlSpans = spanned.filter((span) => span.service === 'union-member' && (span.attributes['db.system'] === 'postgresql' || span.attributes['db.system.name'] === 'postgresql'));
+    const sqlSpans = spanned.filter(
+      (span) => span.service === 'union-member' && (span.attributes['db.system'] === 'postgresql' || span.attributes['db.system.name'] === 'postgresql'),
+    );
     expect(sqlSpans.length).toBeGreaterThan(0);
     expect(sqlSpans.some((span) => /select/i.test(String(span.attributes['db.statement'] ?? span.attributes['db.query.text'] ?? span.name)))).toBe(true);
 
@@ -143,6 +145,10 @@ describe('tracing off (no OTLP endpoint)', () => {
     const env = { ...process.env };
     delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
     delete env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-    expect(execFileSync(process.execPath, ['-e', script], { cwd: join(repoRoot, 'packages/common'), env }).toString().trim()).toBe('0');
+    expect(
+      execFileSync(process.execPath, ['-e', script], { cwd: join(repoRoot, 'packages/common'), env })
+        .toString()
+        .trim(),
+    ).toBe('0');
   });
 });

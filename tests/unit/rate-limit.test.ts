@@ -15,7 +15,13 @@ describe('cost budget per caller (fixed one-minute window)', () => {
     const limiter = budget(600);
     await expect(limiter.take('p', 590)).resolves.toMatchObject({ allowed: true, limit: 600, remaining: 10, resetSeconds: 60 });
     jest.advanceTimersByTime(15_000);
-    await expect(limiter.take('p', 50)).resolves.toMatchObject({ allowed: false, retryAfterSeconds: 45, resetSeconds: 45, remaining: 10, exceedsBudget: false });
+    await expect(limiter.take('p', 50)).resolves.toMatchObject({
+      allowed: false,
+      retryAfterSeconds: 45,
+      resetSeconds: 45,
+      remaining: 10,
+      exceedsBudget: false,
+    });
     // The refused 50 was not spent: 10 still fit.
     await expect(limiter.take('p', 10)).resolves.toMatchObject({ allowed: true, remaining: 0 });
     await expect(limiter.take('q', 1)).resolves.toMatchObject({ allowed: true, remaining: 599 });
