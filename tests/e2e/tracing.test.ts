@@ -114,6 +114,12 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       expect(gatewayClients.has(server!.parentSpanId)).toBe(true);
     }
 
+    // Calls between subgraphs (benefit or points asking member for member facts over fetch) stay in the trace.
+    const subgraphClients = new Set(
+      spanned.filter((span) => ['union-benefit', 'union-points'].includes(span.service) && span.kind === CLIENT).map((span) => span.spanId),
+    );
+    expect(spanned.some((span) => span.service === 'union-member' && span.kind === SERVER && subgraphClients.has(span.parentSpanId))).toBe(true);
+
     // GraphQL and SQL inside the member subgraph, in the same trace.
     expect(spanned.some((span) => span.service === 'union-member' && span.name.startsWith('graphql.'))).toBe(true);
     const sqlSpans = spanned.filter(
