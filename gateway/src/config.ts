@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { booleanFlag, databaseUrlRequired, operationsSettings, parseConfig, port, secret } from '@union/common';
 import { z } from 'zod';
 import { signingKeyPemProblem } from './auth/tokens';
+import { trustedProxyEntries, trustedProxyEntryProblem } from './client-address';
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -39,11 +40,30 @@ const schema = z.object({
   FAILED_GUESS_PENALTY: z.coerce.number().int().min(0).max(100_000_000).default(250),
   /** How long a partner's status, rate and introspection flag are cached: a disabled partner's tokens stop working within this. */
   PARTNER_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(15),
-  /** Failed client authentications per address and minute at /oauth/token before 429 (0: off). */
+  /** Failed client authentications per (client id, address) and minute at /oauth/token before 429 (0: off). */
   TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(30),
   ...operationsSettings,
   /** GET /explorer (GraphiQL for partners): on by default, off with NODE_ENV=production unless set to true. */
   EXPLORER_ENABLED: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
+  /** The much higher ceiling of failed client authentications per address alone and minute. */
+  TOKEN_FAILURES_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(300),
+  /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed; empty: the header is ignored. */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .superRefine((value, ctx) => {
+      for (const entry of trustedProxyEntries(value)) {
+        const problem = trustedProxyEntryProblem(entry);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }
+    })
+    .transform(trustedProxyEntries),
+  /** Redis shared by every gateway replica for budgets and failure counters; unset: this process's memory. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('union-benefits'),
 });
 
 /** A configured signing key is checked with the rest of the configuration, not when the first token is signed. */
@@ -94,5 +114,8 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     metricsToken: c.METRICS_TOKEN,
     shutdownGraceSeconds: c.SHUTDOWN_GRACE_SECONDS,
     explorerEnabled: c.EXPLORER_ENABLED === undefined ? c.NODE_ENV !== 'production' : ['true', '1', 'yes'].includes(c.EXPLORER_ENABLED),
+    tokenFailuresPerAddressPerMinute: c.TOKEN_FAILURES_PER_ADDRESS_PER_MINUTE,
+    trustedProxies: c.TRUSTED_PROXIES,
+    redis: { url: c.REDIS_URL ?? null, keyPrefix: c.REDIS_KEY_PREFIX },
   };
 }

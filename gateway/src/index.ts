@@ -1,3 +1,4 @@
+import './tracing';
 import { openDatabase, runServiceMain, serviceLogger, type RunningService } from '@union/common';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import { gatewayDataSource } from './data-source';

@@ -35,7 +35,9 @@ import { PartnerAccessCache } from './partner-access';
 import { graphQLStages, runGraphQLPipeline, type GraphQLExchange } from './pipeline';
 import { refusalCode } from './pipeline/answer';
 import { ScopeVerdicts } from './pipeline/scope-check';
-import { CostRateLimiter } from './rate-limit';
+import { createLimiterStore } from './limiter-store';
+import { readBudgetOfRefused } from './pipeline/cost-budget';
+import { CostBudget } from './rate-limit';
 import { developerRoutes } from './developer/routes';
 import { gatewayRouteTable, routeRequest, type RequestRecord } from './router';
 import { serveMemberExport } from './routes/member-export';
@@ -95,7 +97,9 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   const apiSchema = supergraphSchema(publishedSupergraph);
   const memberService = new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret);
   const partners = new PartnerAccessCache(db, config.partnerCacheMs);
-  const limiter = new CostRateLimiter({ defaultPerMinute: config.rateLimit.perMinute });
+  // Budgets and failed-login counters: in Redis shared by every replica when REDIS_URL is set (limiter-store.ts).
+  const limiterStore = createLimiterStore({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, log });
+  const limiter = new CostBudget({ store: limiterStore, defaultPerMinute: config.rateLimit.perMinute });
   const documents = new ParsedDocuments();
   const analyzer = new OperationAnalyzer(apiSchema, config.limits, 1000, (source, maxTokens) => documents.parse(source, { maxTokens }));
   const verdicts = new ScopeVerdicts(apiSchema, requirements);
@@ -114,6 +118,9 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     memberTokenTtlSeconds: config.jwt.memberTokenTtlSeconds,
     lookupMember: async (id) => (await memberService.call<MemberFacts[]>('member-facts', { ids: [id] }))[0] ?? null,
     failedAuthenticationsPerMinute: config.tokenFailuresPerMinute,
+    failedAuthenticationsPerAddressPerMinute: config.tokenFailuresPerAddressPerMinute,
+    limiterStore,
+    trustedProxies: config.trustedProxies,
     log,
   });
 
@@ -156,13 +163,19 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
       const browserVisit = developer(req, '/graphql');
       if (browserVisit) return browserVisit(req, res, record.url);
       const exchange: GraphQLExchange = { req, url: record.url, requestId: record.requestId, startedAt: record.startedAt };
-      await runGraphQLPipeline(stages, exchange, res, (decided, failed) => {
+      await runGraphQLPipeline(
+        stages,
+        exchange,
+        res,
+        (decided, failed) => {
         record.partnerId = decided.principal ? PartnerAccessCache.partnerIdOf(decided.principal) : null;
         record.partnerKind = decided.principal?.kind ?? null;
         record.operation = operationLabelOf(decided, metrics);
         record.outcome = failed ? 'INTERNAL_SERVER_ERROR' : decided.refusal ? refusalCode(decided.refusal) : (decided.context?.notes.outcome ?? 'OK');
         record.subgraphFetches = decided.context?.notes.subgraphFetches ?? 0;
-      });
+        },
+        (refused) => readBudgetOfRefused(refused, budget),
+      );
     },
     token: (req, res) => auth.handleTokenRequest(req, res),
     // Partners' own services can verify our access tokens offline with this public key.
@@ -231,6 +244,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
       if (!clean) logger.warn({ graceSeconds: config.shutdownGraceSeconds }, 'requests still in flight after the grace period were cut');
       await apollo.stop();
       subgraphFetcher.close();
+      await limiterStore.close();
     },
   };
 }

@@ -8,7 +8,7 @@ import { parse, validate } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrate, type Principal } from '@union/common';
 import { assertOperationAllowed, readScopeRequirements } from '../../gateway/src/authorization';
-import { createAuth, FailedAuthenticationLimiter, MEMBER_ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type Auth, type MemberStatusFacts } from '../../gateway/src/auth/oauth';
+import { createAuth, MEMBER_ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT, type Auth, type MemberStatusFacts } from '../../gateway/src/auth/oauth';
 import { hashClientSecret, PartnerInputError, verifyClientSecret, VerifiedSecrets, type Partner } from '../../gateway/src/auth/partners';
 import { ALL_SCOPES, MEMBER_SCOPES, PARTNER_KINDS, SCOPE_DESCRIPTIONS, SCOPES_BY_KIND } from '../../gateway/src/auth/scopes';
 import { AuthError, loadOrCreateSigningKey, TokenService, type SigningKey } from '../../gateway/src/auth/tokens';
@@ -343,23 +343,6 @@ describe('remembered secret verifications', () => {
     verified.remember('b', 's');
     verified.remember('c', 's');
     expect([verified.has('a', 's'), verified.has('b', 's'), verified.has('c', 's')]).toEqual([false, true, true]);
-  });
-});
-
-describe('failed client authentications per address', () => {
-  it('blocks an address for the rest of its minute once it failed too often, and only that address', () => {
-    let now = 1_000_000;
-    const limiter = new FailedAuthenticationLimiter(3, () => now);
-    for (let i = 0; i < 3; i += 1) {
-      expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(0);
-      limiter.recordFailure('10.0.0.1');
-    }
-    expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(60);
-    expect(limiter.retryAfterSeconds('10.0.0.2')).toBe(0);
-    now += 45_000;
-    expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(15);
-    now += 15_000;
-    expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(0);
   });
 });
 

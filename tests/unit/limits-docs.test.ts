@@ -36,6 +36,7 @@ describe('docs/access.md', () => {
       FAILED_GUESS_PENALTY: config.rateLimit.failedGuessPenalty,
       PARTNER_CACHE_SECONDS: config.partnerCacheMs / 1000,
       TOKEN_FAILURES_PER_MINUTE: config.tokenFailuresPerMinute,
+      TOKEN_FAILURES_PER_ADDRESS_PER_MINUTE: config.tokenFailuresPerAddressPerMinute,
     };
     const documented = Object.fromEntries([...doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \|/gm)].map((m) => [m[1], Number(m[2])]));
     expect(documented).toEqual(actual);

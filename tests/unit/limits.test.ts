@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { analyzeOperation, type QueryLimits } from '../../gateway/src/limits';
-import { CostRateLimiter } from '../../gateway/src/rate-limit';
 import { readSupergraph, supergraphSchema } from '../../gateway/src/supergraph';
 
 const schema = supergraphSchema(readSupergraph(join(__dirname, '..', '..', 'schema', 'supergraph.graphql')));
@@ -130,48 +129,5 @@ describe('structural limits', () => {
   it('lets the standard introspection query through the depth limit', () => {
     const { getIntrospectionQuery } = jest.requireActual('graphql') as typeof import('graphql');
     expect(analyze(getIntrospectionQuery())!.depth).toBeLessThanOrEqual(15);
-  });
-});
-
-describe('cost rate limiter (token bucket per caller)', () => {
-  function limiter(perMinute = 600) {
-    let now = 0;
-    const rateLimiter = new CostRateLimiter({ defaultPerMinute: perMinute, now: () => now });
-    return { rateLimiter, advance: (ms: number) => (now += ms) };
-  }
-
-  it('lets a caller spend a minute of budget at once, then refills at budget / 60 per second', () => {
-    const { rateLimiter, advance } = limiter(600);
-    expect(rateLimiter.take('p', 600)).toMatchObject({ allowed: true, remaining: 0 });
-    expect(rateLimiter.take('p', 50)).toMatchObject({ allowed: false, retryAfterSeconds: 5, exceedsBudget: false });
-    advance(5_000);
-    expect(rateLimiter.take('p', 50)).toMatchObject({ allowed: true });
-    expect(rateLimiter.take('q', 1)).toMatchObject({ allowed: true, remaining: 599 });
-  });
-
-  it('never refills beyond one minute of budget', () => {
-    const { rateLimiter, advance } = limiter(600);
-    advance(3_600_000);
-    expect(rateLimiter.available('p')).toBe(600);
-  });
-
-  it('refuses an operation that costs more than the whole budget, for good', () => {
-    const { rateLimiter } = limiter(100);
-    expect(rateLimiter.take('p', 101)).toMatchObject({ allowed: false, exceedsBudget: true, retryAfterSeconds: 60 });
-  });
-
-  it('uses a per-partner budget when one is given, and switches without a free refill', () => {
-    const { rateLimiter } = limiter(600);
-    expect(rateLimiter.take('p', 500, 1_000)).toMatchObject({ allowed: true, remaining: 500 });
-    expect(rateLimiter.take('p', 1, 100)).toMatchObject({ allowed: true, remaining: 99 });
-  });
-
-  it('puts a guessing caller into debt, at most one minute of budget deep', () => {
-    const { rateLimiter, advance } = limiter(600);
-    rateLimiter.penalize('p', 5_000);
-    expect(rateLimiter.available('p')).toBe(-600);
-    expect(rateLimiter.take('p', 10)).toMatchObject({ allowed: false, retryAfterSeconds: 61 });
-    advance(61_000);
-    expect(rateLimiter.take('p', 10)).toMatchObject({ allowed: true });
   });
 });

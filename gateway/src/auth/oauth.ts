@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
 import { BodyTooLargeError, isUuid, readBody, sendJson } from '@union/common';
+import { TrustedProxies } from '../client-address';
+import { createLimiterStore, type LimiterStore } from '../limiter-store';
 import { PartnerRegistry, type Partner } from './partners';
 import { isScope, MEMBER_SCOPES, parseScopeParameter, type Scope } from './scopes';
 import { TokenService, type SigningKey } from './tokens';
@@ -27,48 +29,59 @@ export interface TokenEndpointDeps {
   tokens: TokenService;
   lookupMember: LookupMember;
   failedAuthentications?: FailedAuthenticationLimiter;
+  /** Whose X-Forwarded-For to believe when counting failures by address (none: the TCP peer counts). */
+  trustedProxies?: TrustedProxies;
   maxBodyBytes?: number;
   log?: (line: string) => void;
 }
 
 export const DEFAULT_FAILED_AUTHENTICATIONS_PER_MINUTE = 30;
+export const DEFAULT_FAILED_AUTHENTICATIONS_PER_ADDRESS_PER_MINUTE = 300;
+
+const FAILURE_WINDOW_SECONDS = 60;
+
+/** A client id as a counter key: short safe ones as they are, anything else (a caller can send any string) hashed. */
+function clientKey(clientId: string): string {
+  return /^[A-Za-z0-9._~-]{1,100}$/.test(clientId) ? clientId : `#${createHash('sha256').update(clientId).digest('base64url').slice(0, 22)}`;
+}
 
 /**
  * Checking a client secret runs scrypt, slow on purpose, on Node's small shared thread pool: a
- * caller sending wrong credentials in a loop could keep token issuance busy for everyone. After
- * `limitPerMinute` failed client authentications from one network address, that address is
- * answered 429 without any secret check until its minute is over. Addresses, not client ids, are
- * counted, so nobody can lock a partner out by failing in its name.
+ * caller sending wrong credentials in a loop could keep token issuance busy for everyone. Failed
+ * client authentications are counted per (client id, network address) and, with a much higher
+ * ceiling, per address alone; past either, that client at that address (or the whole address) is
+ * answered 429 with Retry-After, without any secret check, until its minute is over.
+ *
+ * Per (client id, address) because one misconfigured partner behind a shared ingress or NAT must
+ * not lock out every other partner at that address, and an attacker elsewhere failing in a
+ * partner's name does not lock that partner out either. The per-address ceiling bounds a caller
+ * that rotates made-up client ids. The counters live in the limiter store: shared by every
+ * gateway replica when REDIS_URL is set.
  */
 export class FailedAuthenticationLimiter {
-  private readonly windows = new Map<string, { failures: number; startedAt: number }>();
+  private readonly perClient;
+  private readonly perAddress;
 
   constructor(
-    private readonly limitPerMinute: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Seconds until the address may try again, or 0 when it may try now. */
-  retryAfterSeconds(address: string): number {
-    const window = this.windows.get(address);
-    if (!window) return 0;
-    const elapsed = this.now() - window.startedAt;
-    if (elapsed >= 60_000) {
-      this.windows.delete(address);
-      return 0;
-    }
-    return window.failures >= this.limitPerMinute ? Math.ceil((60_000 - elapsed) / 1000) : 0;
+    store: LimiterStore,
+    limits: { perClientAndAddress: number; perAddress?: number } = { perClientAndAddress: DEFAULT_FAILED_AUTHENTICATIONS_PER_MINUTE },
+  ) {
+    const perAddress = limits.perAddress ?? Math.max(limits.perClientAndAddress * 10, DEFAULT_FAILED_AUTHENTICATIONS_PER_ADDRESS_PER_MINUTE);
+    this.perClient = store.counter('token-failures:client', limits.perClientAndAddress, FAILURE_WINDOW_SECONDS);
+    this.perAddress = store.counter('token-failures:address', perAddress, FAILURE_WINDOW_SECONDS);
   }
 
-  recordFailure(address: string): void {
-    const now = this.now();
-    const window = this.windows.get(address);
-    if (window && now - window.startedAt < 60_000) window.failures += 1;
-    else this.windows.set(address, { failures: 1, startedAt: now });
-    // Forget finished windows now and then, so a scan from many addresses cannot grow the map forever.
-    if (this.windows.size > 10_000) {
-      for (const [key, value] of this.windows) if (now - value.startedAt >= 60_000) this.windows.delete(key);
-    }
+  /** Seconds until this client may try again from this address, or 0 when it may try now. */
+  async retryAfterSeconds(clientId: string, address: string): Promise<number> {
+    const [pair, whole] = await Promise.all([this.perClient.get(`${address}|${clientKey(clientId)}`), this.perAddress.get(address)]);
+    let wait = 0;
+    if (pair && pair.consumedPoints >= this.perClient.points) wait = Math.max(wait, pair.msBeforeNext);
+    if (whole && whole.consumedPoints >= this.perAddress.points) wait = Math.max(wait, whole.msBeforeNext);
+    return wait > 0 ? Math.max(1, Math.ceil(wait / 1000)) : 0;
+  }
+
+  async recordFailure(clientId: string, address: string): Promise<void> {
+    await Promise.all([this.perClient.penalty(`${address}|${clientKey(clientId)}`, 1), this.perAddress.penalty(address, 1)]);
   }
 }
 
@@ -124,17 +137,17 @@ async function answerTokenRequest(req: IncomingMessage, deps: TokenEndpointDeps)
   if (req.method !== 'POST') throw new OAuthError(405, 'invalid_request', 'the token endpoint only accepts POST', { allow: 'POST' });
   const params = await readParameters(req, deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   const { clientId, clientSecret, viaBasic } = clientCredentials(req, params);
-  const address = req.socket.remoteAddress ?? 'unknown';
-  const retryAfter = deps.failedAuthentications?.retryAfterSeconds(address) ?? 0;
+  const address = deps.trustedProxies ? deps.trustedProxies.clientAddress(req) : (req.socket.remoteAddress ?? 'unknown');
+  const retryAfter = (await deps.failedAuthentications?.retryAfterSeconds(clientId, address)) ?? 0;
   if (retryAfter > 0) {
-    throw new OAuthError(429, 'temporarily_unavailable', 'too many failed client authentications from this address; retry later', {
+    throw new OAuthError(429, 'temporarily_unavailable', 'too many failed client authentications for this client from this address; retry later', {
       'retry-after': String(retryAfter),
     });
   }
   // Looked up on every request, never cached: a disabled partner or a rotated secret counts at once.
   const partner = await deps.registry.authenticate(clientId, clientSecret);
   if (!partner) {
-    deps.failedAuthentications?.recordFailure(address);
+    await deps.failedAuthentications?.recordFailure(clientId, address);
     throw new OAuthError(401, 'invalid_client', 'client authentication failed', viaBasic ? challenge : {});
   }
 
@@ -278,8 +291,14 @@ export interface AuthOptions {
   partnerTokenTtlSeconds?: number;
   memberTokenTtlSeconds?: number;
   lookupMember: LookupMember;
-  /** Failed client authentications per network address and minute before 429 (0: no limit). */
+  /** Failed client authentications per (client id, network address) and minute before 429 (0: no limit). */
   failedAuthenticationsPerMinute?: number;
+  /** Failed client authentications per network address alone and minute before 429 (default ten times the above, at least 300). */
+  failedAuthenticationsPerAddressPerMinute?: number;
+  /** Where the failure counters live (default: this process's memory). */
+  limiterStore?: LimiterStore;
+  /** TRUSTED_PROXIES entries (addresses, CIDR ranges) whose X-Forwarded-For is believed. */
+  trustedProxies?: readonly string[];
   maxBodyBytes?: number;
   log?: (line: string) => void;
   clock?: () => Date;
@@ -309,7 +328,11 @@ export function createAuth(options: AuthOptions): Auth {
     failedAuthentications:
       options.failedAuthenticationsPerMinute === 0
         ? undefined
-        : new FailedAuthenticationLimiter(options.failedAuthenticationsPerMinute ?? DEFAULT_FAILED_AUTHENTICATIONS_PER_MINUTE),
+        : new FailedAuthenticationLimiter(options.limiterStore ?? createLimiterStore(), {
+            perClientAndAddress: options.failedAuthenticationsPerMinute ?? DEFAULT_FAILED_AUTHENTICATIONS_PER_MINUTE,
+            perAddress: options.failedAuthenticationsPerAddressPerMinute,
+          }),
+    trustedProxies: new TrustedProxies(options.trustedProxies ?? []),
     maxBodyBytes: options.maxBodyBytes,
     log: options.log,
   };

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { appendAccessRecord } from '../audit';
-import type { CostRateLimiter } from '../rate-limit';
+import type { CostBudget } from '../rate-limit';
 import type { GraphQLExchange } from './exchange';
 
 export interface AccessRecordDeps {
   db: DataSource;
-  limiter: Pick<CostRateLimiter, 'penalize'>;
+  limiter: Pick<CostBudget, 'penalize'>;
   failedGuessPenalty: number;
   /** Writes one access record; appendAccessRecord over `db` by default (tests pass a failing one). */
   append?: typeof appendAccessRecord;
@@ -22,7 +22,11 @@ export async function recordAccess(exchange: GraphQLExchange, deps: AccessRecord
   const { context, response } = exchange;
   if (!context || !response) return;
   const { accessReport, principal, rate, requestId } = context;
-  if (accessReport.failedGuesses > 0) deps.limiter.penalize(rate.key, accessReport.failedGuesses * deps.failedGuessPenalty, rate.perMinute);
+  if (accessReport.failedGuesses > 0) {
+    await deps.limiter
+      .penalize(rate.key, accessReport.failedGuesses * deps.failedGuessPenalty, rate.perMinute)
+      .catch((error: unknown) => deps.logError('failed-guess penalty not charged', { err: error }));
+  }
   if (!accessReport.disclosesPersonalData) return;
   const { memberIds, fields, fieldsByMember } = accessReport.disclosure();
   try {

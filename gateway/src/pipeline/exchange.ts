@@ -4,6 +4,7 @@ import type { Principal } from '@union/common';
 import type { AccessReportCollector } from '../audit';
 import type { OperationAnalysis } from '../limits';
 import type { PartnerAccess } from '../partner-access';
+import type { BudgetState } from '../rate-limit';
 
 /** The rate-limit bucket a request is charged to and its budget (null: the gateway default). */
 export interface RateBucket {
@@ -77,6 +78,8 @@ export interface GraphQLExchange {
   /** charge the budget */
   rate?: RateBucket;
   cost?: number;
+  /** What the caller has left after this request (the RateLimit-* headers); unset before authentication. */
+  budget?: BudgetState;
   /** execute */
   context?: GatewayContext;
   response?: HTTPGraphQLResponse;

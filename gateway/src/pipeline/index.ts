@@ -53,9 +53,11 @@ export async function runGraphQLPipeline(
   exchange: GraphQLExchange,
   res: ServerResponse,
   decided: (exchange: GraphQLExchange, failed: boolean) => void = () => {},
+  /** After a stage refused the request, before the answer (e.g. reading the budget left for its headers). */
+  onRefused: (exchange: GraphQLExchange) => Promise<void> = async () => {},
 ): Promise<GraphQLExchange> {
   try {
-    await runStages(stages, exchange);
+    if (await runStages(stages, exchange)) await onRefused(exchange);
   } catch (error) {
     decided(exchange, true);
     throw error;

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { appendAccessRecord, observeExport } from '../audit';
 import { handleMemberExport, type MemberExportDeps } from '../exports';
 import { authenticateCaller, isRefusal, type AuthenticationDeps } from '../pipeline/authenticate';
+import { setRateLimitHeaders } from '../rate-limit';
 import { chargeBudget, rateBucketOf, type CostBudgetDeps } from '../pipeline/cost-budget';
 import { PartnerAccessCache } from '../partner-access';
 import type { RequestRecord } from '../router';
@@ -29,7 +30,7 @@ export async function serveMemberExport(req: IncomingMessage, res: ServerRespons
   const { principal, access } = caller;
   record.partnerId = PartnerAccessCache.partnerIdOf(principal);
   record.partnerKind = principal.kind;
-  const refusal = chargeBudget(rateBucketOf(principal, access), MEMBER_EXPORT_COST, deps.budget, principal);
+  const refusal = await chargeBudget(rateBucketOf(principal, access), MEMBER_EXPORT_COST, deps.budget, principal, (state) => setRateLimitHeaders(res, state));
   if (refusal) return sendJson(res, refusal.status, refusal.body, refusal.headers);
   const observed = observeExport(res);
   await handleMemberExport(req, res, principal, record.requestId, deps.export);

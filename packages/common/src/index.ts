@@ -22,3 +22,4 @@ export * from './logging';
 export * from './metrics';
 export * from './readiness';
 export * from './shutdown';
+export { shutdownTracing, startTracing, tracingEndpoint } from './tracing';

@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { launchSubgraph, runServiceMain, type RunningSubgraph } from '@union/common';
 import { loadMemberConfig, type MemberConfig } from './config';

@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { launchSubgraph, lineLogger, runServiceMain, serviceLogger, type RunningSubgraph } from '@union/common';
 import { type PointsConfig, loadPointsConfig } from './config';

@@ -16,7 +16,7 @@ function executed(report: unknown) {
 }
 
 describe('stage access-record', () => {
-  const limiter = { penalize: jest.fn() };
+  const limiter = { penalize: jest.fn(async () => undefined) };
   const db = {} as DataSource;
   beforeEach(() => limiter.penalize.mockClear());
 
