@@ -6,6 +6,7 @@
  *
  *   npx tsc -p examples && node examples/dist/examples/travel-partner.js
  */
+import { randomUUID } from 'node:crypto';
 import {
   cancelRedemption,
   claimVoucher,
@@ -30,7 +31,8 @@ export async function runTravelPartnerExample(demo: DemoCredentialsFile | null =
   let code: string | null = null;
   for (const member of demo.members) {
     try {
-      const { claimVoucher: voucher } = await claimVoucher(await platform.forMember(member.id), { batchId });
+      // A key per claim: if the answer is lost, sending the claim again with it returns the same voucher.
+      const { claimVoucher: voucher } = await claimVoucher(await platform.forMember(member.id), { batchId, idempotencyKey: randomUUID() });
       code = voucher.code;
       log(`member claimed "${voucher.batch.name}", code ${voucher.code}`);
       break;

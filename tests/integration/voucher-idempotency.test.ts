@@ -145,6 +145,24 @@ describe('claimVoucher with an idempotencyKey', () => {
     expect(later.data!.claimVoucher.id).not.toBe(first.data!.claimVoucher.id);
     expect(await vouchersOf(batchId, memberId)).toBe(2);
   });
+
+  it('deletes expired keys as keyed requests come in, and keeps live ones', async () => {
+    const batchId = await createBatch({ totalQuantity: 1 });
+    const [memberId] = await h.activeCityMembers(1);
+    await h.gql(h.member(memberId), CLAIM, { batchId, key: 'live-key' });
+    await h.sql.query(
+      `INSERT INTO idempotent_requests (caller_kind, caller_id, idempotency_key, operation, fingerprint, outcome, created_at)
+       SELECT 'MEMBER', $1, 'expired-' || i, 'claimVoucher', 'x', '{"result":{"voucherId":"x"}}', now() - interval '30 hours'
+         FROM generate_series(1, 50) AS i`,
+      [memberId],
+    );
+    // Every hundredth keyed request of the process purges; these are refused (sold out), which counts too.
+    for (let i = 0; i < 100; i += 1) await h.gql(h.member(memberId), CLAIM, { batchId, key: `purge-${i}` });
+    const left = async () => Number((await h.sql.query(`SELECT count(*) AS n FROM idempotent_requests WHERE idempotency_key LIKE 'expired-%'`)).rows[0].n);
+    for (let wait = 0; wait < 50 && (await left()) > 0; wait += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await left()).toBe(0);
+    expect(Number((await h.sql.query(`SELECT count(*) AS n FROM idempotent_requests WHERE idempotency_key = 'live-key'`)).rows[0].n)).toBe(1);
+  });
 });
 
 describe('grantVouchers with an idempotencyKey', () => {

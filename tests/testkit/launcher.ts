@@ -26,12 +26,19 @@ export interface Launcher {
   stop(): Promise<number | null>;
 }
 
-export async function startLauncher(dataDir: string, options: { memberCount?: number; env?: Record<string, string> } = {}): Promise<Launcher> {
+export interface LauncherOptions {
+  memberCount?: number;
+  env?: Record<string, string>;
+  /** Run npm start as this user (needs root): how a normal user runs it. */
+  user?: { uid: number; gid: number };
+}
+
+export async function startLauncher(dataDir: string, options: LauncherOptions = {}): Promise<Launcher> {
   const ports = { GATEWAY_PORT: await freePort(), MEMBER_PORT: await freePort(), BENEFIT_PORT: await freePort(), POINTS_PORT: await freePort(), EMBEDDED_PG_PORT: await freePort() };
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, DEMO_MEMBER_COUNT: String(options.memberCount ?? 60), HOST: '127.0.0.1', ...options.env };
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
   for (const name of ['DATABASE_URL', 'MEMBER_SUBGRAPH_URL', 'BENEFIT_SUBGRAPH_URL', 'POINTS_SUBGRAPH_URL', 'NODE_ENV']) delete env[name];
-  const child = spawn(process.execPath, [join(repoRoot, 'scripts/dist/start.js')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'scripts/dist/start.js')], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], ...options.user });
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-200_000);

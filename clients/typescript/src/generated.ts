@@ -439,9 +439,10 @@ export interface ClaimVoucherMutation {
 
 export interface ClaimVoucherVariables {
   batchId: string;
+  idempotencyKey?: string | null;
 }
 
-export const ClaimVoucherDocument = "mutation ClaimVoucher($batchId: ID!) {\n  claimVoucher(batchId: $batchId) {\n    id\n    code\n    status\n    validTo\n    batch {\n      id\n      name\n      faceValueFen\n      minSpendFen\n    }\n  }\n}" as TypedDocument<ClaimVoucherMutation, ClaimVoucherVariables>;
+export const ClaimVoucherDocument = "mutation ClaimVoucher($batchId: ID!, $idempotencyKey: String) {\n  claimVoucher(batchId: $batchId, idempotencyKey: $idempotencyKey) {\n    id\n    code\n    status\n    validTo\n    batch {\n      id\n      name\n      faceValueFen\n      minSpendFen\n    }\n  }\n}" as TypedDocument<ClaimVoucherMutation, ClaimVoucherVariables>;
 
 /** MEMBER: first come first served; never more vouchers than totalQuantity, never more than perMemberLimit per member. Re-sending the same idempotencyKey (per member, kept at least 24 hours) returns the first answer, the voucher or the error, instead of claiming again. */
 export function claimVoucher(client: GraphQLRequester, variables: ClaimVoucherVariables): Promise<ClaimVoucherMutation> {

@@ -100,6 +100,25 @@ async function replay<T, R>(row: Row, request: IdempotentRequest, restore: (stor
   return restore(row.outcome.result as T);
 }
 
+/** Expired keys are deleted, a thousand at a time, on every hundredth keyed request of a process. */
+const PURGE_EVERY_WRITES = 100;
+const PURGE_BATCH_ROWS = 1000;
+let writesSincePurge = 0;
+
+function purgeExpiredNowAndThen(db: DataSource): void {
+  writesSincePurge += 1;
+  if (writesSincePurge < PURGE_EVERY_WRITES) return;
+  writesSincePurge = 0;
+  // Off the request's path; a failure only leaves the rows for the next round.
+  void db
+    .query(
+      `DELETE FROM idempotent_requests WHERE ctid = ANY(ARRAY(
+         SELECT ctid FROM idempotent_requests WHERE created_at <= now() - make_interval(hours => $1) ORDER BY created_at LIMIT $2))`,
+      [IDEMPOTENCY_RETENTION_HOURS, PURGE_BATCH_ROWS],
+    )
+    .catch(() => undefined);
+}
+
 export interface IdempotentWrite<P, R, T> {
   /** Checks that need no transaction (they may call other services); their refusals are stored too. */
   prepare(): Promise<P>;
@@ -117,6 +136,7 @@ export interface IdempotentWrite<P, R, T> {
  * replays its answer, so one claim is taken.
  */
 export async function runIdempotent<P, R, T>(db: DataSource, request: IdempotentRequest, steps: IdempotentWrite<P, R, T>): Promise<R> {
+  purgeExpiredNowAndThen(db);
   const existing = await findRecord(db, request);
   if (existing) return replay(existing, request, steps.restore);
 

@@ -120,6 +120,12 @@ export async function redeemVoucher(ctx: BenefitContext, input: RedeemVoucherInp
     if (earlier) return replay(ctx, earlier, code, input.orderAmountFen);
     const assessed = await assess(ctx, code, input.orderAmountFen, attempt > 0);
     if (!assessed.ok) {
+      // A retry of this very order may have redeemed the voucher between the two reads above:
+      // then this is a replay, not a second redemption.
+      if (assessed.reason === 'VOUCHER_ALREADY_REDEEMED') {
+        const winner = await findByOrder(ctx, partnerId, input.partnerOrderId);
+        if (winner) return replay(ctx, winner, code, input.orderAmountFen);
+      }
       await countRefusedAttempt(ctx.db, partnerId, assessed.reason);
       throw assessed.error;
     }
