@@ -2,6 +2,7 @@ import type { BaseContext } from '@apollo/server';
 import type { DataSource } from 'typeorm';
 import { ConfigError } from './config';
 import { createLogger } from './logging';
+import { shutdownTracing } from './tracing';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
 import type { FederatedSchema } from './federation';
 import type { Principal } from './principal';
@@ -79,16 +80,20 @@ export function runServiceMain(name: string, start: () => Promise<RunningService
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'shutting down: not ready, finishing the requests in flight');
-        service.stop().then(
-          () => {
-            logger.info('stopped');
-            process.exit(0);
-          },
-          (error: unknown) => {
-            logger.error({ err: error }, 'stop failed');
-            process.exit(1);
-          },
-        );
+        service
+          .stop()
+          // The last spans of the requests that just finished are flushed before the process goes.
+          .then(() => shutdownTracing())
+          .then(
+            () => {
+              logger.info('stopped');
+              process.exit(0);
+            },
+            (error: unknown) => {
+              logger.error({ err: error }, 'stop failed');
+              process.exit(1);
+            },
+          );
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
