@@ -4,7 +4,7 @@ import { ConfigError } from './config';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
 import type { FederatedSchema } from './federation';
 import type { Principal } from './principal';
-import { type InternalRoute, type RunningService, startSubgraphServer, type StreamRoute } from './subgraph-server';
+import { type InternalRoute, type RunningService, startSubgraphServer, type StreamRoute, type UploadRoute } from './subgraph-server';
 
 export interface RunningSubgraph extends RunningService {
   db: DataSource;
@@ -21,6 +21,8 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
   internalRoutes?(db: DataSource): Record<string, InternalRoute>;
   /** GET /stream/<name> routes (see StreamRoute), e.g. the member export. */
   streamRoutes?(db: DataSource): Record<string, StreamRoute>;
+  /** POST /stream/<name> routes (see UploadRoute), e.g. the member import. */
+  uploadRoutes?(db: DataSource): Record<string, UploadRoute>;
   log?: (line: string) => void;
 }): Promise<RunningSubgraph> {
   const counter = new StatementCounter();
@@ -40,6 +42,7 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
         'statement-count': async () => ({ count: counter.count }),
       },
       streamRoutes: options.streamRoutes?.(db),
+      uploadRoutes: options.uploadRoutes?.(db),
       onStop: () => db.destroy(),
       log: options.log,
     });

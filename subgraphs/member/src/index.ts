@@ -5,6 +5,7 @@ import { createMemberContext } from './context';
 import { memberDataSource } from './data-source';
 import { memberInternalRoutes } from './internal-routes';
 import { memberStreamRoutes } from './modules/export/export.route';
+import { memberUploadRoutes } from './modules/import/import.route';
 import { buildMemberSchema } from './schema';
 
 export function startMemberSubgraph(config: MemberConfig, options: { log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
@@ -16,6 +17,7 @@ export function startMemberSubgraph(config: MemberConfig, options: { log?: (line
     createContext: (db, principal, requestId) => createMemberContext(db, config, principal, requestId),
     internalRoutes: memberInternalRoutes,
     streamRoutes: (db) => memberStreamRoutes(db, config),
+    uploadRoutes: (db) => memberUploadRoutes(db, config),
     log: options.log,
   });
 }
