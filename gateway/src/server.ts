@@ -27,6 +27,7 @@ import type { DataSource } from 'typeorm';
 import { AccessReportCollector, appendAccessRecord, observeExport } from './audit';
 import { assertOperationAllowed, readScopeRequirements } from './authorization';
 import { handleMemberExport } from './exports';
+import { handleMemberImport, MEMBER_IMPORT_COST } from './imports';
 import { AuthError, createAuth, loadOrCreateSigningKey, type Auth } from './auth';
 import type { GatewayConfig } from './config';
 import { ExpiringCache } from './expiring-cache';
@@ -431,6 +432,13 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     }
   }
 
+  /** POST /imports/members (gateway/src/imports.ts): authenticated and charged here, the rest there. */
+  async function handleImport(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const caller = await authenticated(req, res);
+    if (!caller || !charge(res, rateOf(caller.principal, caller.access), MEMBER_IMPORT_COST)) return;
+    await handleMemberImport(req, res, caller.principal, { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret, db, log });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     switch (url.pathname) {
@@ -442,11 +450,13 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
         return handleGraphQL(req, res, url);
       case '/exports/members':
         return handleExport(req, res, url);
+      case '/imports/members':
+        return handleImport(req, res);
       case '/.well-known/jwks.json':
         // Partners' own services can verify our access tokens offline with this public key.
         return sendJson(res, 200, await auth.tokens.jwks(), { 'cache-control': 'public, max-age=300' });
       default:
-        return sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/oauth/token', '/exports/members', '/.well-known/jwks.json', '/health'] });
+        return sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/oauth/token', '/exports/members', '/imports/members', '/.well-known/jwks.json', '/health'] });
     }
   }
 
