@@ -25,6 +25,7 @@ export function startMemberSubgraph(config: MemberConfig, options: { log?: (line
 export { buildMemberSchema, loadMemberConfig, memberDataSource };
 
 export { migrateMember } from './migrate';
+export { residentIdCheckDigit } from './modules/enrollment/resident-id';
 export { demoWorld, generateDemoData, seedMemberDemo } from './seed';
 
 if (require.main === module) runServiceMain('member subgraph', () => startMemberSubgraph(loadMemberConfig()));

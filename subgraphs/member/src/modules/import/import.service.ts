@@ -16,6 +16,12 @@ import { type ImportColumn, type ImportFormat, type RawRow, readRows } from './i
 
 /** Rows per INSERT (and per transaction): big enough that round trips do not dominate, small enough that memory stays flat. */
 export const IMPORT_BATCH_ROWS = 1000;
+/**
+ * Batches written at the same time: while PostgreSQL inserts one batch, this process parses and
+ * checks the next, and a second connection inserts another. Their counter updates lock the same
+ * ancestors' rows in the same (id) order, so they queue there briefly and never deadlock.
+ */
+export const IMPORT_BATCHES_IN_FLIGHT = 2;
 
 export interface ImportRejection {
   row: number;
@@ -280,6 +286,42 @@ export async function importRows(ctx: MemberContext, request: ImportRequest, pat
   const firstRowOf = new Map<string, number>();
   let batch: RawRow[] = [];
 
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  /** Writes (or, in a dry run, looks up) one batch of checked rows, next to at most IMPORT_BATCHES_IN_FLIGHT - 1 others. */
+  const write = async (valid: CheckedRow[]) => {
+    while (inFlight.size >= IMPORT_BATCHES_IN_FLIGHT) await Promise.race(inFlight);
+    if (failure) throw failure;
+    const job = (async () => {
+      if (request.dryRun) {
+        const existing = await existingHashes(ctx.db, valid.map((r) => r.idNumberHash));
+        result.alreadyMembers += existing.size;
+        result.created += valid.length - existing.size;
+        return;
+      }
+      // Members already (a re-run, people enrolled elsewhere) are looked up first, through the unique
+      // index, so that a re-run costs reads, not a thousand refused inserts per batch.
+      const known = await existingHashes(ctx.db, valid.map((r) => r.idNumberHash));
+      result.alreadyMembers += known.size;
+      let pending = valid.filter((r) => !known.has(r.idNumberHash.toString('base64')));
+      // A row neither inserted nor a member already (enrolled at this very moment, or a hand-assigned
+      // card number in the online block) is looked up again, and retried with the next number.
+      for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
+        const inserted = await insertBatch(ctx.db, pending, ctx);
+        result.created += inserted.size;
+        const rest = pending.filter((r) => !inserted.has(r.idNumberHash.toString('base64')));
+        const existing = await existingHashes(ctx.db, rest.map((r) => r.idNumberHash));
+        result.alreadyMembers += existing.size;
+        pending = rest.filter((r) => !existing.has(r.idNumberHash.toString('base64')));
+      }
+      if (pending.length > 0) throw new Error(`no free card number for ${pending.length} rows: card numbers in the 9xxxxxxx block were assigned by hand`);
+    })().catch((error: unknown) => {
+      failure ??= error;
+    });
+    inFlight.add(job);
+    void job.finally(() => inFlight.delete(job));
+  };
+
   const flush = async () => {
     await organizations.prefetch(batch.map((r) => (r.cells.organizationId ?? '').trim().toLowerCase()).filter(isUuid));
     const valid: CheckedRow[] = [];
@@ -299,24 +341,7 @@ export async function importRows(ctx: MemberContext, request: ImportRequest, pat
       valid.push(checked);
     }
     batch = [];
-    if (valid.length === 0) return;
-    if (request.dryRun) {
-      const existing = await existingHashes(ctx.db, valid.map((r) => r.idNumberHash));
-      result.alreadyMembers += existing.size;
-      result.created += valid.length - existing.size;
-      return;
-    }
-    let pending = valid;
-    // A row neither inserted nor a member already met a hand-assigned card number in the online block: it gets the next number.
-    for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
-      const inserted = await insertBatch(ctx.db, pending, ctx);
-      result.created += inserted.size;
-      const rest = pending.filter((r) => !inserted.has(r.idNumberHash.toString('base64')));
-      const existing = await existingHashes(ctx.db, rest.map((r) => r.idNumberHash));
-      result.alreadyMembers += existing.size;
-      pending = rest.filter((r) => !existing.has(r.idNumberHash.toString('base64')));
-    }
-    if (pending.length > 0) throw new Error(`no free card number for ${pending.length} rows: card numbers in the 9xxxxxxx block were assigned by hand`);
+    if (valid.length > 0) await write(valid);
   };
 
   for await (const raw of readRows(path, format)) {
@@ -325,6 +350,8 @@ export async function importRows(ctx: MemberContext, request: ImportRequest, pat
     if (batch.length >= IMPORT_BATCH_ROWS) await flush();
   }
   await flush();
+  await Promise.all(inFlight);
+  if (failure) throw failure;
   result.rejected.sort((a, b) => a.row - b.row);
   return result;
 }
