@@ -122,7 +122,8 @@ export interface Actor {
 
 /** Anything that runs SQL: the pool or a transaction's entity manager. */
 export interface Sql {
-  query(sql: string, parameters?: unknown[]): Promise<any>;
+  // TypeORM's own signature: rows for SELECT and INSERT, [rows, count] for UPDATE; callers say which.
+  query(sql: string, parameters?: unknown[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** A checked person about to become a member; the ID number only as its keyed hash and last 4. */

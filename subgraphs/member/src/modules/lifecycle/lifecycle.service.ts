@@ -2,7 +2,7 @@ import { isUuid } from '@union/common';
 import { pathInSubtree } from '../../access';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
-import { assertUnionWriter, MOBILE_PHONE } from '../enrollment/enrollment.service';
+import { assertUnionWriter, MOBILE_PHONE, type Sql } from '../enrollment/enrollment.service';
 import type { MemberEntity, MembershipStatus } from '../member/member.entity';
 import { memberColumns, memberFromRow } from '../member/member.loaders';
 import type { UpdateMemberInput } from './lifecycle.inputs';
@@ -28,7 +28,7 @@ export function checkedReason(reason: string, field = 'reason'): string {
 async function withLockedMember<T>(
   ctx: MemberContext,
   memberId: string,
-  change: (tx: { query(sql: string, parameters?: unknown[]): Promise<any> }, current: MemberEntity) => Promise<T>,
+  change: (tx: Sql, current: MemberEntity) => Promise<T>,
 ): Promise<T> {
   assertUnionWriter(ctx.principal);
   if (!isUuid(memberId)) throw MemberErrors.notFound('member');
