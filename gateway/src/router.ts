@@ -22,6 +22,7 @@ export interface GatewayRoutes {
   token: RouteHandler;
   jwks: RouteHandler;
   memberExport: RouteHandler;
+  memberImport: RouteHandler;
   health: RouteHandler;
   ready: RouteHandler;
   metrics: RouteHandler;
@@ -38,6 +39,7 @@ export function gatewayRouteTable(handlers: GatewayRoutes): ReadonlyMap<string, 
     ['/oauth/token', handlers.token],
     ['/.well-known/jwks.json', handlers.jwks],
     ['/exports/members', handlers.memberExport],
+    ['/imports/members', handlers.memberImport],
     ['/health', handlers.health],
     ['/ready', handlers.ready],
     ['/metrics', handlers.metrics],

@@ -41,6 +41,7 @@ import { CostBudget } from './rate-limit';
 import { developerRoutes } from './developer/routes';
 import { gatewayRouteTable, routeRequest, type RequestRecord } from './router';
 import { serveMemberExport } from './routes/member-export';
+import { serveMemberImport } from './routes/member-import';
 import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
 
@@ -105,7 +106,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   const verdicts = new ScopeVerdicts(apiSchema, requirements);
   const subgraphFetcher = keepAliveSubgraphFetcher();
   const readiness = new Readiness();
-  const metrics = new ServiceMetrics('gateway', knownOperationNames(apiSchema), new Set(['/graphql', '/oauth/token', '/.well-known/jwks.json', '/exports/members', '/health', '/ready', '/metrics', '/errors', '/explorer']));
+  const metrics = new ServiceMetrics('gateway', knownOperationNames(apiSchema), new Set(['/graphql', '/oauth/token', '/.well-known/jwks.json', '/exports/members', '/imports/members', '/health', '/ready', '/metrics', '/errors', '/explorer']));
   metrics.observeDatabasePool(db);
   const own = gatewayMetrics(metrics);
 
@@ -187,6 +188,12 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
         export: { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret },
         db,
         logError,
+      }),
+    memberImport: (req, res, record) =>
+      serveMemberImport(req, res, record, {
+        authentication,
+        budget,
+        import: { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret, db, log },
       }),
     health: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
     ready: (_req, res) => answerReady(res, readiness, 'gateway'),

@@ -16,10 +16,18 @@ export type DiscountClaimStatus =
   | "APPLIED"
   | "VOIDED";
 
+/** Where a join application stands. */
+export type JoinApplicationStatus =
+  | "PENDING"
+  | "APPROVED"
+  | "REJECTED";
+
 /** What happened to a membership. */
 export type MembershipEventKind =
   | "ENROLLED"
-  | "TRANSFERRED";
+  | "TRANSFERRED"
+  | "UPDATED"
+  | "STATUS_CHANGED";
 
 /** Where a membership stands. Only ACTIVE members receive benefits. */
 export type MembershipStatus =
@@ -127,6 +135,8 @@ export interface MemberFilter {
   joinedTo?: Scalars["Date"] | null;
   /** Exact card number or (with member:pii) a name prefix. */
   search?: string | null;
+  /** Members created or changed (any field of Member, status and organization included) at or after this instant: incremental sync. A change is stamped when it is written, not when it commits: ask again from your previous sync time minus a minute, and treat answers as upserts. */
+  changedSince?: Scalars["DateTime"] | null;
 }
 
 /** A voucher presented at checkout. */
@@ -137,6 +147,30 @@ export interface RedeemVoucherInput {
   partnerOrderId: string;
   /** Order amount in fen, > 0. */
   orderAmountFen: number;
+}
+
+/** A worker applying through a scanned invitation (扫码入会); checked like enrollMember before anything is stored. */
+export interface SubmitJoinApplicationInput {
+  /** The code of the scanned QR code (JoinInvitation.code); case and spaces do not matter. */
+  invitationCode: string;
+  /** Full name as on the resident ID card, 1 to 50 characters. */
+  fullName: string;
+  /** 18-character PRC resident ID number with a valid check digit; stored only as a keyed hash plus last 4. */
+  idNumber: string;
+  /** Mainland mobile number, 11 digits starting with 1 (e.g. 13812345678). */
+  phone: string;
+  /** 新就业形态劳动者 (courier, ride-hailing or delivery driver ...). */
+  newEmploymentForm?: boolean | null;
+  /** Where the worker works (e.g. a delivery platform's partner company), 1 to 100 characters. */
+  employer?: string | null;
+}
+
+/** Member data a union may change. Fields left out (or null) stay as they are. */
+export interface UpdateMemberInput {
+  /** Mainland mobile number, 11 digits starting with 1 (e.g. 13812345678). */
+  phone?: string | null;
+  /** 新就业形态劳动者 (courier, ride-hailing or delivery driver ...). */
+  newEmploymentForm?: boolean | null;
 }
 
 // ---- VerifyMemberCard (hospital.graphql)
@@ -449,6 +483,53 @@ export function claimVoucher(client: GraphQLRequester, variables: ClaimVoucherVa
   return client.request(ClaimVoucherDocument, variables);
 }
 
+// ---- SubmitJoinApplication (member-app.graphql)
+
+export interface SubmitJoinApplicationMutation {
+  /** PLATFORM (the member app), for the worker who scanned the code. The same idNumber applying again through the same invitation gets its existing application back. Unknown, expired or full invitations: APPLICATION_CLOSED. Rate-limited per invitation and per ID number (RATE_LIMITED). */
+  submitJoinApplication: {
+    /** Application id. */
+    id: string;
+    /** Pending, approved or rejected. */
+    status: JoinApplicationStatus;
+    /** Masked like Member.displayName. */
+    displayName: string;
+    /** Masked unless member:pii. */
+    phone: string | null;
+    /** When the worker applied. */
+    submittedAt: Scalars["DateTime"];
+    /** Why it was rejected. */
+    rejectionReason: string | null;
+    /** The organization applied to (the invitation's). */
+    organization: {
+      /** Organization id. */
+      id: string;
+      /** Official name, e.g. 天河区总工会. */
+      name: string;
+    };
+    /** The member that approval created (or found, see approveJoinApplication). */
+    member: {
+      /** Member id. */
+      id: string;
+      /** Membership status. */
+      status: MembershipStatus;
+      /** Masked unless the caller holds member:pii over this member. */
+      cardNumber: string;
+    } | null;
+  };
+}
+
+export interface SubmitJoinApplicationVariables {
+  input: SubmitJoinApplicationInput;
+}
+
+export const SubmitJoinApplicationDocument = "mutation SubmitJoinApplication($input: SubmitJoinApplicationInput!) {\n  submitJoinApplication(input: $input) {\n    id\n    status\n    displayName\n    phone\n    submittedAt\n    rejectionReason\n    organization {\n      id\n      name\n    }\n    member {\n      id\n      status\n      cardNumber\n    }\n  }\n}" as TypedDocument<SubmitJoinApplicationMutation, SubmitJoinApplicationVariables>;
+
+/** PLATFORM (the member app), for the worker who scanned the code. The same idNumber applying again through the same invitation gets its existing application back. Unknown, expired or full invitations: APPLICATION_CLOSED. Rate-limited per invitation and per ID number (RATE_LIMITED). */
+export function submitJoinApplication(client: GraphQLRequester, variables: SubmitJoinApplicationVariables): Promise<SubmitJoinApplicationMutation> {
+  return client.request(SubmitJoinApplicationDocument, variables);
+}
+
 // ---- ValidateVoucher (travel-partner.graphql)
 
 export interface ValidateVoucherMutation {
@@ -669,6 +750,8 @@ export interface EnrollMemberMutation {
     newEmploymentForm: boolean;
     /** When the member joined the union. */
     joinedAt: Scalars["DateTime"];
+    /** Last change to any field above (status and organization included), stamped by the database on every change. For incremental sync with MemberFilter.changedSince. */
+    updatedAt: Scalars["DateTime"];
     /** The union organization the member belongs to directly. */
     organization: {
       /** Organization id. */
@@ -683,7 +766,7 @@ export interface EnrollMemberVariables {
   input: EnrollMemberInput;
 }
 
-export const EnrollMemberDocument = "mutation EnrollMember($input: EnrollMemberInput!) {\n  enrollMember(input: $input) {\n    ...MemberRow\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<EnrollMemberMutation, EnrollMemberVariables>;
+export const EnrollMemberDocument = "mutation EnrollMember($input: EnrollMemberInput!) {\n  enrollMember(input: $input) {\n    ...MemberRow\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  updatedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<EnrollMemberMutation, EnrollMemberVariables>;
 
 /** UNION with member:write, in its own subtree. One person (idNumber) has at most one membership: enrolling again fails with ALREADY_MEMBER. */
 export function enrollMember(client: GraphQLRequester, variables: EnrollMemberVariables): Promise<EnrollMemberMutation> {
@@ -713,6 +796,8 @@ export interface TransferMemberMutation {
     newEmploymentForm: boolean;
     /** When the member joined the union. */
     joinedAt: Scalars["DateTime"];
+    /** Last change to any field above (status and organization included), stamped by the database on every change. For incremental sync with MemberFilter.changedSince. */
+    updatedAt: Scalars["DateTime"];
     /** The union organization the member belongs to directly. */
     organization: {
       /** Organization id. */
@@ -728,7 +813,7 @@ export interface TransferMemberVariables {
   toOrganizationId: string;
 }
 
-export const TransferMemberDocument = "mutation TransferMember($memberId: ID!, $toOrganizationId: ID!) {\n  transferMember(memberId: $memberId, toOrganizationId: $toOrganizationId) {\n    ...MemberRow\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<TransferMemberMutation, TransferMemberVariables>;
+export const TransferMemberDocument = "mutation TransferMember($memberId: ID!, $toOrganizationId: ID!) {\n  transferMember(memberId: $memberId, toOrganizationId: $toOrganizationId) {\n    ...MemberRow\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  updatedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<TransferMemberMutation, TransferMemberVariables>;
 
 /** UNION with member:write over both the member's current organization and the target (转会). */
 export function transferMember(client: GraphQLRequester, variables: TransferMemberVariables): Promise<TransferMemberMutation> {
@@ -766,6 +851,8 @@ export interface OrganizationMembersQuery {
         newEmploymentForm: boolean;
         /** When the member joined the union. */
         joinedAt: Scalars["DateTime"];
+        /** Last change to any field above (status and organization included), stamped by the database on every change. For incremental sync with MemberFilter.changedSince. */
+        updatedAt: Scalars["DateTime"];
         /** The union organization the member belongs to directly. */
         organization: {
           /** Organization id. */
@@ -794,7 +881,7 @@ export interface OrganizationMembersVariables {
   after?: string | null;
 }
 
-export const OrganizationMembersDocument = "query OrganizationMembers($organizationId: ID!, $filter: MemberFilter, $first: Int, $after: String) {\n  organization(id: $organizationId) {\n    id\n    name\n    members(filter: $filter, first: $first, after: $after) {\n      nodes {\n        ...MemberRow\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      totalCount\n    }\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<OrganizationMembersQuery, OrganizationMembersVariables>;
+export const OrganizationMembersDocument = "query OrganizationMembers($organizationId: ID!, $filter: MemberFilter, $first: Int, $after: String) {\n  organization(id: $organizationId) {\n    id\n    name\n    members(filter: $filter, first: $first, after: $after) {\n      nodes {\n        ...MemberRow\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      totalCount\n    }\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  updatedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<OrganizationMembersQuery, OrganizationMembersVariables>;
 
 /** An organization by id. UNION callers: only inside their own subtree; null when unknown or not visible. */
 export function organizationMembers(client: GraphQLRequester, variables: OrganizationMembersVariables): Promise<OrganizationMembersQuery> {
@@ -891,7 +978,7 @@ export interface MembershipHistoryQuery {
       /** Official name, e.g. 天河区总工会. */
       name: string;
     };
-    /** Enrollment and transfers of this member, oldest first. Only for unions on the member's organization chain. */
+    /** Enrollment, transfers, updates and status changes of this member, oldest first. Only for unions on the member's organization chain. */
     membershipHistory: {
       /** The events of this page. */
       nodes: Array<{
@@ -899,20 +986,28 @@ export interface MembershipHistoryQuery {
         id: string;
         /** What happened. */
         kind: MembershipEventKind;
-        /** The organization the member left; null for ENROLLED. */
+        /** The organization the member left; null unless TRANSFERRED. */
         fromOrganization: {
           /** Organization id. */
           id: string;
           /** Official name, e.g. 天河区总工会. */
           name: string;
         } | null;
-        /** The organization the member joined. */
+        /** The organization the member joined (TRANSFERRED, ENROLLED), or belonged to when it happened. */
         toOrganization: {
           /** Organization id. */
           id: string;
           /** Official name, e.g. 天河区总工会. */
           name: string;
         };
+        /** STATUS_CHANGED: the status before. */
+        fromStatus: MembershipStatus | null;
+        /** STATUS_CHANGED: the status after. */
+        toStatus: MembershipStatus | null;
+        /** STATUS_CHANGED: the reason the union gave (e.g. 欠缴会费). */
+        reason: string | null;
+        /** UPDATED: which member fields changed (phone, newEmploymentForm); values are not recorded. */
+        changedFields: Array<string> | null;
         /** Name of the union (partner) that recorded it. */
         recordedBy: string;
         /** When it happened. */
@@ -928,9 +1023,389 @@ export interface MembershipHistoryVariables {
   memberId: string;
 }
 
-export const MembershipHistoryDocument = "query MembershipHistory($memberId: ID!) {\n  member(id: $memberId) {\n    id\n    displayName\n    organization {\n      id\n      name\n    }\n    membershipHistory(first: 100) {\n      nodes {\n        id\n        kind\n        fromOrganization {\n          id\n          name\n        }\n        toOrganization {\n          id\n          name\n        }\n        recordedBy\n        occurredAt\n      }\n      totalCount\n    }\n  }\n}" as TypedDocument<MembershipHistoryQuery, MembershipHistoryVariables>;
+export const MembershipHistoryDocument = "query MembershipHistory($memberId: ID!) {\n  member(id: $memberId) {\n    id\n    displayName\n    organization {\n      id\n      name\n    }\n    membershipHistory(first: 100) {\n      nodes {\n        id\n        kind\n        fromOrganization {\n          id\n          name\n        }\n        toOrganization {\n          id\n          name\n        }\n        fromStatus\n        toStatus\n        reason\n        changedFields\n        recordedBy\n        occurredAt\n      }\n      totalCount\n    }\n  }\n}" as TypedDocument<MembershipHistoryQuery, MembershipHistoryVariables>;
 
 /** A member by id. UNION callers: only members of their own subtree; null when unknown or not visible. */
 export function membershipHistory(client: GraphQLRequester, variables: MembershipHistoryVariables): Promise<MembershipHistoryQuery> {
   return client.request(MembershipHistoryDocument, variables);
+}
+
+// ---- CreateJoinInvitation (union.graphql)
+
+export interface CreateJoinInvitationMutation {
+  /** UNION with member:write over the organization: a code to show as a QR code (扫码入会). */
+  createJoinInvitation: {
+    /** Invitation id. */
+    id: string;
+    /** What the QR code carries; the member app sends it back with the application. Unguessable (120 random bits, 24 characters A-Z 2-7). */
+    code: string;
+    /** Applications through this invitation become members at once, without review. */
+    autoApprove: boolean;
+    /** After this instant applications are refused with APPLICATION_CLOSED; null: no expiry. */
+    expiresAt: Scalars["DateTime"] | null;
+    /** At most this many applications (distinct ID numbers); then APPLICATION_CLOSED. Null: no maximum. */
+    maxApplications: number | null;
+    /** Applications received so far (distinct ID numbers). */
+    applicationCount: number;
+    /** When the union created it. */
+    createdAt: Scalars["DateTime"];
+    /** The organization applicants join. */
+    organization: {
+      /** Organization id. */
+      id: string;
+      /** Official name, e.g. 天河区总工会. */
+      name: string;
+    };
+  };
+}
+
+export interface CreateJoinInvitationVariables {
+  organizationId: string;
+  autoApprove?: boolean | null;
+  expiresAt?: Scalars["DateTime"] | null;
+  maxApplications?: number | null;
+}
+
+export const CreateJoinInvitationDocument = "mutation CreateJoinInvitation($organizationId: ID!, $autoApprove: Boolean, $expiresAt: DateTime, $maxApplications: Int) {\n  createJoinInvitation(\n    organizationId: $organizationId\n    autoApprove: $autoApprove\n    expiresAt: $expiresAt\n    maxApplications: $maxApplications\n  ) {\n    id\n    code\n    autoApprove\n    expiresAt\n    maxApplications\n    applicationCount\n    createdAt\n    organization {\n      id\n      name\n    }\n  }\n}" as TypedDocument<CreateJoinInvitationMutation, CreateJoinInvitationVariables>;
+
+/** UNION with member:write over the organization: a code to show as a QR code (扫码入会). */
+export function createJoinInvitation(client: GraphQLRequester, variables: CreateJoinInvitationVariables): Promise<CreateJoinInvitationMutation> {
+  return client.request(CreateJoinInvitationDocument, variables);
+}
+
+// ---- JoinApplications (union.graphql)
+
+export interface JoinApplicationsQuery {
+  /** UNION with member:read: applications to organizations of its own subtree, oldest first. */
+  joinApplications: {
+    /** The applications of this page. */
+    nodes: Array<{
+      /** Application id. */
+      id: string;
+      /** Pending, approved or rejected. */
+      status: JoinApplicationStatus;
+      /** Masked like Member.displayName. */
+      displayName: string;
+      /** Only with member:pii over the organization, else null. */
+      fullName: string | null;
+      /** Masked unless member:pii. */
+      phone: string | null;
+      /** 新就业形态劳动者, as the worker stated. */
+      newEmploymentForm: boolean;
+      /** Where the worker works, as given (e.g. a delivery platform's partner company). */
+      employer: string | null;
+      /** When the worker applied. */
+      submittedAt: Scalars["DateTime"];
+      /** When it was approved or rejected. */
+      decidedAt: Scalars["DateTime"] | null;
+      /** Why it was rejected. */
+      rejectionReason: string | null;
+      /** The organization applied to (the invitation's). */
+      organization: {
+        /** Organization id. */
+        id: string;
+        /** Official name, e.g. 天河区总工会. */
+        name: string;
+      };
+      /** The member that approval created (or found, see approveJoinApplication). */
+      member: {
+        /** Member id. */
+        id: string;
+        /** Masked unless the caller holds member:pii over this member. */
+        cardNumber: string;
+        /** Membership status. */
+        status: MembershipStatus;
+      } | null;
+    }>;
+    /** Where this page ends. */
+    pageInfo: {
+      /** True when another page follows; pass endCursor as `after` to read it. */
+      hasNextPage: boolean;
+      /** Opaque cursor of the last node of this page; null on an empty page. */
+      endCursor: string | null;
+    };
+    /** Number of applications matching in the whole subtree. */
+    totalCount: number;
+  };
+}
+
+export interface JoinApplicationsVariables {
+  organizationId: string;
+  status?: JoinApplicationStatus | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export const JoinApplicationsDocument = "query JoinApplications($organizationId: ID!, $status: JoinApplicationStatus, $first: Int, $after: String) {\n  joinApplications(\n    organizationId: $organizationId\n    status: $status\n    first: $first\n    after: $after\n  ) {\n    nodes {\n      ...JoinApplicationRow\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    totalCount\n  }\n}\n\nfragment JoinApplicationRow on JoinApplication {\n  id\n  status\n  displayName\n  fullName\n  phone\n  newEmploymentForm\n  employer\n  submittedAt\n  decidedAt\n  rejectionReason\n  organization {\n    id\n    name\n  }\n  member {\n    id\n    cardNumber\n    status\n  }\n}" as TypedDocument<JoinApplicationsQuery, JoinApplicationsVariables>;
+
+/** UNION with member:read: applications to organizations of its own subtree, oldest first. */
+export function joinApplications(client: GraphQLRequester, variables: JoinApplicationsVariables): Promise<JoinApplicationsQuery> {
+  return client.request(JoinApplicationsDocument, variables);
+}
+
+// ---- ApproveJoinApplication (union.graphql)
+
+export interface ApproveJoinApplicationMutation {
+  /** UNION with member:write over the application's organization. If the person is already a member elsewhere, fails with ALREADY_MEMBER (a transfer is the way: extensions.hint TRANSFER, and extensions.memberId when that member is in the caller's subtree). */
+  approveJoinApplication: {
+    /** Application id. */
+    id: string;
+    /** Pending, approved or rejected. */
+    status: JoinApplicationStatus;
+    /** Masked like Member.displayName. */
+    displayName: string;
+    /** Only with member:pii over the organization, else null. */
+    fullName: string | null;
+    /** Masked unless member:pii. */
+    phone: string | null;
+    /** 新就业形态劳动者, as the worker stated. */
+    newEmploymentForm: boolean;
+    /** Where the worker works, as given (e.g. a delivery platform's partner company). */
+    employer: string | null;
+    /** When the worker applied. */
+    submittedAt: Scalars["DateTime"];
+    /** When it was approved or rejected. */
+    decidedAt: Scalars["DateTime"] | null;
+    /** Why it was rejected. */
+    rejectionReason: string | null;
+    /** The organization applied to (the invitation's). */
+    organization: {
+      /** Organization id. */
+      id: string;
+      /** Official name, e.g. 天河区总工会. */
+      name: string;
+    };
+    /** The member that approval created (or found, see approveJoinApplication). */
+    member: {
+      /** Member id. */
+      id: string;
+      /** Masked unless the caller holds member:pii over this member. */
+      cardNumber: string;
+      /** Membership status. */
+      status: MembershipStatus;
+    } | null;
+  };
+}
+
+export interface ApproveJoinApplicationVariables {
+  id: string;
+}
+
+export const ApproveJoinApplicationDocument = "mutation ApproveJoinApplication($id: ID!) {\n  approveJoinApplication(id: $id) {\n    ...JoinApplicationRow\n  }\n}\n\nfragment JoinApplicationRow on JoinApplication {\n  id\n  status\n  displayName\n  fullName\n  phone\n  newEmploymentForm\n  employer\n  submittedAt\n  decidedAt\n  rejectionReason\n  organization {\n    id\n    name\n  }\n  member {\n    id\n    cardNumber\n    status\n  }\n}" as TypedDocument<ApproveJoinApplicationMutation, ApproveJoinApplicationVariables>;
+
+/** UNION with member:write over the application's organization. If the person is already a member elsewhere, fails with ALREADY_MEMBER (a transfer is the way: extensions.hint TRANSFER, and extensions.memberId when that member is in the caller's subtree). */
+export function approveJoinApplication(client: GraphQLRequester, variables: ApproveJoinApplicationVariables): Promise<ApproveJoinApplicationMutation> {
+  return client.request(ApproveJoinApplicationDocument, variables);
+}
+
+// ---- RejectJoinApplication (union.graphql)
+
+export interface RejectJoinApplicationMutation {
+  /** UNION with member:write over the application's organization. */
+  rejectJoinApplication: {
+    /** Application id. */
+    id: string;
+    /** Pending, approved or rejected. */
+    status: JoinApplicationStatus;
+    /** Masked like Member.displayName. */
+    displayName: string;
+    /** Only with member:pii over the organization, else null. */
+    fullName: string | null;
+    /** Masked unless member:pii. */
+    phone: string | null;
+    /** 新就业形态劳动者, as the worker stated. */
+    newEmploymentForm: boolean;
+    /** Where the worker works, as given (e.g. a delivery platform's partner company). */
+    employer: string | null;
+    /** When the worker applied. */
+    submittedAt: Scalars["DateTime"];
+    /** When it was approved or rejected. */
+    decidedAt: Scalars["DateTime"] | null;
+    /** Why it was rejected. */
+    rejectionReason: string | null;
+    /** The organization applied to (the invitation's). */
+    organization: {
+      /** Organization id. */
+      id: string;
+      /** Official name, e.g. 天河区总工会. */
+      name: string;
+    };
+    /** The member that approval created (or found, see approveJoinApplication). */
+    member: {
+      /** Member id. */
+      id: string;
+      /** Masked unless the caller holds member:pii over this member. */
+      cardNumber: string;
+      /** Membership status. */
+      status: MembershipStatus;
+    } | null;
+  };
+}
+
+export interface RejectJoinApplicationVariables {
+  id: string;
+  reason: string;
+}
+
+export const RejectJoinApplicationDocument = "mutation RejectJoinApplication($id: ID!, $reason: String!) {\n  rejectJoinApplication(id: $id, reason: $reason) {\n    ...JoinApplicationRow\n  }\n}\n\nfragment JoinApplicationRow on JoinApplication {\n  id\n  status\n  displayName\n  fullName\n  phone\n  newEmploymentForm\n  employer\n  submittedAt\n  decidedAt\n  rejectionReason\n  organization {\n    id\n    name\n  }\n  member {\n    id\n    cardNumber\n    status\n  }\n}" as TypedDocument<RejectJoinApplicationMutation, RejectJoinApplicationVariables>;
+
+/** UNION with member:write over the application's organization. */
+export function rejectJoinApplication(client: GraphQLRequester, variables: RejectJoinApplicationVariables): Promise<RejectJoinApplicationMutation> {
+  return client.request(RejectJoinApplicationDocument, variables);
+}
+
+// ---- UpdateMember (union.graphql)
+
+export interface UpdateMemberMutation {
+  /** UNION with member:write over the member. Recorded in membershipHistory (UPDATED) and updatedAt; a call that changes nothing records nothing. */
+  updateMember: {
+    /** Member id. */
+    id: string;
+    /** Masked unless the caller holds member:pii over this member. */
+    cardNumber: string;
+    /** Masked display name, always safe to show. */
+    displayName: string;
+    /** Full name: only with member:pii over this member's organization chain, else null. */
+    fullName: string | null;
+    /** Masked phone 138****1234 unless member:pii. */
+    phone: string | null;
+    /** Membership status. */
+    status: MembershipStatus;
+    /** Identity verified against the resident ID (实名认证). */
+    realNameVerified: boolean;
+    /** 新就业形态劳动者 (courier, ride-hailing or delivery driver ...). */
+    newEmploymentForm: boolean;
+    /** When the member joined the union. */
+    joinedAt: Scalars["DateTime"];
+    /** Last change to any field above (status and organization included), stamped by the database on every change. For incremental sync with MemberFilter.changedSince. */
+    updatedAt: Scalars["DateTime"];
+    /** The union organization the member belongs to directly. */
+    organization: {
+      /** Organization id. */
+      id: string;
+      /** Official name, e.g. 天河区总工会. */
+      name: string;
+    };
+  };
+}
+
+export interface UpdateMemberVariables {
+  id: string;
+  input: UpdateMemberInput;
+}
+
+export const UpdateMemberDocument = "mutation UpdateMember($id: ID!, $input: UpdateMemberInput!) {\n  updateMember(id: $id, input: $input) {\n    ...MemberRow\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  updatedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<UpdateMemberMutation, UpdateMemberVariables>;
+
+/** UNION with member:write over the member. Recorded in membershipHistory (UPDATED) and updatedAt; a call that changes nothing records nothing. */
+export function updateMember(client: GraphQLRequester, variables: UpdateMemberVariables): Promise<UpdateMemberMutation> {
+  return client.request(UpdateMemberDocument, variables);
+}
+
+// ---- ChangeMemberStatus (union.graphql)
+
+export interface ChangeMemberStatusMutation {
+  /** UNION with member:write over the member: SUSPENDED or LAPSED with a reason, or ACTIVE again. TRANSFERRED_OUT is set only by transfers. A member who is not ACTIVE gets no member token, fails card verification (MEMBER_NOT_ACTIVE) and cannot claim vouchers or receive points; vouchers and points are kept. */
+  changeMemberStatus: {
+    /** Member id. */
+    id: string;
+    /** Masked unless the caller holds member:pii over this member. */
+    cardNumber: string;
+    /** Masked display name, always safe to show. */
+    displayName: string;
+    /** Full name: only with member:pii over this member's organization chain, else null. */
+    fullName: string | null;
+    /** Masked phone 138****1234 unless member:pii. */
+    phone: string | null;
+    /** Membership status. */
+    status: MembershipStatus;
+    /** Identity verified against the resident ID (实名认证). */
+    realNameVerified: boolean;
+    /** 新就业形态劳动者 (courier, ride-hailing or delivery driver ...). */
+    newEmploymentForm: boolean;
+    /** When the member joined the union. */
+    joinedAt: Scalars["DateTime"];
+    /** Last change to any field above (status and organization included), stamped by the database on every change. For incremental sync with MemberFilter.changedSince. */
+    updatedAt: Scalars["DateTime"];
+    /** The union organization the member belongs to directly. */
+    organization: {
+      /** Organization id. */
+      id: string;
+      /** Official name, e.g. 天河区总工会. */
+      name: string;
+    };
+  };
+}
+
+export interface ChangeMemberStatusVariables {
+  id: string;
+  status: MembershipStatus;
+  reason: string;
+}
+
+export const ChangeMemberStatusDocument = "mutation ChangeMemberStatus($id: ID!, $status: MembershipStatus!, $reason: String!) {\n  changeMemberStatus(id: $id, status: $status, reason: $reason) {\n    ...MemberRow\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  updatedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<ChangeMemberStatusMutation, ChangeMemberStatusVariables>;
+
+/** UNION with member:write over the member: SUSPENDED or LAPSED with a reason, or ACTIVE again. TRANSFERRED_OUT is set only by transfers. A member who is not ACTIVE gets no member token, fails card verification (MEMBER_NOT_ACTIVE) and cannot claim vouchers or receive points; vouchers and points are kept. */
+export function changeMemberStatus(client: GraphQLRequester, variables: ChangeMemberStatusVariables): Promise<ChangeMemberStatusMutation> {
+  return client.request(ChangeMemberStatusDocument, variables);
+}
+
+// ---- ChangedMembers (union.graphql)
+
+export interface ChangedMembersQuery {
+  /** An organization by id. UNION callers: only inside their own subtree; null when unknown or not visible. */
+  organization: {
+    /** Members of this organization and its whole subtree (UNION callers: own subtree only). */
+    members: {
+      /** The members of this page. */
+      nodes: Array<{
+        /** Member id. */
+        id: string;
+        /** Masked unless the caller holds member:pii over this member. */
+        cardNumber: string;
+        /** Masked display name, always safe to show. */
+        displayName: string;
+        /** Full name: only with member:pii over this member's organization chain, else null. */
+        fullName: string | null;
+        /** Masked phone 138****1234 unless member:pii. */
+        phone: string | null;
+        /** Membership status. */
+        status: MembershipStatus;
+        /** Identity verified against the resident ID (实名认证). */
+        realNameVerified: boolean;
+        /** 新就业形态劳动者 (courier, ride-hailing or delivery driver ...). */
+        newEmploymentForm: boolean;
+        /** When the member joined the union. */
+        joinedAt: Scalars["DateTime"];
+        /** Last change to any field above (status and organization included), stamped by the database on every change. For incremental sync with MemberFilter.changedSince. */
+        updatedAt: Scalars["DateTime"];
+        /** The union organization the member belongs to directly. */
+        organization: {
+          /** Organization id. */
+          id: string;
+          /** Official name, e.g. 天河区总工会. */
+          name: string;
+        };
+      }>;
+      /** Where this page ends. */
+      pageInfo: {
+        /** True when another page follows; pass endCursor as `after` to read it. */
+        hasNextPage: boolean;
+        /** Opaque cursor of the last node of this page; null on an empty page. */
+        endCursor: string | null;
+      };
+    };
+  } | null;
+}
+
+export interface ChangedMembersVariables {
+  organizationId: string;
+  since: Scalars["DateTime"];
+  after?: string | null;
+}
+
+export const ChangedMembersDocument = "query ChangedMembers($organizationId: ID!, $since: DateTime!, $after: String) {\n  organization(id: $organizationId) {\n    members(filter: {changedSince: $since}, first: 100, after: $after) {\n      nodes {\n        ...MemberRow\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  updatedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<ChangedMembersQuery, ChangedMembersVariables>;
+
+/** An organization by id. UNION callers: only inside their own subtree; null when unknown or not visible. */
+export function changedMembers(client: GraphQLRequester, variables: ChangedMembersVariables): Promise<ChangedMembersQuery> {
+  return client.request(ChangedMembersDocument, variables);
 }

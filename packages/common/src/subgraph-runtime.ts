@@ -6,7 +6,7 @@ import { shutdownTracing } from './tracing';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
 import type { FederatedSchema } from './federation';
 import type { Principal } from './principal';
-import { type InternalRoute, type RunningService, startSubgraphServer, type StreamRoute } from './subgraph-server';
+import { type InternalRoute, type RunningService, startSubgraphServer, type StreamRoute, type UploadRoute } from './subgraph-server';
 
 export interface RunningSubgraph extends RunningService {
   db: DataSource;
@@ -25,6 +25,8 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
   streamRoutes?(db: DataSource): Record<string, StreamRoute>;
   /** Mutations whose outcomes /metrics counts (union_claim_outcomes_total). */
   countedMutations?: readonly string[];
+  /** POST /stream/<name> routes (see UploadRoute), e.g. the member import. */
+  uploadRoutes?(db: DataSource): Record<string, UploadRoute>;
   log?: (line: string) => void;
 }): Promise<RunningSubgraph> {
   const counter = new StatementCounter();
@@ -44,6 +46,7 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
         'statement-count': async () => ({ count: counter.count }),
       },
       streamRoutes: options.streamRoutes?.(db),
+      uploadRoutes: options.uploadRoutes?.(db),
       onStop: () => db.destroy(),
       log: options.log,
       database: db,

@@ -31,6 +31,17 @@ export type InternalRoute = (body: unknown, caller: Principal) => Promise<unknow
  */
 export type StreamRoute = (request: { query: URLSearchParams; requestId: string }, caller: Principal, res: ServerResponse) => Promise<void>;
 
+/**
+ * POST /stream/<name>: a route that reads a large request body as a stream (a bulk import) and
+ * writes its own response. The body is not read beforehand and not limited by bodyLimitBytes:
+ * the route reads (and bounds) it itself.
+ */
+export type UploadRoute = (
+  request: { query: URLSearchParams; requestId: string; body: IncomingMessage },
+  caller: Principal,
+  res: ServerResponse,
+) => Promise<void>;
+
 const STREAM_ERROR_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, RATE_LIMITED: 429 };
 
 /**
@@ -123,6 +134,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   internalRoutes?: Record<string, InternalRoute>;
   /** GET /stream/<name>: routes that write their own response (see StreamRoute). */
   streamRoutes?: Record<string, StreamRoute>;
+  /** POST /stream/<name>: routes that stream a large request body (see UploadRoute). */
+  uploadRoutes?: Record<string, UploadRoute>;
   host: string;
   port: number;
   bodyLimitBytes?: number;
@@ -272,10 +285,14 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     record.principal = principal;
 
     if (url.pathname.startsWith('/stream/')) {
-      const route = options.streamRoutes?.[url.pathname.slice('/stream/'.length)];
-      if (!route || req.method !== 'GET') return sendJson(res, 404, { error: 'not found' });
+      const name = url.pathname.slice('/stream/'.length);
+      const route = req.method === 'GET' ? options.streamRoutes?.[name] : undefined;
+      const upload = req.method === 'POST' ? options.uploadRoutes?.[name] : undefined;
+      if (!route && !upload) return sendJson(res, 404, { error: 'not found' });
+      const requestId = record.requestId;
       try {
-        return await route({ query: url.searchParams, requestId: record.requestId }, principal, res);
+        if (upload) return await upload({ query: url.searchParams, requestId, body: req }, principal, res);
+        return await route!({ query: url.searchParams, requestId }, principal, res);
       } catch (error) {
         if (res.headersSent) {
           logger.error({ requestId: record.requestId, route: url.pathname, err: error }, 'stream cut after the first byte');

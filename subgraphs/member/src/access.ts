@@ -103,6 +103,16 @@ export class AccessPolicy {
     return visible;
   }
 
+  /**
+   * A join applicant's full name and phone: like a member's, for a UNION with member:pii over the
+   * application's organization. Recorded under the application id in the access records.
+   */
+  async discloseApplicantData(application: { id: string; orgPath: string }, field: 'fullName' | 'phone'): Promise<boolean> {
+    const visible = this.principal.kind === 'UNION' && hasScope(this.principal, 'member:pii') && (await this.inUnionSubtree(application.orgPath));
+    if (visible) this.disclosures.record(application.id, field);
+    return visible;
+  }
+
   /** The membership history (enrollments, transfers): the unions on the member's chain, and services. */
   async canReadMembershipHistory(member: MemberEntity): Promise<boolean> {
     return this.principal.kind === 'SERVICE' || this.inUnionSubtree(member.orgPath);

@@ -6,6 +6,7 @@ import { createMemberContext } from './context';
 import { memberDataSource } from './data-source';
 import { memberInternalRoutes } from './internal-routes';
 import { memberStreamRoutes } from './modules/export/export.route';
+import { memberUploadRoutes } from './modules/import/import.route';
 import { buildMemberSchema } from './schema';
 
 export function startMemberSubgraph(config: MemberConfig, options: { log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
@@ -17,6 +18,7 @@ export function startMemberSubgraph(config: MemberConfig, options: { log?: (line
     createContext: (db, principal, requestId) => createMemberContext(db, config, principal, requestId),
     internalRoutes: memberInternalRoutes,
     streamRoutes: (db) => memberStreamRoutes(db, config),
+    uploadRoutes: (db) => memberUploadRoutes(db, config),
     log: options.log,
   });
 }
@@ -24,6 +26,7 @@ export function startMemberSubgraph(config: MemberConfig, options: { log?: (line
 export { buildMemberSchema, loadMemberConfig, memberDataSource };
 
 export { migrateMember } from './migrate';
+export { residentIdCheckDigit } from './modules/enrollment/resident-id';
 export { demoWorld, generateDemoData, seedMemberDemo } from './seed';
 
 if (require.main === module) runServiceMain('member subgraph', () => startMemberSubgraph(loadMemberConfig()));

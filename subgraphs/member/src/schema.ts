@@ -7,10 +7,12 @@ import { ViewerResolver } from './modules/viewer/viewer.resolver';
 import { EnrollmentResolver } from './modules/enrollment/enrollment.resolver';
 import { MembershipEventConnectionResolver, MembershipEventResolver, TransferResolver } from './modules/transfer/transfer.resolver';
 import { VerificationResolver } from './modules/verification/verification.resolver';
+import { LifecycleResolver } from './modules/lifecycle/lifecycle.resolver';
+import { JoinApplicationConnectionResolver, JoinApplicationResolver, JoinInvitationResolver } from './modules/join/join.resolver';
 
 export function buildMemberSchema(): Promise<FederatedSchema> {
   return buildFederatedSchema({
-    resolvers: [MemberResolver, MemberConnectionResolver, OrganizationResolver, OrganizationConnectionResolver, ViewerResolver, EnrollmentResolver, TransferResolver, MembershipEventResolver, MembershipEventConnectionResolver, VerificationResolver],
+    resolvers: [MemberResolver, MemberConnectionResolver, OrganizationResolver, OrganizationConnectionResolver, ViewerResolver, EnrollmentResolver, TransferResolver, MembershipEventResolver, MembershipEventConnectionResolver, VerificationResolver, LifecycleResolver, JoinInvitationResolver, JoinApplicationResolver, JoinApplicationConnectionResolver],
     references: {
       Member: resolveMemberReference,
       UnionOrganization: resolveOrganizationReference,

@@ -13,6 +13,8 @@ export interface MemberQuery {
   joinedBefore?: string;
   cardNumber?: string;
   namePrefix?: string;
+  /** ISO instant: updated_at at or after it (members_changed_idx). */
+  changedSince?: string;
 }
 
 export interface MemberPageKey {
@@ -54,6 +56,7 @@ export function filterSql(query: MemberQuery, offset: number): { sql: string; pa
   if (query.joinedFrom !== undefined) add((p) => `m.joined_at >= ${p}::timestamptz`, query.joinedFrom);
   if (query.joinedBefore !== undefined) add((p) => `m.joined_at < ${p}::timestamptz`, query.joinedBefore);
   if (query.cardNumber !== undefined) add((p) => `m.card_number = ${p}`, query.cardNumber);
+  if (query.changedSince !== undefined) add((p) => `m.updated_at >= ${p}::timestamptz`, query.changedSince);
   if (query.namePrefix !== undefined) {
     add((p) => `m.full_name COLLATE "C" >= ${p}`, query.namePrefix);
     add((p) => `m.full_name COLLATE "C" < ${p}`, `${query.namePrefix}\u{10FFFF}`);

@@ -26,6 +26,7 @@ export function memberQuery(filter: MemberFilter | null | undefined, ctx: Member
   if (query.joinedFrom && query.joinedBefore && query.joinedFrom >= query.joinedBefore) {
     throw MemberErrors.badInput('joinedFrom must not be after joinedTo', 'filter.joinedFrom');
   }
+  if (filter.changedSince != null) query.changedSince = filter.changedSince.toISOString();
   const search = filter.search?.trim();
   if (search) {
     if (CARD_NUMBER.test(search.toUpperCase())) {
@@ -67,7 +68,7 @@ export async function listMembers(
 export async function countMembers(ctx: MemberContext, page: MemberPage): Promise<number> {
   const q = page.query;
   const onlyCounters =
-    q.cardNumber === undefined && q.namePrefix === undefined && q.joinedFrom === undefined && q.joinedBefore === undefined;
+    q.cardNumber === undefined && q.namePrefix === undefined && q.joinedFrom === undefined && q.joinedBefore === undefined && q.changedSince === undefined;
   if (onlyCounters) {
     const keys = Object.keys(q);
     const stats = await ctx.loaders.statsByOrganizationId.load(page.organization.id);

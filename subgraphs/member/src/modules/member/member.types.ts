@@ -37,6 +37,12 @@ export class Member {
 
   @Field(() => Date, { description: 'When the member joined the union.' })
   joinedAt!: Date;
+
+  @Field(() => Date, {
+    description:
+      'Last change to any field above (status and organization included), stamped by the database on every change. For incremental sync with MemberFilter.changedSince.',
+  })
+  updatedAt!: Date;
 }
 
 @ObjectType({ description: 'A page of members.' })
@@ -70,4 +76,11 @@ export class MemberFilter {
 
   @Field(() => String, { nullable: true, description: 'Exact card number or (with member:pii) a name prefix.' })
   search?: string | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'Members created or changed (any field of Member, status and organization included) at or after this instant: incremental sync. A change is stamped when it is written, not when it commits: ask again from your previous sync time minus a minute, and treat answers as upserts.',
+  })
+  changedSince?: Date | null;
 }

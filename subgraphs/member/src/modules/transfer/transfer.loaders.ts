@@ -18,6 +18,10 @@ function eventFromRow(row: Record<string, unknown>): MembershipEventRow {
     toOrganizationId: row.to_organization_id as string,
     actorName: row.actor_name as string,
     occurredAt: row.occurred_at as Date,
+    fromStatus: (row.from_status as string | null) ?? null,
+    toStatus: (row.to_status as string | null) ?? null,
+    reason: (row.reason as string | null) ?? null,
+    changedFields: (row.changed_fields as string[] | null) ?? null,
   };
 }
 

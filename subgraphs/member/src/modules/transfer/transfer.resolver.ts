@@ -21,7 +21,7 @@ export class TransferResolver {
   }
 
   @FieldResolver(() => MembershipEventConnection, {
-    description: "Enrollment and transfers of this member, oldest first. Only for unions on the member's organization chain.",
+    description: "Enrollment, transfers, updates and status changes of this member, oldest first. Only for unions on the member's organization chain.",
   })
   @RequireScopes(['member:read'])
   membershipHistory(
@@ -36,12 +36,12 @@ export class TransferResolver {
 
 @Resolver(() => MembershipEvent)
 export class MembershipEventResolver {
-  @FieldResolver(() => UnionOrganization, { nullable: true, description: 'The organization the member left; null for ENROLLED.' })
+  @FieldResolver(() => UnionOrganization, { nullable: true, description: 'The organization the member left; null unless TRANSFERRED.' })
   async fromOrganization(@Root() event: MembershipEventRow, @Ctx() ctx: MemberContext): Promise<OrganizationEntity | null> {
     return event.fromOrganizationId ? ctx.loaders.organizationById.load(event.fromOrganizationId) : null;
   }
 
-  @FieldResolver(() => UnionOrganization, { description: 'The organization the member joined.' })
+  @FieldResolver(() => UnionOrganization, { description: 'The organization the member joined (TRANSFERRED, ENROLLED), or belonged to when it happened.' })
   async toOrganization(@Root() event: MembershipEventRow, @Ctx() ctx: MemberContext): Promise<OrganizationEntity> {
     const organization = await ctx.loaders.organizationById.load(event.toOrganizationId);
     if (!organization) throw new Error(`organization ${event.toOrganizationId} of event ${event.id} is missing`);

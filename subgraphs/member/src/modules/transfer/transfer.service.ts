@@ -9,7 +9,8 @@ import type { MembershipEventRow } from './transfer.types';
 
 /**
  * Memberships that ended cannot move. Enrolling the person again is no way back either (the ID
- * number keeps its one membership: ALREADY_MEMBER); re-activating one is not an operation yet.
+ * number keeps its one membership: ALREADY_MEMBER); a LAPSED one is re-activated with
+ * changeMemberStatus(ACTIVE) first, a TRANSFERRED_OUT one never.
  */
 const TRANSFERABLE = new Set(['ACTIVE', 'SUSPENDED']);
 

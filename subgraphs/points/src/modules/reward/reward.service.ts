@@ -152,6 +152,10 @@ export async function cancelOrder(
 /** MEMBER with member:self: orders for themselves. */
 export async function redeemReward(ctx: PointsContext, rewardId: string, quantity: number): Promise<RewardOrderEntity> {
   if (ctx.principal.kind !== 'MEMBER') throw PointsErrors.forbidden('only a member (a MEMBER token) orders in the points mall');
+  // A suspended or lapsed member keeps its points but cannot spend them: a member token issued
+  // before the status change is still valid for minutes, so the status is asked here too.
+  const facts = await ctx.directory.members.load(ctx.principal.id);
+  if (!facts || facts.status !== 'ACTIVE') throw PointsErrors.notEligible(`the member is ${facts?.status ?? 'unknown'}, not ACTIVE`);
   return placeOrder(ctx.db, { memberId: ctx.principal.id, rewardId, quantity }, { actor: { kind: 'MEMBER', id: ctx.principal.id } });
 }
 
