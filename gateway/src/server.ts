@@ -34,6 +34,7 @@ import { OperationAnalyzer, type OperationAnalysis } from './limits';
 import { PartnerAccessCache, type PartnerAccess } from './partner-access';
 import { CostRateLimiter } from './rate-limit';
 import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
+import { classifyFetchFailure, outageResponse, serviceUnavailableStatus } from './subgraph-outage';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
 
 export interface GatewayContext {
@@ -73,6 +74,7 @@ export function internalTokenSigner(secret: string, now: () => number = Date.now
 /** Adds the gateway-signed principal to every subgraph fetch; subgraphs refuse requests without it. */
 class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
+    private readonly serviceName: string,
     url: string,
     private readonly signInternal: (principal: Principal) => Promise<string>,
     fetcher: RemoteGraphQLDataSource['fetcher'],
@@ -86,6 +88,18 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     ctx.internalToken ??= this.signInternal(ctx.principal);
     request.http?.headers.set(INTERNAL_TOKEN_HEADER, await ctx.internalToken);
     if (ctx.requestId) request.http?.headers.set('x-request-id', ctx.requestId);
+  }
+
+  /** A subgraph that cannot answer costs only its own fields (see subgraph-outage.ts). */
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      const failure = classifyFetchFailure(error);
+      if (failure.kind === 'client-mistake') return { errors: failure.errors };
+      if (failure.kind === 'internal') throw error;
+      return outageResponse(this.serviceName, options.request);
+    }
   }
 
   /** Takes the subgraph's access report out of its response (a partner never sees it) into the request context. */
@@ -191,7 +205,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     buildService: ({ name }) => {
       const url = config.subgraphUrls[name as keyof GatewayConfig['subgraphUrls']];
       if (!url) throw new Error(`no URL configured for subgraph ${name}`);
-      return new SubgraphDataSource(url, signInternal, subgraphFetcher.fetch);
+      return new SubgraphDataSource(name, url, signInternal, subgraphFetcher.fetch);
     },
   });
 
@@ -259,7 +273,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [authorization, accessRecords],
+    plugins: [authorization, accessRecords, serviceUnavailableStatus],
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.production,
     // Introspection is decided per partner before Apollo sees the request (see handleGraphQL).

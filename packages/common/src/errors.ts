@@ -24,6 +24,7 @@ export const ErrorCodes = [
   'DAILY_CAP_REACHED',
   'RATE_LIMITED',
   'QUERY_TOO_COMPLEX',
+  'SERVICE_UNAVAILABLE',
   'INTERNAL_SERVER_ERROR',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];

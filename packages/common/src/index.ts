@@ -1,4 +1,5 @@
 export * from './access';
+export * from './availability';
 export * from './config';
 export * from './csv';
 export * from './db';
@@ -17,3 +18,4 @@ export * from './time';
 export * from './graphql-types';
 export * from './subgraph-runtime';
 export * from './demo';
+export * from './readiness';

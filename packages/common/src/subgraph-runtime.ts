@@ -4,6 +4,7 @@ import { ConfigError } from './config';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
 import type { FederatedSchema } from './federation';
 import type { Principal } from './principal';
+import { databaseCheck } from './readiness';
 import { type InternalRoute, type RunningService, startSubgraphServer, type StreamRoute } from './subgraph-server';
 
 export interface RunningSubgraph extends RunningService {
@@ -40,6 +41,7 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
         'statement-count': async () => ({ count: counter.count }),
       },
       streamRoutes: options.streamRoutes?.(db),
+      readinessChecks: [databaseCheck(db)],
       onStop: () => db.destroy(),
       log: options.log,
     });

@@ -3,9 +3,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { defaultFieldResolver, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { isInputDataError, isUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable } from './availability';
 import { isContractError } from './errors';
 import { BodyTooLargeError, closeServer, headerMap, listen, parseJsonBody, readBody, sendApolloResponse, sendGraphQLError, sendJson } from './http';
 import { INTERNAL_TOKEN_HEADER, type Principal, verifyInternalToken } from './principal';
+import { type ReadinessCheck, sendReadiness } from './readiness';
 
 export interface RunningService {
   url: string;
@@ -110,6 +112,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   host: string;
   port: number;
   bodyLimitBytes?: number;
+  /** What GET /ready checks (the database); /health only says the process runs. */
+  readinessChecks?: ReadinessCheck[];
   /** Called once the HTTP server is closed (e.g. to close the database pool). */
   onStop?: () => Promise<void>;
   log?: (line: string) => void;
@@ -126,6 +130,16 @@ export function safeErrorFormatter(service: string, log: (line: string) => void)
       const { stacktrace: _dropped, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
+    // The database (or a service this one asks) is down: the caller may retry, and the gateway
+    // keeps the rest of the answer, with null and this error at the field's path.
+    if (isUnavailable(original)) {
+      log(`${service}: unavailable at ${JSON.stringify(formatted.path ?? [])}: ${(original as Error)?.message ?? String(original)}`);
+      const unavailable = serviceUnavailable(`the ${service} service`);
+      return { message: unavailable.message, locations: formatted.locations, path: formatted.path, extensions: unavailable.extensions };
+    }
+    if (isInputDataError(original)) {
+      return { message: 'a value of this request is not valid here', locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
+    }
     const code = formatted.extensions?.code;
     if (code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_USER_INPUT') {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
@@ -134,6 +148,13 @@ export function safeErrorFormatter(service: string, log: (line: string) => void)
     log(`${service}: error ${errorId}: ${(original as Error)?.stack ?? String(original)}`);
     return { message: `internal error (id ${errorId})`, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
   };
+}
+
+/** HTTP 503 SERVICE_UNAVAILABLE with Retry-After: the database (or a service this one asks) is down. */
+function sendUnavailable(res: ServerResponse, service: string, log: (line: string) => void, error: unknown): void {
+  log(`${service}: unavailable: ${(error as Error)?.message ?? String(error)}`);
+  const unavailable = serviceUnavailable(`the ${service} service`);
+  sendJson(res, 503, { errors: [{ message: unavailable.message, extensions: unavailable.extensions }] }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 }
 
 export async function startSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>): Promise<RunningService> {
@@ -168,6 +189,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://subgraph');
     if (url.pathname === '/health') return sendJson(res, 200, { status: 'ok', service: options.name });
+    if (url.pathname === '/ready') return sendReadiness(res, options.name, options.readinessChecks ?? []);
 
     const token = req.headers[INTERNAL_TOKEN_HEADER];
     let principal: Principal;
@@ -194,6 +216,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
           const code = String(error.extensions.code);
           return sendGraphQLError(res, STREAM_ERROR_STATUS[code] ?? 422, code, error.message);
         }
+        if (isUnavailable(error)) return sendUnavailable(res, options.name, log, error);
         throw error;
       }
     }
@@ -213,6 +236,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
       try {
         return sendJson(res, 200, await route(raw ? JSON.parse(raw) : {}, principal));
       } catch (error) {
+        if (isUnavailable(error)) return sendUnavailable(res, options.name, log, error);
         const errorId = randomUUID();
         log(`${options.name}: internal route ${url.pathname} error ${errorId}: ${(error as Error).stack}`);
         return sendJson(res, 500, { error: `internal error (id ${errorId})` });
@@ -236,6 +260,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent && isUnavailable(error)) return sendUnavailable(res, options.name, log, error);
       const errorId = randomUUID();
       log(`${options.name}: request error ${errorId}: ${(error as Error)?.stack ?? String(error)}`);
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', `internal error (id ${errorId})`);
