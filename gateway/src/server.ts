@@ -16,6 +16,7 @@ import {
   sendApolloResponse,
   sendGraphQLError,
   sendJson,
+  sendReadiness,
   signInternalToken,
   type ErrorCode,
   type MemberFacts,
@@ -30,6 +31,7 @@ import { handleMemberExport } from './exports';
 import { AuthError, createAuth, loadOrCreateSigningKey, type Auth } from './auth';
 import type { GatewayConfig } from './config';
 import { ExpiringCache } from './expiring-cache';
+import { answerIfUnavailable, gatewayReadinessChecks, withheldAnswer } from './outage';
 import { OperationAnalyzer, type OperationAnalysis } from './limits';
 import { PartnerAccessCache, type PartnerAccess } from './partner-access';
 import { CostRateLimiter } from './rate-limit';
@@ -258,13 +260,11 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
               detail: { requestId, ...(fieldsByMember ? { fieldsByMember } : {}) },
             });
           } catch (error) {
-            const errorId = randomUUID();
-            log(`gateway: access record for request ${requestId} not written, response withheld (error ${errorId}): ${(error as Error)?.stack ?? String(error)}`);
-            response.body = {
-              kind: 'single',
-              singleResult: { errors: [{ message: `internal error (id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }] },
-            };
-            response.http.status = 500;
+            const withheld = withheldAnswer(error);
+            log(`gateway: access record for request ${requestId} not written, response withheld (error ${withheld.errorId}): ${(error as Error)?.stack ?? String(error)}`);
+            response.body = { kind: 'single', singleResult: { errors: [withheld.error] } };
+            response.http.status = withheld.status;
+            for (const [name, value] of Object.entries(withheld.headers)) response.http.headers.set(name, value);
           }
         },
       };
@@ -450,6 +450,8 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     switch (url.pathname) {
       case '/health':
         return sendJson(res, 200, { status: 'ok' });
+      case '/ready':
+        return sendReadiness(res, 'gateway', readinessChecks);
       case '/oauth/token':
         return auth.handleTokenRequest(req, res);
       case '/graphql':
@@ -460,12 +462,14 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
         // Partners' own services can verify our access tokens offline with this public key.
         return sendJson(res, 200, await auth.tokens.jwks(), { 'cache-control': 'public, max-age=300' });
       default:
-        return sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/oauth/token', '/exports/members', '/.well-known/jwks.json', '/health'] });
+        return sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/oauth/token', '/exports/members', '/.well-known/jwks.json', '/health', '/ready'] });
     }
   }
 
+  const readinessChecks = gatewayReadinessChecks(db, config.subgraphUrls);
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      if (answerIfUnavailable(res, error, log)) return;
       const errorId = randomUUID();
       log(`gateway: request error ${errorId}: ${(error as Error)?.stack ?? String(error)}`);
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', `internal error (id ${errorId})`);

@@ -111,7 +111,9 @@ export const serviceUnavailableStatus: ApolloServerPlugin = {
         const { data, errors } = response.body.singleResult;
         if (!errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
         response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
-        if (data === null || data === undefined) response.http.status = 503;
+        // Nothing came back (every top-level field null): the answer as a whole is unavailable.
+        const nothing = data === null || data === undefined || Object.values(data).every((value) => value === null);
+        if (nothing) response.http.status = 503;
       },
     };
   },
