@@ -31,6 +31,7 @@ import { handleMemberExport } from './exports';
 import { AuthError, createAuth, loadOrCreateSigningKey, type Auth } from './auth';
 import type { GatewayConfig } from './config';
 import { ExpiringCache } from './expiring-cache';
+import { InputValidator } from './input-validation';
 import { answerIfUnavailable, gatewayReadinessChecks, withheldAnswer } from './outage';
 import { OperationAnalyzer, type OperationAnalysis } from './limits';
 import { PartnerAccessCache, type PartnerAccess } from './partner-access';
@@ -184,6 +185,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
   const partners = new PartnerAccessCache(db, config.partnerCacheMs);
   const limiter = new CostRateLimiter({ defaultPerMinute: config.rateLimit.perMinute });
   const analyzer = new OperationAnalyzer(apiSchema, config.limits);
+  const inputs = new InputValidator(apiSchema);
   const subgraphFetcher = keepAliveSubgraphFetcher();
   const signInternal = internalTokenSigner(config.internalSecret);
   // Verifying an EdDSA signature per request is the gateway's single largest crypto cost; a token
@@ -392,6 +394,13 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
         if (!(error instanceof GraphQLError)) throw error;
         return sendJson(res, 400, { errors: [{ message: error.message, extensions: error.extensions }] });
       }
+    }
+    // Every input value, in literals and variables, before Apollo validates or plans (input-validation.ts).
+    try {
+      inputs.check({ query, operationName, variables }, analysis?.document);
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      return sendJson(res, 400, { errors: [{ message: error.message, extensions: { code: 'BAD_USER_INPUT', argument: error.extensions.argument } }] });
     }
     if (analysis?.introspection && config.production && !config.allowIntrospection && !access?.introspectionAllowed) {
       return sendGraphQLError(

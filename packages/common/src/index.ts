@@ -7,6 +7,7 @@ export * from './errors';
 export * from './federation';
 export * from './http';
 export * from './ids';
+export * from './input-limits';
 export * from './internal-client';
 export * from './loaders';
 export * from './masking';
