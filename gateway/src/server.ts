@@ -81,6 +81,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     url: string,
     private readonly signInternal: (principal: Principal) => Promise<string>,
     fetcher: RemoteGraphQLDataSource['fetcher'],
+    private readonly log: (line: string) => void,
   ) {
     super({ url, fetcher });
   }
@@ -101,7 +102,8 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       const failure = classifyFetchFailure(error);
       if (failure.kind === 'client-mistake') return { errors: failure.errors };
       if (failure.kind === 'internal') throw error;
-      return outageResponse(this.serviceName, options.request);
+      this.log(`gateway: subgraph ${this.serviceName} (${this.url}) unavailable, its fields answered null: ${failure.detail}`);
+      return outageResponse(options.request);
     }
   }
 
@@ -209,7 +211,7 @@ export async function startGatewayServer({ config, db, log }: GatewayDeps): Prom
     buildService: ({ name }) => {
       const url = config.subgraphUrls[name as keyof GatewayConfig['subgraphUrls']];
       if (!url) throw new Error(`no URL configured for subgraph ${name}`);
-      return new SubgraphDataSource(name, url, signInternal, subgraphFetcher.fetch);
+      return new SubgraphDataSource(name, url, signInternal, subgraphFetcher.fetch, log);
     },
   });
 

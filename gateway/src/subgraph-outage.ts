@@ -41,8 +41,9 @@ export function classifyFetchFailure(error: unknown): FetchFailure {
 }
 
 /** The answer of a subgraph that could not be reached: null and a SERVICE_UNAVAILABLE error for every field the fetch asked for. */
-export function outageResponse(serviceName: string, request: Pick<GraphQLRequest, 'query' | 'variables' | 'operationName'>): GatewayGraphQLResponse {
-  const unavailable = serviceUnavailable(`the ${serviceName} service`);
+export function outageResponse(request: Pick<GraphQLRequest, 'query' | 'variables' | 'operationName'>): GatewayGraphQLResponse {
+  // The path says which field; the message names no internal service, host or port.
+  const unavailable = serviceUnavailable('the service behind this field');
   const errorAt = (path: Array<string | number>): GraphQLFormattedError => ({ message: unavailable.message, path, extensions: { ...unavailable.extensions } });
   let operation: OperationDefinitionNode | undefined;
   try {

@@ -134,7 +134,7 @@ export function safeErrorFormatter(service: string, log: (line: string) => void)
     // keeps the rest of the answer, with null and this error at the field's path.
     if (isUnavailable(original)) {
       log(`${service}: unavailable at ${JSON.stringify(formatted.path ?? [])}: ${(original as Error)?.message ?? String(original)}`);
-      const unavailable = serviceUnavailable(`the ${service} service`);
+      const unavailable = serviceUnavailable('the service behind this field');
       return { message: unavailable.message, locations: formatted.locations, path: formatted.path, extensions: unavailable.extensions };
     }
     if (isInputDataError(original)) {
@@ -153,7 +153,7 @@ export function safeErrorFormatter(service: string, log: (line: string) => void)
 /** HTTP 503 SERVICE_UNAVAILABLE with Retry-After: the database (or a service this one asks) is down. */
 function sendUnavailable(res: ServerResponse, service: string, log: (line: string) => void, error: unknown): void {
   log(`${service}: unavailable: ${(error as Error)?.message ?? String(error)}`);
-  const unavailable = serviceUnavailable(`the ${service} service`);
+  const unavailable = serviceUnavailable('the service');
   sendJson(res, 503, { errors: [{ message: unavailable.message, extensions: unavailable.extensions }] }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 }
 
