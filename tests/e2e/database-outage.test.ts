@@ -139,6 +139,8 @@ describe('PostgreSQL stopped', () => {
     const body = (await ready.json()) as { status: string; down: string[] };
     expect(body.status).toBe('unavailable');
     expect(body.down.sort()).toEqual(['database', 'subgraph:benefit', 'subgraph:member', 'subgraph:points']);
+    // Reachable from outside: it says what is down, never where (no host, port or connection string).
+    expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|localhost|postgres:\/\//);
     for (const name of ['member', 'benefit', 'points'] as const) {
       expect((await fetch(`${subgraphBase(name)}/health`)).status).toBe(200);
       const res = await fetch(`${subgraphBase(name)}/ready`);

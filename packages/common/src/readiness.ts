@@ -43,8 +43,11 @@ export async function checkReadiness(service: string, checks: ReadinessCheck[], 
         await withTimeout(Promise.resolve().then(check), timeoutMs);
         return [name, { status: 'up' as const, ms: Date.now() - started }] as const;
       } catch (error) {
-        // The reason is for operators; it names no host, user or password.
-        const reason = ((error as Error)?.message ?? String(error)).replace(/postgres(ql)?:\/\/\S+/gi, 'postgres://…').slice(0, 200);
+        // /ready is reachable from outside: the reason names no URL, host, port, user or password.
+        const reason = ((error as Error)?.message ?? String(error))
+          .replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, '…')
+          .replace(/\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b|\[[0-9a-f:]+\](:\d+)?|\blocalhost(:\d+)?/gi, '…')
+          .slice(0, 200);
         return [name, { status: 'down' as const, reason, ms: Date.now() - started }] as const;
       }
     }),

@@ -217,6 +217,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
           return sendGraphQLError(res, STREAM_ERROR_STATUS[code] ?? 422, code, error.message);
         }
         if (isUnavailable(error)) return sendUnavailable(res, options.name, log, error);
+        if (isInputDataError(error)) return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'a value of this request is not valid here');
         throw error;
       }
     }
