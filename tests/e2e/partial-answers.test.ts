@@ -1,5 +1,5 @@
 import { gql, partnerToken, type GraphQLResponse } from '../testkit/client';
-import { killService } from '../testkit/processes';
+import { keepServiceDown, killService } from '../testkit/processes';
 import { startSystem, type RunningSystem } from '../testkit/system';
 
 /**
@@ -55,6 +55,7 @@ describe('points subgraph killed', () => {
   test(`${TRIES} of ${TRIES} answers keep the member and the vouchers, with points null and SERVICE_UNAVAILABLE at ["member","points"]`, async () => {
     let held = 0;
     for (let i = 0; i < TRIES; i += 1) {
+      await keepServiceDown('points', system.subgraphUrls.points);
       const res = await gql(system, district, MEMBER, { id: memberId });
       expect(res.status).toBe(200);
       expect(res.body.data?.member).toEqual({ id: memberId, displayName: before.displayName, points: null, vouchers: { totalCount: before.vouchers } });
@@ -68,6 +69,7 @@ describe('points subgraph killed', () => {
   });
 
   test('in a list, each member keeps its fields and each points field has its own error path', async () => {
+    await keepServiceDown('points', system.subgraphUrls.points);
     const res = await gql(system, district, MEMBERS, { org: organizationId });
     expect(res.status).toBe(200);
     const nodes = res.body.data!.organization.members.nodes as Array<{ displayName: string; points: unknown }>;
@@ -81,6 +83,7 @@ describe('points subgraph killed', () => {
   });
 
   test('a query served only by the points subgraph answers 503 with Retry-After, its path and code', async () => {
+    await keepServiceDown('points', system.subgraphUrls.points);
     const res = await gql(system, district, `{ rewards(first: 3) { totalCount } }`);
     expect(res.status).toBe(503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -98,6 +101,8 @@ describe('benefit subgraph killed as well', () => {
 
   test(`${TRIES} of ${TRIES} answers keep the member, with points and vouchers null, each with its error`, async () => {
     for (let i = 0; i < TRIES; i += 1) {
+      await keepServiceDown('points', system.subgraphUrls.points);
+      await keepServiceDown('benefit', system.subgraphUrls.benefit);
       const res = await gql(system, district, MEMBER, { id: memberId });
       expect(res.status).toBe(200);
       expect(res.body.data?.member).toEqual({ id: memberId, displayName: before.displayName, points: null, vouchers: null });
@@ -108,6 +113,7 @@ describe('benefit subgraph killed as well', () => {
   });
 
   test('a root field of the benefit subgraph is null with its error, and with nothing else in the answer it is a 503', async () => {
+    await keepServiceDown('benefit', system.subgraphUrls.benefit);
     const batch = await gql(system, district, `query ($id: ID!) { voucherBatch(id: $id) { name } }`, { id: '00000000-0000-4000-8000-000000000000' });
     expect(batch.status).toBe(503);
     expect(batch.body.data).toEqual({ voucherBatch: null });

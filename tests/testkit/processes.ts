@@ -48,3 +48,17 @@ export async function killService(service: ServiceName, baseUrl: string): Promis
   }
   throw new Error(`${service} still answers after SIGKILL`);
 }
+
+/**
+ * Makes sure the service is down before the next step: kills it again if something (a supervisor
+ * restarting it, as it should) brought it back.
+ */
+export async function keepServiceDown(service: ServiceName, baseUrl: string): Promise<void> {
+  const url = new URL(baseUrl);
+  try {
+    await fetch(`${url.origin}/health`, { signal: AbortSignal.timeout(1000) });
+  } catch {
+    return;
+  }
+  await killService(service, baseUrl);
+}
