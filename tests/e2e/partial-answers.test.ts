@@ -1,4 +1,5 @@
-import { gql, partnerToken, type GraphQLResponse } from '../testkit/client';
+import { memberTokenExchange } from '../../scripts/src/partner-token';
+import { gql, partnerToken, requestToken, type GraphQLResponse } from '../testkit/client';
 import { keepServiceDown, killService } from '../testkit/processes';
 import { startSystem, type RunningSystem } from '../testkit/system';
 
@@ -132,5 +133,27 @@ describe('benefit subgraph killed as well', () => {
     expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.member.displayName).toBe(before.displayName);
+  });
+});
+
+describe('member subgraph killed too (nothing left but the gateway)', () => {
+  beforeAll(async () => {
+    await killService('member', system.subgraphUrls.member);
+  });
+
+  test('a member query answers 503 with Retry-After and SERVICE_UNAVAILABLE at ["member"]; a member-token exchange 503 too', async () => {
+    await keepServiceDown('member', system.subgraphUrls.member);
+    const res = await gql(system, district, MEMBER, { id: memberId });
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(res.body.data).toEqual({ member: null });
+    expect(paths(res.body.errors)).toEqual([JSON.stringify(['member'])]);
+    expect(codes(res.body.errors)).toEqual(['SERVICE_UNAVAILABLE']);
+    expectNoStack(res);
+
+    // The platform exchanging a member id for a MEMBER token needs the member service to know the member.
+    const exchange = await requestToken(system, 'platform', memberTokenExchange(memberId));
+    expect(exchange.status).toBe(503);
+    expect(exchange.body).toMatchObject({ error: 'temporarily_unavailable' });
   });
 });
