@@ -4,6 +4,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ACCESS_REPORT_EXTENSION, ErrorCodes, INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, signInternalToken, type ErrorCode, type Principal } from '@union/common';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { classifyFetchFailure, outageResponse, serviceUnavailableStatus } from './subgraph-outage';
 import { ExpiringCache } from './expiring-cache';
 import type { GatewayContext } from './pipeline/exchange';
 import type { ScopeVerdicts } from './pipeline/scope-check';
@@ -41,17 +42,25 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly signInternal: (principal: Principal) => Promise<string>,
     fetcher: RemoteGraphQLDataSource['fetcher'],
     private readonly onFetch?: (subgraph: string, seconds: number, failed: boolean) => void,
+    private readonly logError: (message: string, fields: Record<string, unknown>) => void = () => {},
   ) {
     super({ url, fetcher });
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
     const started = performance.now();
     let failed = true;
     try {
       const response = await super.process(options);
       failed = Boolean(response.errors?.length);
       return response;
+    } catch (error) {
+      // A subgraph that cannot answer costs only its own fields (see subgraph-outage.ts).
+      const failure = classifyFetchFailure(error);
+      if (failure.kind === 'client-mistake') return { errors: failure.errors };
+      if (failure.kind === 'internal') throw error;
+      this.logError('subgraph unavailable, its fields answered null', { subgraph: this.subgraph, url: this.url, detail: failure.detail });
+      return outageResponse(options.request);
     } finally {
       this.onFetch?.(this.subgraph, (performance.now() - started) / 1000, failed);
     }
@@ -171,7 +180,7 @@ export async function startApollo(options: GatewayApolloOptions): Promise<{ apol
     buildService: ({ name }) => {
       const url = options.subgraphUrls[name];
       if (!url) throw new Error(`no URL configured for subgraph ${name}`);
-      return new SubgraphDataSource(url, name, options.signInternal, options.fetcher.fetch, options.onSubgraphFetch);
+      return new SubgraphDataSource(url, name, options.signInternal, options.fetcher.fetch, options.onSubgraphFetch, options.logError);
     },
   });
   let apiSchema: GraphQLSchema | undefined;
@@ -182,7 +191,7 @@ export async function startApollo(options: GatewayApolloOptions): Promise<{ apol
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [outcomePlugin, scopeSafetyNet(options.verdicts)],
+    plugins: [outcomePlugin, scopeSafetyNet(options.verdicts), serviceUnavailableStatus],
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: options.production,
     // Introspection is decided per partner before Apollo sees the request (pipeline/introspection-gate.ts).

@@ -10,6 +10,19 @@ export interface PartnerAccess {
   introspectionAllowed: boolean;
 }
 
+/**
+ * How long the last status read from the registry keeps serving while the registry (the gateway's
+ * database) cannot be read: partners keep working through a short database outage or failover,
+ * and a partner known to be disabled stays refused. After this, its requests get 503.
+ */
+export const PARTNER_STALE_MS = 5 * 60_000;
+
+interface Known {
+  access: PartnerAccess;
+  /** When the registry last confirmed it. */
+  at: number;
+}
+
 interface Entry {
   value: Promise<PartnerAccess>;
   expiresAt: number;
@@ -26,11 +39,13 @@ interface Entry {
  */
 export class PartnerAccessCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly lastKnown = new Map<string, Known>();
 
   constructor(
     private readonly db: DataSource,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    private readonly staleMs: number = PARTNER_STALE_MS,
   ) {}
 
   /**
@@ -48,7 +63,18 @@ export class PartnerAccessCache {
     const cached = this.entries.get(partnerId);
     if (cached && cached.expiresAt > now) return cached.value;
     if (this.entries.size > 10_000) this.dropExpired(now);
-    const value = this.lookup(partnerId);
+    const value = this.lookup(partnerId).then(
+      (access) => {
+        this.remember(partnerId, access);
+        return access;
+      },
+      (error: unknown) => {
+        // The registry cannot be read: the status it last gave, if recent enough (see PARTNER_STALE_MS).
+        const known = this.lastKnown.get(partnerId);
+        if (known && this.now() - known.at <= this.staleMs) return known.access;
+        throw error;
+      },
+    );
     const entry = { value, expiresAt: now + this.ttlMs };
     if (this.ttlMs > 0) this.entries.set(partnerId, entry);
     // A failed lookup is not remembered: the next request asks again.
@@ -66,6 +92,14 @@ export class PartnerAccessCache {
     const row = rows[0];
     if (!row) return { status: 'unknown', rateLimitPerMinute: null, introspectionAllowed: false };
     return { status: row.status, rateLimitPerMinute: row.rate_limit_per_minute, introspectionAllowed: row.introspection_allowed };
+  }
+
+  private remember(partnerId: string, access: PartnerAccess): void {
+    if (this.lastKnown.size > 50_000) {
+      const now = this.now();
+      for (const [key, known] of this.lastKnown) if (now - known.at > this.staleMs) this.lastKnown.delete(key);
+    }
+    this.lastKnown.set(partnerId, { access, at: this.now() });
   }
 
   private dropExpired(now: number): void {

@@ -28,7 +28,9 @@ import { createAuth, loadOrCreateSigningKey, type Auth } from './auth';
 import { readScopeRequirements } from './authorization';
 import type { GatewayConfig } from './config';
 import { ExpiringCache } from './expiring-cache';
+import { InputValidator } from './input-validation';
 import { OperationAnalyzer } from './limits';
+import { answerIfUnavailable, gatewayReadinessChecks } from './outage';
 import { knownOperationNames } from './operation-names';
 import { ParsedDocuments } from './parsed-documents';
 import { PartnerAccessCache } from './partner-access';
@@ -105,7 +107,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   const analyzer = new OperationAnalyzer(apiSchema, config.limits, 1000, (source, maxTokens) => documents.parse(source, { maxTokens }));
   const verdicts = new ScopeVerdicts(apiSchema, requirements);
   const subgraphFetcher = keepAliveSubgraphFetcher();
-  const readiness = new Readiness();
+  const readiness = new Readiness(gatewayReadinessChecks(db, config.subgraphUrls));
   const metrics = new ServiceMetrics('gateway', knownOperationNames(apiSchema), new Set(['/graphql', '/oauth/token', '/.well-known/jwks.json', '/exports/members', '/imports/members', '/health', '/ready', '/metrics', '/errors', '/explorer']));
   metrics.observeDatabasePool(db);
   const own = gatewayMetrics(metrics);
@@ -149,6 +151,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     maxBodyBytes: config.maxBodyBytes,
     authentication,
     analyzer,
+    inputs: new InputValidator(apiSchema),
     introspection: { production: config.production, allowIntrospection: config.allowIntrospection },
     budget,
     scopes: { verdicts, isValid: (document) => documents.isValid(document) },
@@ -234,6 +237,11 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     res.once('finish', once);
     res.once('close', once);
     routeRequest(routes, req, res, record).catch((error: unknown) => {
+      // The database or a service it needs is down: 503 with Retry-After, never 500 (outage.ts).
+      if (answerIfUnavailable(res, error, log)) {
+        record.outcome = 'SERVICE_UNAVAILABLE';
+        return;
+      }
       const errorId = randomUUID();
       logger.error({ requestId: record.requestId, errorId, err: error }, 'request failed');
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', `internal error (id ${errorId})`);

@@ -99,9 +99,9 @@ export interface ApplyHospitalDiscountInput {
   verificationId: string;
   /** Optional. Without it, the policy at this hospital of the member's nearest sponsoring organization applies (ties: the newest program). */
   programId?: string | null;
-  /** Unique per hospital. Re-sending the same invoiceNumber with the same amount returns the original claim; with another amount it fails with IDEMPOTENCY_CONFLICT. */
+  /** Unique per hospital. Re-sending the same invoiceNumber with the same amount returns the original claim; with another amount it fails with IDEMPOTENCY_CONFLICT. At most 128 characters. */
   invoiceNumber: string;
-  /** The self-paid part after medical insurance, in fen: 1 .. 1,000,000,000 (10 million yuan). */
+  /** The self-paid part after medical insurance, in fen: 1 .. 1,000,000,000 (10 million yuan). At most 1,000,000,000. */
   selfPaidFen: number;
 }
 
@@ -109,11 +109,11 @@ export interface ApplyHospitalDiscountInput {
 export interface EnrollMemberInput {
   /** The organization the worker joins; must be in the caller's subtree. */
   organizationId: string;
-  /** Full name as on the resident ID card, 1 to 50 characters. */
+  /** Full name as on the resident ID card, 1 to 50 characters. At most 50 characters. */
   fullName: string;
-  /** 18-character PRC resident ID number with a valid check digit; stored only as a keyed hash plus last 4. */
+  /** 18-character PRC resident ID number with a valid check digit; stored only as a keyed hash plus last 4. At most 18 characters. */
   idNumber: string;
-  /** Mainland mobile number, 11 digits starting with 1 (e.g. 13812345678). */
+  /** Mainland mobile number, 11 digits starting with 1 (e.g. 13812345678). At most 20 characters. */
   phone: string;
   /** 新就业形态劳动者 (courier, ride-hailing or delivery driver ...). */
   newEmploymentForm?: boolean | null;
@@ -133,7 +133,7 @@ export interface MemberFilter {
   joinedFrom?: Scalars["Date"] | null;
   /** Joined on or before this date (Asia/Shanghai). */
   joinedTo?: Scalars["Date"] | null;
-  /** Exact card number or (with member:pii) a name prefix. */
+  /** Exact card number or (with member:pii) a name prefix. At most 64 characters. */
   search?: string | null;
   /** Members created or changed (any field of Member, status and organization included) at or after this instant: incremental sync. A change is stamped when it is written, not when it commits: ask again from your previous sync time minus a minute, and treat answers as upserts. */
   changedSince?: Scalars["DateTime"] | null;
@@ -141,33 +141,33 @@ export interface MemberFilter {
 
 /** A voucher presented at checkout. */
 export interface RedeemVoucherInput {
-  /** The code as the member shows or tells it; case, spaces and dashes do not matter. */
+  /** The code as the member shows or tells it; case, spaces and dashes do not matter. At most 64 characters. */
   code: string;
-  /** Unique per partner: re-sending it returns the original redemption; with a different code or amount it fails with IDEMPOTENCY_CONFLICT. */
+  /** Unique per partner: re-sending it returns the original redemption; with a different code or amount it fails with IDEMPOTENCY_CONFLICT. At most 128 characters. */
   partnerOrderId: string;
-  /** Order amount in fen, > 0. */
+  /** Order amount in fen, > 0. At most 1,000,000,000. */
   orderAmountFen: number;
 }
 
 /** A worker applying through a scanned invitation (扫码入会); checked like enrollMember before anything is stored. */
 export interface SubmitJoinApplicationInput {
-  /** The code of the scanned QR code (JoinInvitation.code); case and spaces do not matter. */
+  /** The code of the scanned QR code (JoinInvitation.code); case and spaces do not matter. At most 128 characters. */
   invitationCode: string;
-  /** Full name as on the resident ID card, 1 to 50 characters. */
+  /** Full name as on the resident ID card, 1 to 50 characters. At most 50 characters. */
   fullName: string;
-  /** 18-character PRC resident ID number with a valid check digit; stored only as a keyed hash plus last 4. */
+  /** 18-character PRC resident ID number with a valid check digit; stored only as a keyed hash plus last 4. At most 18 characters. */
   idNumber: string;
-  /** Mainland mobile number, 11 digits starting with 1 (e.g. 13812345678). */
+  /** Mainland mobile number, 11 digits starting with 1 (e.g. 13812345678). At most 20 characters. */
   phone: string;
   /** 新就业形态劳动者 (courier, ride-hailing or delivery driver ...). */
   newEmploymentForm?: boolean | null;
-  /** Where the worker works (e.g. a delivery platform's partner company), 1 to 100 characters. */
+  /** Where the worker works (e.g. a delivery platform's partner company), 1 to 100 characters. At most 200 characters. */
   employer?: string | null;
 }
 
 /** Member data a union may change. Fields left out (or null) stay as they are. */
 export interface UpdateMemberInput {
-  /** Mainland mobile number, 11 digits starting with 1 (e.g. 13812345678). */
+  /** Mainland mobile number, 11 digits starting with 1 (e.g. 13812345678). At most 20 characters. */
   phone?: string | null;
   /** 新就业形态劳动者 (courier, ride-hailing or delivery driver ...). */
   newEmploymentForm?: boolean | null;

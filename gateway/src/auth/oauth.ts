@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
-import { BodyTooLargeError, isUuid, readBody, sendJson } from '@union/common';
+import { BodyTooLargeError, isUnavailable, isUuid, readBody, RETRY_AFTER_SECONDS, sendJson } from '@union/common';
 import { TrustedProxies } from '../client-address';
 import { createLimiterStore, type LimiterStore } from '../limiter-store';
 import { PartnerRegistry, type Partner } from './partners';
@@ -125,6 +125,17 @@ export async function handleTokenRequest(req: IncomingMessage, res: ServerRespon
   } catch (error) {
     if (error instanceof OAuthError) {
       sendJson(res, error.status, { error: error.code, error_description: error.message }, { ...NO_STORE, ...error.headers });
+      return;
+    }
+    if (isUnavailable(error)) {
+      // The partner registry (database) or the member service is down: not the client's fault, and not a bug.
+      logTo(deps)(`gateway: token endpoint unavailable: ${(error as Error)?.message ?? String(error)}`);
+      sendJson(
+        res,
+        503,
+        { error: 'temporarily_unavailable', error_description: `the token service is unavailable at the moment; retry after ${RETRY_AFTER_SECONDS} s`, code: 'SERVICE_UNAVAILABLE' },
+        { ...NO_STORE, 'retry-after': String(RETRY_AFTER_SECONDS) },
+      );
       return;
     }
     const errorId = randomUUID();

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { appendAccessRecord } from '../audit';
+import { withheldAnswer } from '../outage';
 import type { CostBudget } from '../rate-limit';
 import type { GraphQLExchange } from './exchange';
 
@@ -38,13 +38,14 @@ export async function recordAccess(exchange: GraphQLExchange, deps: AccessRecord
       detail: { requestId, ...(fieldsByMember ? { fieldsByMember } : {}) },
     });
   } catch (error) {
-    const errorId = randomUUID();
-    deps.logError('access record not written, response withheld', { errorId, err: error });
-    const body = JSON.stringify({ errors: [{ message: `internal error (id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }] });
-    response.status = 500;
-    response.body = { kind: 'complete', string: body };
+    // The database down is 503 SERVICE_UNAVAILABLE with Retry-After; anything else 500 (outage.ts).
+    const withheld = withheldAnswer(error);
+    deps.logError('access record not written, response withheld', { errorId: withheld.errorId, err: error });
+    response.status = withheld.status;
+    response.body = { kind: 'complete', string: JSON.stringify({ errors: [withheld.error] }) };
     response.headers.set('content-type', 'application/json; charset=utf-8');
     response.headers.delete('content-length');
-    context.notes.outcome = 'INTERNAL_SERVER_ERROR';
+    for (const [name, value] of Object.entries(withheld.headers)) response.headers.set(name, value);
+    context.notes.outcome = String(withheld.error.extensions.code);
   }
 }

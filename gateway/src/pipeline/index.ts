@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
+import type { InputValidator } from '../input-validation';
 import type { OperationAnalyzer } from '../limits';
 import { recordAccess, type AccessRecordDeps } from './access-record';
 import { answer } from './answer';
@@ -7,6 +8,7 @@ import { authenticate, type AuthenticationDeps } from './authenticate';
 import { chargeCostBudget, type CostBudgetDeps } from './cost-budget';
 import { runStages, type GatewayContext, type GraphQLExchange, type NamedStage } from './exchange';
 import { executeOperation } from './execute';
+import { checkInputs } from './input-check';
 import { gateIntrospection } from './introspection-gate';
 import { enforceQueryLimits } from './query-limits';
 import { readGraphQLRequest } from './read-request';
@@ -18,6 +20,7 @@ export interface GraphQLPipelineDeps {
   maxBodyBytes: number;
   authentication: AuthenticationDeps;
   analyzer: Pick<OperationAnalyzer, 'analyze'>;
+  inputs: Pick<InputValidator, 'check'>;
   introspection: { production: boolean; allowIntrospection: boolean };
   budget: CostBudgetDeps;
   scopes: ScopeCheckDeps;
@@ -29,13 +32,14 @@ export interface GraphQLPipelineDeps {
  * The stages of POST/GET /graphql, in the order a request meets them. Each is a function of its
  * own file (pipeline/<name>.ts) with its own tests; the first that refuses the request answers it
  * and the rest do not run. A new stage goes into this list where it belongs (e.g. a check of
- * arguments between "query-limits" and "execute").
+ * arguments, "input-check", sits between "query-limits" and "execute").
  */
 export function graphQLStages(deps: GraphQLPipelineDeps): NamedStage[] {
   return [
     { name: 'read-request', run: (x) => readGraphQLRequest(x, { maxBodyBytes: deps.maxBodyBytes }) },
     { name: 'authenticate', run: (x) => authenticate(x, deps.authentication) },
     { name: 'query-limits', run: (x) => enforceQueryLimits(x, { analyzer: deps.analyzer }) },
+    { name: 'input-check', run: (x) => checkInputs(x, { inputs: deps.inputs }) },
     { name: 'introspection-gate', run: (x) => gateIntrospection(x, deps.introspection) },
     { name: 'cost-budget', run: (x) => chargeCostBudget(x, deps.budget) },
     { name: 'scope-check', run: (x) => checkScopes(x, deps.scopes) },

@@ -4,6 +4,7 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { type GraphQLSchema, parse } from 'graphql';
 import { Authorized, buildSchema, createResolversMap, Directive, type NonEmptyArray } from 'type-graphql';
 import { contractError } from './errors';
+import { annotateInputLimits } from './input-limits';
 import type { Principal } from './principal';
 import { DateScalar, DateTimeScalar } from './scalars';
 
@@ -64,7 +65,7 @@ export async function buildFederatedSchema(options: {
       { type: Date, scalar: DateTimeScalar },
     ],
   });
-  const typeDefs = parse(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeGraphqlSchema)}`);
+  const typeDefs = annotateInputLimits(parse(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeGraphqlSchema)}`));
   const resolverMap = createResolversMap(typeGraphqlSchema) as Record<string, Record<string, unknown>>;
   for (const [typeName, resolveReference] of Object.entries(options.references)) {
     resolverMap[typeName] = { ...(resolverMap[typeName] ?? {}), __resolveReference: resolveReference };

@@ -1,4 +1,5 @@
 export * from './access';
+export * from './availability';
 export * from './config';
 export * from './csv';
 export * from './db';
@@ -7,6 +8,7 @@ export * from './error-catalogue';
 export * from './federation';
 export * from './http';
 export * from './ids';
+export * from './input-limits';
 export * from './internal-client';
 export * from './loaders';
 export * from './masking';

@@ -1,6 +1,10 @@
 import DataLoader from 'dataloader';
 import { REQUEST_ID_HEADER } from './logging';
+import { ServiceUnavailableError } from './availability';
 import { INTERNAL_TOKEN_HEADER, serviceCaller, signInternalToken } from './principal';
+
+/** An internal call that has not answered within this is treated as the other service being unavailable. */
+const INTERNAL_CALL_TIMEOUT_MS = 10_000;
 
 /**
  * Calls another subgraph's /internal/<route> as a service. Subgraphs never read each other's
@@ -16,14 +20,33 @@ export class InternalClient {
     private readonly requestId?: string,
   ) {}
 
+  /** The callee as operators know it: the host and port of its URL. */
+  private serviceName(): string {
+    try {
+      return new URL(this.baseUrl).host;
+    } catch {
+      return this.baseUrl;
+    }
+  }
+
   async call<T>(route: string, body: unknown): Promise<T> {
     const token = await signInternalToken(serviceCaller(this.caller), this.secret, 30);
     const url = `${this.baseUrl.replace(/\/graphql$/, '')}/internal/${route}`;
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token, ...(this.requestId ? { [REQUEST_ID_HEADER]: this.requestId } : {}) },
-      body: JSON.stringify(body),
-    });
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token, ...(this.requestId ? { [REQUEST_ID_HEADER]: this.requestId } : {}) },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(INTERNAL_CALL_TIMEOUT_MS),
+      });
+    } catch (error) {
+      // Refused, reset or timed out: the other service is down or restarting, not broken.
+      throw new ServiceUnavailableError(this.serviceName(), `${route}: ${(error as Error)?.cause ? String((error as Error & { cause: unknown }).cause) : (error as Error).message}`);
+    }
+    if (response.status === 502 || response.status === 503 || response.status === 504) {
+      throw new ServiceUnavailableError(this.serviceName(), `${route} answered HTTP ${response.status}`);
+    }
     if (!response.ok) throw new Error(`internal call ${route} failed with HTTP ${response.status}`);
     return (await response.json()) as T;
   }

@@ -6,6 +6,7 @@ import { shutdownTracing } from './tracing';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
 import type { FederatedSchema } from './federation';
 import type { Principal } from './principal';
+import { databaseCheck } from './readiness';
 import { type InternalRoute, type RunningService, startSubgraphServer, type StreamRoute, type UploadRoute } from './subgraph-server';
 
 export interface RunningSubgraph extends RunningService {
@@ -47,6 +48,7 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
       },
       streamRoutes: options.streamRoutes?.(db),
       uploadRoutes: options.uploadRoutes?.(db),
+      readinessChecks: [databaseCheck(db)],
       onStop: () => db.destroy(),
       log: options.log,
       database: db,

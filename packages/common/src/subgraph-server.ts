@@ -6,12 +6,13 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { defaultFieldResolver, Kind, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { Counter } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import { isInputDataError, isUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable } from './availability';
 import { isContractError } from './errors';
 import { BodyTooLargeError, headerMap, listen, parseJsonBody, readBody, sendApolloResponse, sendGraphQLError, sendJson } from './http';
 import { createLogger, lineLogger, logRequest, REQUEST_ID_HEADER, requestIdOf, type Logger } from './logging';
 import { answerMetrics, outcomeLabel, ServiceMetrics } from './metrics';
 import { INTERNAL_TOKEN_HEADER, type Principal, verifyInternalToken } from './principal';
-import { answerReady, Readiness } from './readiness';
+import { answerReady, Readiness, type ReadinessCheck } from './readiness';
 import { closeWhileDraining, DEFAULT_SHUTDOWN_GRACE_SECONDS, drainServer } from './shutdown';
 
 export interface RunningService {
@@ -139,6 +140,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   host: string;
   port: number;
   bodyLimitBytes?: number;
+  /** What GET /ready checks (the database); /health only says the process runs. */
+  readinessChecks?: ReadinessCheck[];
   /** Called once the HTTP server is closed (e.g. to close the database pool). */
   onStop?: () => Promise<void>;
   /** Old-style log callback (tests capture lines with it); the JSON lines are written to it instead of stdout. */
@@ -204,6 +207,16 @@ export function safeErrorFormatter(service: string, log: (line: string) => void)
       const { stacktrace: _dropped, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
+    // The database (or a service this one asks) is down: the caller may retry, and the gateway
+    // keeps the rest of the answer, with null and this error at the field's path.
+    if (isUnavailable(original)) {
+      log(`${service}: unavailable at ${JSON.stringify(formatted.path ?? [])}: ${(original as Error)?.message ?? String(original)}`);
+      const unavailable = serviceUnavailable('the service behind this field');
+      return { message: unavailable.message, locations: formatted.locations, path: formatted.path, extensions: unavailable.extensions };
+    }
+    if (isInputDataError(original)) {
+      return { message: 'a value of this request is not valid here', locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
+    }
     const code = formatted.extensions?.code;
     if (code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_USER_INPUT') {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
@@ -214,10 +227,17 @@ export function safeErrorFormatter(service: string, log: (line: string) => void)
   };
 }
 
+/** HTTP 503 SERVICE_UNAVAILABLE with Retry-After: the database (or a service this one asks) is down. */
+function sendUnavailable(res: ServerResponse, service: string, log: (line: string) => void, error: unknown): void {
+  log(`${service}: unavailable: ${(error as Error)?.message ?? String(error)}`);
+  const unavailable = serviceUnavailable('the service');
+  sendJson(res, 503, { errors: [{ message: unavailable.message, extensions: unavailable.extensions }] }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+}
+
 export async function startSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>): Promise<RunningService> {
   const logger = options.logger ?? serviceLogger(options.name, options.log);
   const log = lineLogger(logger);
-  const readiness = new Readiness();
+  const readiness = new Readiness(options.readinessChecks ?? []);
   const knownOperations = new Set(['_entities', '_service']);
   for (const root of [options.schema.getQueryType(), options.schema.getMutationType()]) for (const field of Object.keys(root?.getFields() ?? {})) knownOperations.add(field);
   const routes = ['/graphql', '/health', '/ready', '/metrics', ...Object.keys(options.internalRoutes ?? {}).map((r) => `/internal/${r}`), ...Object.keys(options.streamRoutes ?? {}).map((r) => `/stream/${r}`)];
@@ -303,6 +323,8 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
           const code = String(error.extensions.code);
           return sendGraphQLError(res, STREAM_ERROR_STATUS[code] ?? 422, code, error.message);
         }
+        if (isUnavailable(error)) return sendUnavailable(res, options.name, log, error);
+        if (isInputDataError(error)) return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'a value of this request is not valid here');
         throw error;
       }
     }
@@ -322,6 +344,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
       try {
         return sendJson(res, 200, await route(raw ? JSON.parse(raw) : {}, principal));
       } catch (error) {
+        if (isUnavailable(error)) return sendUnavailable(res, options.name, log, error);
         const errorId = randomUUID();
         logger.error({ requestId: record.requestId, route: url.pathname, errorId, err: error }, 'internal route failed');
         return sendJson(res, 500, { error: `internal error (id ${errorId})` });
@@ -380,6 +403,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     res.once('finish', once);
     res.once('close', once);
     handle(req, res, record).catch((error: unknown) => {
+      if (!res.headersSent && isUnavailable(error)) return sendUnavailable(res, options.name, log, error);
       const errorId = randomUUID();
       record.outcome = 'INTERNAL_SERVER_ERROR';
       logger.error({ requestId: record.requestId, errorId, err: error }, 'request failed');

@@ -19,7 +19,10 @@ async function assertMayReadAccount(ctx: BenefitContext, memberId: string): Prom
 
 @Resolver(() => MemberBenefits)
 export class MemberBenefitsResolver {
-  @FieldResolver(() => VoucherConnection, { description: 'Vouchers the member holds, newest first (owner, own union chain, PLATFORM).' })
+  @FieldResolver(() => VoucherConnection, {
+    nullable: true,
+    description: 'Vouchers the member holds, newest first (owner, own union chain, PLATFORM). Null, with a SERVICE_UNAVAILABLE error at its path, while the benefit service is unavailable.',
+  })
   async vouchers(
     @Root() member: MemberBenefits,
     @Arg('status', () => VoucherStatus, { nullable: true, description: 'Only vouchers with this status.' }) status: VoucherStatus | null,
@@ -39,7 +42,11 @@ export class MemberBenefitsResolver {
     };
   }
 
-  @FieldResolver(() => Int, { description: 'Hospital discount used this calendar year (Asia/Shanghai), per program, in fen.' })
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description:
+      'Hospital discount used this calendar year (Asia/Shanghai), per program, in fen. Null, with a SERVICE_UNAVAILABLE error at its path, while the benefit service is unavailable.',
+  })
   async hospitalDiscountUsedFen(
     @Root() member: MemberBenefits,
     @Arg('programId', () => ID, { description: 'The HOSPITAL_DISCOUNT program.' }) programId: string,

@@ -26,14 +26,20 @@ interface TransactionPage extends Page<PointsTransactionEntity> {
 
 @Resolver(() => MemberPoints)
 export class MemberPointsResolver {
-  @FieldResolver(() => PointsAccount, { description: 'Points account (owner, own union chain, PLATFORM).' })
+  @FieldResolver(() => PointsAccount, {
+    nullable: true,
+    description: 'Points account (owner, own union chain, PLATFORM). Null, with a SERVICE_UNAVAILABLE error at its path, while the points service is unavailable.',
+  })
   async points(@Root() member: MemberPoints, @Ctx() ctx: PointsContext): Promise<PointsAccount> {
     await assertMayReadAccount(ctx, member.id);
     const account = await ctx.loaders.accountByMemberId.load(member.id);
     return { memberId: member.id, balance: Number(account?.balance ?? 0), lifetimeEarned: Number(account?.lifetimeEarned ?? 0) };
   }
 
-  @FieldResolver(() => RewardOrderConnection, { description: "The member's points-mall orders, newest first (owner, own union chain, PLATFORM)." })
+  @FieldResolver(() => RewardOrderConnection, {
+    nullable: true,
+    description: "The member's points-mall orders, newest first (owner, own union chain, PLATFORM). Null, with a SERVICE_UNAVAILABLE error at its path, while the points service is unavailable.",
+  })
   async rewardOrders(
     @Root() member: MemberPoints,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'Page size, at most 100.' }) first: number,

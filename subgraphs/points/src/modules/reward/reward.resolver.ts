@@ -65,7 +65,10 @@ export class RewardOrderResolver {
     return reward;
   }
 
-  @FieldResolver(() => MemberPoints, { description: 'The member who placed the order.' })
+  @FieldResolver(() => MemberPoints, {
+    nullable: true,
+    description: 'The member who placed the order. Null, with a SERVICE_UNAVAILABLE error at its path, while the member service is unavailable.',
+  })
   member(@Root() order: RewardOrderEntity): MemberPoints {
     return { id: order.memberId };
   }
