@@ -55,10 +55,14 @@ export interface LoggerOptions {
  * name), `service` and `msg`. `npm start` turns the lines into short readable ones on a terminal
  * (scripts/src/log-format.ts); everywhere else they go to the log pipeline as they are.
  */
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
 export function createLogger(service: string, options: LoggerOptions = {}): Logger {
+  // LOG_LEVEL is validated with the rest of the configuration; the logger exists before that runs.
+  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
   return pino(
     {
-      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      level: LEVELS.has(level) ? level : 'info',
       base: { service },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
