@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { performance } from 'node:perf_hooks';
 import {
   answerMetrics,
-  answerReady,
   closeWhileDraining,
   drainServer,
   InternalClient,
@@ -38,6 +37,7 @@ import { ScopeVerdicts } from './pipeline/scope-check';
 import { CostRateLimiter } from './rate-limit';
 import { gatewayRouteTable, routeRequest, type RequestRecord } from './router';
 import { serveMemberExport } from './routes/member-export';
+import { readyRoute, UNLOGGED_ROUTES } from './routes/ready';
 import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
 
@@ -92,7 +92,6 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   const publishedSupergraph = readSupergraph(config.supergraphPath);
   const requirements = readScopeRequirements(publishedSupergraph);
   const apiSchema = supergraphSchema(publishedSupergraph);
-  const memberService = new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret);
   const partners = new PartnerAccessCache(db, config.partnerCacheMs);
   const limiter = new CostRateLimiter({ defaultPerMinute: config.rateLimit.perMinute });
   const documents = new ParsedDocuments();
@@ -111,7 +110,8 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     audience: config.jwt.audience,
     partnerTokenTtlSeconds: config.jwt.partnerTokenTtlSeconds,
     memberTokenTtlSeconds: config.jwt.memberTokenTtlSeconds,
-    lookupMember: async (id) => (await memberService.call<MemberFacts[]>('member-facts', { ids: [id] }))[0] ?? null,
+    lookupMember: async (id, requestId) =>
+      (await new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret, requestId).call<MemberFacts[]>('member-facts', { ids: [id] }))[0] ?? null,
     failedAuthenticationsPerMinute: config.tokenFailuresPerMinute,
     log,
   });
@@ -170,7 +170,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
         logError,
       }),
     health: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
-    ready: (_req, res) => answerReady(res, readiness, 'gateway'),
+    ready: readyRoute(readiness),
     metrics: (req, res) => answerMetrics(req, res, metrics, config.metricsToken),
   });
 
@@ -179,6 +179,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     const seconds = (performance.now() - record.startedAt) / 1000;
     const status = res.statusCode;
     metrics.observeRequest(record.url.pathname, req.method ?? 'GET', status);
+    if (UNLOGGED_ROUTES.has(record.url.pathname)) return;
     if (record.operation !== undefined) metrics.observeOperation(record.operation, record.partnerKind, record.outcome, seconds);
     logRequest(logger, {
       requestId: record.requestId,
@@ -194,8 +195,10 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
 
   const server = createServer((req, res) => {
     const record: RequestRecord = { requestId: requestIdOf(req.headers), startedAt: performance.now(), url: new URL(req.url ?? '/', 'http://gateway') };
-    // Every answer carries the request id, refusals included (writeHead keeps headers set here).
+    // Every answer carries the request id, refusals included (writeHead keeps headers set here);
+    // whatever reads the request's headers later (the token endpoint's member lookup) sees the same id.
     res.setHeader(REQUEST_ID_HEADER, record.requestId);
+    req.headers[REQUEST_ID_HEADER] = record.requestId;
     closeWhileDraining(readiness, res);
     let observed = false;
     const once = () => {

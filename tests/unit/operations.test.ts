@@ -46,6 +46,13 @@ describe('logger', () => {
     expect(new Date(String(lines[0].time)).toISOString()).toBe(lines[0].time);
   });
 
+  it('writes only the fields of a request line, whatever else an object carries', () => {
+    const { logger, lines } = capture();
+    const line = { requestId: 'abc', route: '/graphql', method: 'POST', status: 200, durationMs: 1, fullName: '张三', variables: { phone: '13800000000' } };
+    logRequest(logger, line as Parameters<typeof logRequest>[1]);
+    expect(JSON.stringify(lines[0])).not.toMatch(/张三|13800000000|variables|fullName/);
+  });
+
   it('redacts personal data, variables, bodies and credentials whatever a caller passes', () => {
     const { logger, lines } = capture();
     logger.warn(

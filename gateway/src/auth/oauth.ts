@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
-import { BodyTooLargeError, isUuid, readBody, sendJson } from '@union/common';
+import { BodyTooLargeError, isUuid, readBody, requestIdOf, sendJson } from '@union/common';
 import { PartnerRegistry, type Partner } from './partners';
 import { isScope, MEMBER_SCOPES, parseScopeParameter, type Scope } from './scopes';
 import { TokenService, type SigningKey } from './tokens';
@@ -20,7 +20,7 @@ export interface MemberStatusFacts {
   id: string;
   status: string;
 }
-export type LookupMember = (memberId: string) => Promise<MemberStatusFacts | null>;
+export type LookupMember = (memberId: string, requestId?: string) => Promise<MemberStatusFacts | null>;
 
 export interface TokenEndpointDeps {
   registry: PartnerRegistry;
@@ -141,7 +141,7 @@ async function answerTokenRequest(req: IncomingMessage, deps: TokenEndpointDeps)
   const grantType = params.get('grant_type');
   if (!grantType) throw invalidRequest('grant_type is required');
   if (grantType === CLIENT_CREDENTIALS_GRANT) return clientCredentialsGrant(partner, params, deps.tokens);
-  if (grantType === TOKEN_EXCHANGE_GRANT) return tokenExchangeGrant(partner, params, deps);
+  if (grantType === TOKEN_EXCHANGE_GRANT) return tokenExchangeGrant(partner, params, deps, requestIdOf(req.headers));
   throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be ${CLIENT_CREDENTIALS_GRANT} or ${TOKEN_EXCHANGE_GRANT}`);
 }
 
@@ -151,7 +151,7 @@ async function clientCredentialsGrant(partner: Partner, params: Map<string, stri
   return { access_token: issued.accessToken, token_type: issued.tokenType, expires_in: issued.expiresIn, scope: issued.scopes.join(' ') };
 }
 
-async function tokenExchangeGrant(partner: Partner, params: Map<string, string>, deps: TokenEndpointDeps) {
+async function tokenExchangeGrant(partner: Partner, params: Map<string, string>, deps: TokenEndpointDeps, requestId: string) {
   if (partner.kind !== 'PLATFORM' || !partner.scopes.includes('member:act-as')) {
     throw new OAuthError(400, 'unauthorized_client', 'only a PLATFORM partner holding member:act-as may exchange member tokens');
   }
@@ -169,7 +169,7 @@ async function tokenExchangeGrant(partner: Partner, params: Map<string, string>,
   if (!isUuid(subjectToken)) throw new OAuthError(400, 'invalid_grant', 'subject_token is not a member id');
   let member: MemberStatusFacts | null;
   try {
-    member = await deps.lookupMember(subjectToken);
+    member = await deps.lookupMember(subjectToken, requestId);
   } catch (error) {
     logTo(deps)(`gateway: member lookup for token exchange failed: ${(error as Error)?.message ?? String(error)}`);
     throw new OAuthError(503, 'temporarily_unavailable', 'the member directory is unavailable; try again shortly', { 'retry-after': '5' });

