@@ -122,7 +122,16 @@ export function partnerErrorFormatter(production: boolean, logError: (message: s
       return { message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, code: code as ErrorCode } };
     }
     const errorId = (formatted.extensions?.errorId as string | undefined) ?? randomUUID();
-    logError('internal error', { errorId, message: formatted.message, extensions: formatted.extensions ?? {}, stack: (error as Error)?.stack });
+    // Not the extensions as a whole: a subgraph's HTTP error carries its response body there.
+    const response = formatted.extensions?.response as { url?: unknown; status?: unknown } | undefined;
+    logError('internal error', {
+      errorId,
+      message: formatted.message,
+      code: formatted.extensions?.code,
+      serviceName: formatted.extensions?.serviceName,
+      subgraphResponse: response ? { url: response.url, status: response.status } : undefined,
+      stack: (error as Error)?.stack,
+    });
     return { message: `internal error (id ${errorId})`, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } };
   };
 }

@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { performance } from 'node:perf_hooks';
 import {
   answerMetrics,
-  answerReady,
   closeWhileDraining,
   drainServer,
   InternalClient,
@@ -44,6 +43,7 @@ import { developerRoutes } from './developer/routes';
 import { gatewayRouteTable, routeRequest, type RequestRecord } from './router';
 import { serveMemberExport } from './routes/member-export';
 import { serveMemberImport } from './routes/member-import';
+import { readyRoute, UNLOGGED_ROUTES } from './routes/ready';
 import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
 
@@ -98,7 +98,6 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   const publishedSupergraph = readSupergraph(config.supergraphPath);
   const requirements = readScopeRequirements(publishedSupergraph);
   const apiSchema = supergraphSchema(publishedSupergraph);
-  const memberService = new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret);
   const partners = new PartnerAccessCache(db, config.partnerCacheMs);
   // Budgets and failed-login counters: in Redis shared by every replica when REDIS_URL is set (limiter-store.ts).
   const limiterStore = createLimiterStore({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, log });
@@ -119,7 +118,8 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     audience: config.jwt.audience,
     partnerTokenTtlSeconds: config.jwt.partnerTokenTtlSeconds,
     memberTokenTtlSeconds: config.jwt.memberTokenTtlSeconds,
-    lookupMember: async (id) => (await memberService.call<MemberFacts[]>('member-facts', { ids: [id] }))[0] ?? null,
+    lookupMember: async (id, requestId) =>
+      (await new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret, requestId).call<MemberFacts[]>('member-facts', { ids: [id] }))[0] ?? null,
     failedAuthenticationsPerMinute: config.tokenFailuresPerMinute,
     failedAuthenticationsPerAddressPerMinute: config.tokenFailuresPerAddressPerMinute,
     limiterStore,
@@ -199,7 +199,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
         import: { memberSubgraphUrl: config.subgraphUrls.member, internalSecret: config.internalSecret, db, log },
       }),
     health: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
-    ready: (_req, res) => answerReady(res, readiness, 'gateway'),
+    ready: readyRoute(readiness),
     metrics: (req, res) => answerMetrics(req, res, metrics, config.metricsToken),
     errors: async (req, res, record) => developer(req, '/errors')?.(req, res, record.url),
     explorer: async (req, res, record) => developer(req, record.url.pathname)?.(req, res, record.url),
@@ -210,6 +210,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     const seconds = (performance.now() - record.startedAt) / 1000;
     const status = res.statusCode;
     metrics.observeRequest(record.url.pathname, req.method ?? 'GET', status);
+    if (UNLOGGED_ROUTES.has(record.url.pathname)) return;
     if (record.operation !== undefined) metrics.observeOperation(record.operation, record.partnerKind, record.outcome, seconds);
     logRequest(logger, {
       requestId: record.requestId,
@@ -225,8 +226,10 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
 
   const server = createServer((req, res) => {
     const record: RequestRecord = { requestId: requestIdOf(req.headers), startedAt: performance.now(), url: new URL(req.url ?? '/', 'http://gateway') };
-    // Every answer carries the request id, refusals included (writeHead keeps headers set here).
+    // Every answer carries the request id, refusals included (writeHead keeps headers set here);
+    // whatever reads the request's headers later (the token endpoint's member lookup) sees the same id.
     res.setHeader(REQUEST_ID_HEADER, record.requestId);
+    req.headers[REQUEST_ID_HEADER] = record.requestId;
     closeWhileDraining(readiness, res);
     let observed = false;
     const once = () => {

@@ -64,6 +64,11 @@ export class SupervisedProcess {
     return new Promise((resolve) => this.waiters.add(resolve));
   }
 
+  /** The process running now (null before the first start); tests signal it themselves. */
+  current(): ChildProcess | null {
+    return this.child;
+  }
+
   /** No more restarts (the process keeps running until stop()). */
   halt(): void {
     this.stopping = true;

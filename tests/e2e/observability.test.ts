@@ -1,5 +1,6 @@
 import { DEMO_PARTNERS } from '@union/common';
 import { gql, memberToken, partnerToken } from '../testkit/client';
+import { memberTokenExchange } from '../../scripts/src/partner-token';
 import { startSystem, type RunningSystem } from '../testkit/system';
 import { eventually } from './access-support';
 
@@ -74,6 +75,19 @@ describe('request ids and log lines', () => {
     // Nothing personal and no secret in any log line of any service.
     const everything = lines.join('\n');
     for (const secret of [member.fullName, member.cardNumber, body.data.member.phone, union]) expect(everything).not.toContain(secret);
+  });
+
+  it("the token endpoint's member lookup carries the request id into the member subgraph's line", async () => {
+    const { clientId, clientSecret } = system.credentials.partners.platform;
+    const res = await fetch(system.credentials.tokenUrl, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': 'tx-1' },
+      body: new URLSearchParams(memberTokenExchange(system.credentials.members[1].id)).toString(),
+    });
+    expect([res.status, res.headers.get('x-request-id')]).toEqual([200, 'tx-1']);
+    await eventually(async () => ['member', 'gateway'].every((p) => requestLines('tx-1').some((l) => l.process === p)), 10_000);
+    expect(requestLines('tx-1').find((l) => l.process === 'member')?.entry).toMatchObject({ route: '/internal/member-facts', partnerKind: 'SERVICE', status: 200 });
+    expect(requestLines('tx-1').find((l) => l.process === 'gateway')?.entry).toMatchObject({ route: '/oauth/token', status: 200 });
   });
 
   it('a request id that is not 1-64 of [A-Za-z0-9._-] is replaced by a new one', async () => {

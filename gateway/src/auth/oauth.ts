@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DataSource } from 'typeorm';
-import { BodyTooLargeError, isUnavailable, isUuid, readBody, RETRY_AFTER_SECONDS, sendJson } from '@union/common';
+import { BodyTooLargeError, isUnavailable, isUuid, readBody, requestIdOf, RETRY_AFTER_SECONDS, sendJson } from '@union/common';
 import { TrustedProxies } from '../client-address';
 import { createLimiterStore, type LimiterStore } from '../limiter-store';
 import { PartnerRegistry, type Partner } from './partners';
@@ -22,7 +22,7 @@ export interface MemberStatusFacts {
   id: string;
   status: string;
 }
-export type LookupMember = (memberId: string) => Promise<MemberStatusFacts | null>;
+export type LookupMember = (memberId: string, requestId?: string) => Promise<MemberStatusFacts | null>;
 
 export interface TokenEndpointDeps {
   registry: PartnerRegistry;
@@ -165,7 +165,7 @@ async function answerTokenRequest(req: IncomingMessage, deps: TokenEndpointDeps)
   const grantType = params.get('grant_type');
   if (!grantType) throw invalidRequest('grant_type is required');
   if (grantType === CLIENT_CREDENTIALS_GRANT) return clientCredentialsGrant(partner, params, deps.tokens);
-  if (grantType === TOKEN_EXCHANGE_GRANT) return tokenExchangeGrant(partner, params, deps);
+  if (grantType === TOKEN_EXCHANGE_GRANT) return tokenExchangeGrant(partner, params, deps, requestIdOf(req.headers));
   throw new OAuthError(400, 'unsupported_grant_type', `grant_type must be ${CLIENT_CREDENTIALS_GRANT} or ${TOKEN_EXCHANGE_GRANT}`);
 }
 
@@ -175,7 +175,7 @@ async function clientCredentialsGrant(partner: Partner, params: Map<string, stri
   return { access_token: issued.accessToken, token_type: issued.tokenType, expires_in: issued.expiresIn, scope: issued.scopes.join(' ') };
 }
 
-async function tokenExchangeGrant(partner: Partner, params: Map<string, string>, deps: TokenEndpointDeps) {
+async function tokenExchangeGrant(partner: Partner, params: Map<string, string>, deps: TokenEndpointDeps, requestId: string) {
   if (partner.kind !== 'PLATFORM' || !partner.scopes.includes('member:act-as')) {
     throw new OAuthError(400, 'unauthorized_client', 'only a PLATFORM partner holding member:act-as may exchange member tokens');
   }
@@ -193,7 +193,7 @@ async function tokenExchangeGrant(partner: Partner, params: Map<string, string>,
   if (!isUuid(subjectToken)) throw new OAuthError(400, 'invalid_grant', 'subject_token is not a member id');
   let member: MemberStatusFacts | null;
   try {
-    member = await deps.lookupMember(subjectToken);
+    member = await deps.lookupMember(subjectToken, requestId);
   } catch (error) {
     logTo(deps)(`gateway: member lookup for token exchange failed: ${(error as Error)?.message ?? String(error)}`);
     throw new OAuthError(503, 'temporarily_unavailable', 'the member directory is unavailable; try again shortly', { 'retry-after': '5' });

@@ -62,13 +62,6 @@ export function listen(server: Server, port: number, host: string, service: stri
   });
 }
 
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections?.();
-  });
-}
-
 /** Writes Apollo Server's answer (complete or incremental) to a Node response. */
 export async function sendApolloResponse(res: ServerResponse, response: HTTPGraphQLResponse, extraHeaders: Record<string, string> = {}): Promise<void> {
   for (const [key, value] of response.headers) res.setHeader(key, value);

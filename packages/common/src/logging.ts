@@ -55,10 +55,14 @@ export interface LoggerOptions {
  * name), `service` and `msg`. `npm start` turns the lines into short readable ones on a terminal
  * (scripts/src/log-format.ts); everywhere else they go to the log pipeline as they are.
  */
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
 export function createLogger(service: string, options: LoggerOptions = {}): Logger {
+  // LOG_LEVEL is validated with the rest of the configuration; the logger exists before that runs.
+  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
   return pino(
     {
-      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      level: LEVELS.has(level) ? level : 'info',
       base: { service },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
@@ -88,6 +92,28 @@ export interface RequestLogLine {
   subgraphFetches?: number;
 }
 
+const requestLoggers = new WeakMap<Logger, Logger>();
+
+/**
+ * Writes a request's line. It is built here field by field from RequestLogLine, which holds no
+ * free-form value, so nothing personal can reach it; that is why it skips the redaction every other
+ * line goes through (redaction paths with wildcards cost about 25 µs a line, more than the rest of
+ * the line together).
+ */
 export function logRequest(logger: Logger, line: RequestLogLine): void {
-  logger.info(line, 'request');
+  let requestLogger = requestLoggers.get(logger);
+  if (!requestLogger) requestLoggers.set(logger, (requestLogger = logger.child({}, { redact: { paths: [] } })));
+  const fields: Record<string, string | number | null> = {
+    requestId: line.requestId,
+    route: line.route,
+    method: line.method,
+    status: line.status,
+    durationMs: line.durationMs,
+    partnerId: line.partnerId ?? null,
+    partnerKind: line.partnerKind ?? null,
+  };
+  if (line.operation !== undefined) fields.operation = line.operation;
+  if (line.outcome !== undefined) fields.outcome = line.outcome;
+  if (line.subgraphFetches !== undefined) fields.subgraphFetches = line.subgraphFetches;
+  requestLogger.info(fields, 'request');
 }

@@ -104,7 +104,8 @@ export function runServiceMain(name: string, start: () => Promise<RunningService
       process.on('SIGTERM', () => stop('SIGTERM'));
     })
     .catch((error: unknown) => {
-      logger.fatal(startupFailureLine(error));
+      // A service that never started has no requests to log: the operator gets one plain line on stderr.
+      console.error(startupFailureLine(error));
       process.exit(1);
     });
 }

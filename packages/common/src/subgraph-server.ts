@@ -388,6 +388,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
   const server = createServer((req, res) => {
     const record: SubgraphRequestRecord = { requestId: requestIdOf(req.headers), startedAt: performance.now(), url: new URL(req.url ?? '/', 'http://subgraph') };
     res.setHeader(REQUEST_ID_HEADER, record.requestId);
+    req.headers[REQUEST_ID_HEADER] = record.requestId;
     closeWhileDraining(readiness, res);
     let observed = false;
     const once = () => {
