@@ -12,8 +12,8 @@ const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
 describe('docker-compose.yml', () => {
   const services = Object.entries(compose.services);
 
-  it('has postgres (with a healthcheck), a one-shot migrate, the three subgraphs and the gateway', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['benefit', 'gateway', 'member', 'migrate', 'points', 'postgres']);
+  it('has postgres (with a healthcheck), a one-shot migrate, the four subgraphs and the gateway', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['benefit', 'events', 'gateway', 'member', 'migrate', 'points', 'postgres']);
     expect(compose.services.postgres.healthcheck).toBeDefined();
     expect(compose.services.member.depends_on?.migrate.condition).toBe('service_completed_successfully');
     expect(compose.services.migrate.depends_on?.postgres.condition).toBe('service_healthy');

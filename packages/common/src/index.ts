@@ -17,3 +17,4 @@ export * from './time';
 export * from './graphql-types';
 export * from './subgraph-runtime';
 export * from './demo';
+export * from './events';

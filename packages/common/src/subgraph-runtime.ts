@@ -1,6 +1,7 @@
 import type { BaseContext } from '@apollo/server';
 import type { DataSource } from 'typeorm';
 import { ConfigError } from './config';
+import { EVENT_OUTBOX_ROUTE, eventOutboxRoute } from './events';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
 import type { FederatedSchema } from './federation';
 import type { Principal } from './principal';
@@ -21,6 +22,8 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
   internalRoutes?(db: DataSource): Record<string, InternalRoute>;
   /** GET /stream/<name> routes (see StreamRoute), e.g. the member export. */
   streamRoutes?(db: DataSource): Record<string, StreamRoute>;
+  /** Serves the service's event outbox to the events subgraph (services whose writes record events). */
+  eventOutbox?: boolean;
   log?: (line: string) => void;
 }): Promise<RunningSubgraph> {
   const counter = new StatementCounter();
@@ -36,6 +39,7 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
       createContext: (principal, requestId) => options.createContext(db, principal, requestId),
       internalRoutes: {
         ...options.internalRoutes?.(db),
+        ...(options.eventOutbox ? { [EVENT_OUTBOX_ROUTE]: eventOutboxRoute(db) } : {}),
         // Lets the end-to-end tests prove that statements per request do not grow with list length.
         'statement-count': async () => ({ count: counter.count }),
       },

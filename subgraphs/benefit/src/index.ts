@@ -12,6 +12,7 @@ export function startBenefitSubgraph(config: BenefitConfig, options: { log?: (li
     buildSchema: buildBenefitSchema,
     config,
     createContext: (db, principal, requestId) => createBenefitContext(db, config, principal, requestId),
+    eventOutbox: true,
     log: options.log,
   });
 }

@@ -16,6 +16,7 @@ export function startMemberSubgraph(config: MemberConfig, options: { log?: (line
     createContext: (db, principal, requestId) => createMemberContext(db, config, principal, requestId),
     internalRoutes: memberInternalRoutes,
     streamRoutes: (db) => memberStreamRoutes(db, config),
+    eventOutbox: true,
     log: options.log,
   });
 }

@@ -2,6 +2,7 @@ import { BenefitFoundation1767000000100 } from './1767000000100-BenefitFoundatio
 import { HospitalDiscounts1767000001100 } from './1767000001100-HospitalDiscounts';
 import { Vouchers1767000002100 } from './1767000002100-Vouchers';
 import { VoucherIssuedAtMilliseconds1767000004100 } from './1767000004100-VoucherIssuedAtMilliseconds';
+import { EventOutbox1767000013100 } from './1767000013100-EventOutbox';
 
 /** Every migration of the benefit subgraph, in order. New ones are appended here. */
-export const benefitMigrations = [BenefitFoundation1767000000100, HospitalDiscounts1767000001100, Vouchers1767000002100, VoucherIssuedAtMilliseconds1767000004100];
+export const benefitMigrations = [BenefitFoundation1767000000100, HospitalDiscounts1767000001100, Vouchers1767000002100, VoucherIssuedAtMilliseconds1767000004100, EventOutbox1767000013100];

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { canReadMemberAccount, inUnionSubtree, isUuid, type MemberFacts } from '@union/common';
+import { canReadMemberAccount, inUnionSubtree, isUuid, type MemberFacts, recordEvent, recordEvents } from '@union/common';
 import type { EntityManager } from 'typeorm';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
+import { benefitAudience, voucherEventData } from '../../events';
 import { voucherValidity, type VoucherBatchEntity } from '../batch/batch.entity';
 import { loadBatch, redeemablePartnerIds } from '../batch/batch.service';
 import type { BenefitProgramEntity } from '../program/program.entity';
@@ -80,8 +81,10 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string): Promis
   // A shortcut for the tail of a rush (no call to the member subgraph, no transaction); the
   // guarded UPDATE below is what decides.
   if (batch.claimed >= batch.totalQuantity) throw VoucherErrors.soldOut();
-  const problem = eligibilityProblem(await ctx.directory.members.load(memberId), program, batch);
+  const member = await ctx.directory.members.load(memberId);
+  const problem = eligibilityProblem(member, program, batch);
   if (problem) throw VoucherErrors.notEligible(problem);
+  const audience = await benefitAudience(ctx, { member, programId: program.id, partnerIds: await redeemablePartnerIds(ctx, batch.id) });
 
   const voucher = await ctx.db.transaction(async (tx) => {
     const counted = await rowsOf(
@@ -95,6 +98,7 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string): Promis
     const pool = await rowsOf(tx, `UPDATE voucher_batches SET claimed = claimed + 1 WHERE id = $1 AND claimed < total_quantity RETURNING claimed`, [batch.id]);
     if (pool.length === 0) throw VoucherErrors.soldOut();
     const [issued] = await insertVouchers(tx, batch, [memberId], null);
+    await recordEvent(tx, { type: 'VOUCHER_CLAIMED', subjectId: issued!.id, data: voucherEventData(issued!, program.id), audience });
     return issued;
   });
   // The batch read before the claim is stale now; voucher.batch.remainingQuantity must not be.
@@ -139,6 +143,11 @@ export async function grantVouchers(ctx: BenefitContext, batchId: string, member
     return eligible;
   });
   if (candidates.length === 0) return { granted: [], skipped };
+  const partnerIds = await redeemablePartnerIds(ctx, batch.id);
+  const factsById = new Map(unique.map((id, i) => [id, facts[i] ?? null]));
+  const audiences = new Map(
+    await Promise.all(candidates.map(async (id) => [id, await benefitAudience(ctx, { member: factsById.get(id) ?? null, programId: program.id, partnerIds })] as const)),
+  );
 
   const outcome = await ctx.db.transaction(async (tx) => {
     // Member rows are locked in id order, then the pool row: the same order as claims, so no deadlock.
@@ -179,6 +188,15 @@ export async function grantVouchers(ctx: BenefitContext, batchId: string, member
     );
     if (updated.length === 0) throw new Error('voucher pool changed under its row lock');
     const granted = await insertVouchers(tx, batch, receiving, ctx.principal.id);
+    await recordEvents(
+      tx,
+      granted.map((voucher) => ({
+        type: 'VOUCHER_GRANTED' as const,
+        subjectId: voucher.id,
+        data: { ...voucherEventData(voucher, program.id), grantedByPartnerId: ctx.principal.id },
+        audience: audiences.get(voucher.memberId)!,
+      })),
+    );
     return { granted, skipped };
   });
   ctx.loaders.batchById.clear(batch.id);

@@ -3,6 +3,7 @@ import { hasScope, isUniqueViolation, isUuid, type Principal } from '@union/comm
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import type { MemberEntity } from '../member/member.entity';
+import { recordMemberEvent } from '../member/member.events';
 import { hashIdNumber } from '../member/member.identity';
 import { memberColumns, memberFromRow } from '../member/member.loaders';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -75,7 +76,8 @@ export function assertUnionWriter(principal: Principal): void {
 const CARD_ATTEMPTS = 3;
 
 /**
- * Enrolls one person. One statement inserts the member and its ENROLLED event; the unique index
+ * Enrolls one person. One statement inserts the member and its ENROLLED history row, and the same
+ * transaction records the MEMBER_ENROLLED event in the outbox; the unique index
  * on id_number_hash makes a second membership of the same person fail even when both enrollments
  * run at the same moment (the later one waits for the first to commit, then fails).
  */
@@ -87,9 +89,10 @@ export async function enrollMember(ctx: MemberContext, input: EnrollMemberInput)
   const idNumberHash = hashIdNumber(ctx.config.idNumberHmacKey, checked.idNumber);
 
   for (let attempt = 0; attempt < CARD_ATTEMPTS; attempt++) {
-    let rows: Array<Record<string, unknown>>;
+    let enrolled: MemberEntity | null;
     try {
-      rows = await ctx.db.query(
+      enrolled = await ctx.db.transaction(async (tx) => {
+        const rows: Array<Record<string, unknown>> = await tx.query(
         `WITH inserted AS (
            INSERT INTO members (id, organization_id, org_path, full_name, id_number_hash, id_number_last4, phone, card_number,
                                 status, real_name_verified, new_employment_form, joined_at)
@@ -117,12 +120,17 @@ export async function enrollMember(ctx: MemberContext, input: EnrollMemberInput)
           principal.id,
           principal.name,
         ],
-      );
+        );
+        if (rows.length !== 1) return null;
+        const member = memberFromRow(rows[0]!);
+        await recordMemberEvent(tx, 'MEMBER_ENROLLED', member, { joinedAt: member.joinedAt });
+        return member;
+      });
     } catch (error) {
       if (isUniqueViolation(error, 'members_id_number_hash_key')) throw MemberErrors.alreadyMember();
       throw error;
     }
-    if (rows.length === 1) return memberFromRow(rows[0]!);
+    if (enrolled) return enrolled;
   }
   throw new Error(`no free card number after ${CARD_ATTEMPTS} attempts: card numbers in the 9xxxxxxx block were assigned by hand`);
 }
