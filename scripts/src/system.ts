@@ -131,6 +131,37 @@ function spawnService(name: string, script: string, env: Record<string, string>,
   return { child, output: () => output };
 }
 
+/**
+ * A subgraph process that comes back by itself: when it dies (a crash, kill -9) it is started
+ * again after a short pause, with the same environment and port, until the system stops.
+ */
+function superviseService(name: string, script: string, env: Record<string, string>, log: (line: string) => void) {
+  let stopping = false;
+  let current = spawnService(name, script, env, log);
+  const watch = () => {
+    current.child.once('exit', (code, signal) => {
+      if (stopping) return;
+      log(`[${name}] exited (${signal ?? code}); starting it again`);
+      setTimeout(() => {
+        if (stopping) return;
+        current = spawnService(name, script, env, log);
+        watch();
+      }, 500);
+    });
+  };
+  watch();
+  return {
+    get child() {
+      return current.child;
+    },
+    output: () => current.output(),
+    stop() {
+      stopping = true;
+      return stopChild(current.child);
+    },
+  };
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -214,8 +245,8 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
       ['events', 'subgraphs/events/dist/index.js', ports.events],
     ];
     const started = services.map(([name, script, servicePort]) => {
-      const service = spawnService(name, script, env, log);
-      cleanups.push(() => stopChild(service.child));
+      const service = superviseService(name, script, env, log);
+      cleanups.push(() => service.stop());
       return { name, service, servicePort };
     });
     await Promise.all(started.map(({ name, service, servicePort }) => waitForHealth(`http://${host}:${servicePort}/health`, service.child, name, service.output)));

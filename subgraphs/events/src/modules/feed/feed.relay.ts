@@ -1,5 +1,6 @@
 import { EventOutboxClient, InternalClient, OUTBOX_START, type OutboxPosition } from '@union/common';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { rowsOf } from '../../sql';
 
 /** Called inside the relay transaction with the positions just assigned (webhook fan-out). */
 export type RelayListener = (tx: QueryRunner, firstPosition: string, lastPosition: string) => Promise<void>;
@@ -82,14 +83,13 @@ export class EventRelay {
       const page = await client.read(cursor ?? OUTBOX_START, this.options.batch);
       const count = page.events.length;
       if (count > 0) {
-        const [{ last }] = (await runner.query(`UPDATE feed_state SET last_position = last_position + $1 RETURNING last_position::text AS last`, [count])) as Array<{
-          last: string;
-        }>;
+        const [{ last }] = await rowsOf<{ last: string }>(runner, `UPDATE feed_state SET last_position = last_position + $1 RETURNING last_position::text AS last`, [count]);
         const first = (BigInt(last) - BigInt(count) + 1n).toString();
         await runner.query(
           `INSERT INTO events (position, id, source, type, subject_id, data, audience, occurred_at)
-           SELECT $1::bigint + e.n - 1, e.id, $2, e.type, e.subject_id, e.data, ARRAY(SELECT jsonb_array_elements_text(e.audience)), e.occurred_at
-             FROM jsonb_to_recordset($3::jsonb) WITH ORDINALITY AS e(id uuid, type text, subject_id text, data jsonb, audience jsonb, occurred_at timestamptz, n bigint)`,
+           SELECT $1::bigint + r.n - 1, (r.doc->>'id')::uuid, $2, r.doc->>'type', r.doc->>'subject_id', r.doc->'data',
+                  ARRAY(SELECT jsonb_array_elements_text(r.doc->'audience')), (r.doc->>'occurred_at')::timestamptz
+             FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS r(doc, n)`,
           [
             first,
             name,

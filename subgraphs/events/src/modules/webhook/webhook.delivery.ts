@@ -54,7 +54,6 @@ export class WebhookDispatcher {
       schedule: false,
       supervise: true,
       maintenanceIntervalSeconds: settings.jobMaintenanceSeconds,
-      monitorStateIntervalSeconds: undefined,
     });
     boss.on('error', (error: Error) => this.options.log(`events: job queue: ${error.message}`));
     await boss.start();
