@@ -26,7 +26,11 @@ async function main(): Promise<void> {
   await withThrowawaySystem('events', { env: { RATE_LIMIT_PER_MINUTE: '100000000', MAX_QUERY_COST: '100000' } }, async (system) => {
     const platform = await demoPartnerAccessToken(system.credentials, 'platform');
     const union = await demoPartnerAccessToken(system.credentials, 'cityUnion');
-    const members = system.credentials.members.map((m) => m.id);
+    // Spread over 100 members: events of one member are delivered one after the other (per-subject order).
+    const cityOrg = system.credentials.partners.cityUnion.organizationId;
+    const listed = await gatewayQuery(system, platform, `query ($org: ID!) { organization(id: $org) { members(first: 100, filter: { status: ACTIVE }) { nodes { id } } } }`, { org: cityOrg });
+    const members: string[] = listed.data?.organization?.members?.nodes?.map((n: { id: string }) => n.id) ?? [];
+    if (members.length === 0) throw new Error(`could not list members: ${JSON.stringify(listed.errors)}`);
 
     const received = new Map<string, number>();
     let secret = '';
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
     const committedAt = new Map<string, number>();
     const inFeed = new Set<string>();
     let failed = 0;
+    const failures: Record<string, number> = {};
     console.log(`events bench: awardPoints at ${rate}/s for ${seconds} s, a PLATFORM endpoint on ${url}, through ${system.gatewayUrl}`);
     const total = Math.round(rate * seconds);
     const started = Date.now();
@@ -68,14 +73,23 @@ async function main(): Promise<void> {
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const sourceRef = `bench-${runId}-${i}`;
       writes.push(
-        gatewayQuery(system, platform, AWARD, { input: { memberId: members[i % members.length], rule: 'ACTIVITY', sourceRef, amount: 1 } }).then((answer) => {
-          if (answer.errors?.length) failed += 1;
-          else committedAt.set(sourceRef, Date.now());
-        }),
+        gatewayQuery(system, platform, AWARD, { input: { memberId: members[i % members.length], rule: 'ACTIVITY', sourceRef, amount: 1 } }).then(
+          (answer) => {
+            if (answer.errors?.length) {
+              failed += 1;
+              const code = String(answer.errors[0]?.extensions?.code ?? answer.errors[0]?.message);
+              failures[code] = (failures[code] ?? 0) + 1;
+            } else committedAt.set(sourceRef, Date.now());
+          },
+          (error: Error) => {
+            failed += 1;
+            failures[error.message] = (failures[error.message] ?? 0) + 1;
+          },
+        ),
       );
     }
-    await Promise.all(writes);
     const sendSeconds = (Date.now() - started) / 1000;
+    await Promise.all(writes);
     const deadline = Date.now() + 60_000;
     while ([...committedAt.keys()].some((ref) => !received.has(ref)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
 
@@ -94,7 +108,7 @@ async function main(): Promise<void> {
     const lags = [...committedAt].filter(([ref]) => received.has(ref)).map(([ref, at]) => received.get(ref)! - at).sort((a, b) => a - b);
     const missing = [...committedAt.keys()].filter((ref) => !received.has(ref)).length;
     console.log(
-      `writes: ${committedAt.size} committed, ${failed} failed, sent at ${(total / sendSeconds).toFixed(1)}/s; deliveries: ${lags.length} received (${missing} missing, ${refused} refused signatures); ${inFeed.size} in the feed`,
+      `writes: ${committedAt.size} committed, ${failed} failed ${JSON.stringify(failures)}, sent at ${(total / sendSeconds).toFixed(1)}/s; deliveries: ${lags.length} received (${missing} missing, ${refused} refused signatures); ${inFeed.size} in the feed`,
     );
     if (lags.length > 0) console.log(`delivery lag, write answered -> webhook received: ${latencyColumns(lags, [50, 90, 99])}`);
 

@@ -5,16 +5,17 @@ import { rowsOf } from '../../sql';
 /** Called inside the relay transaction with the positions just assigned (webhook fan-out). */
 export type RelayListener = (tx: QueryRunner, firstPosition: string, lastPosition: string) => Promise<void>;
 
-/** One lock for every relayer of every replica: positions are handed out one transaction at a time. */
-const RELAY_LOCK = `hashtext('union-events-relay')`;
+/** One relayer per source across every replica (positions are serialized by the feed_state row lock). */
+const sourceLock = (source: string) => `hashtext('union-events-relay:' || ${`'${source.replace(/'/g, "''")}'`})`;
 
 /**
  * Moves committed events from each service's outbox into the feed. Each round, for each source,
- * in ONE transaction under an advisory lock: read the next outbox page (only rows of finished
- * transactions, see eventOutboxRoute), give each event the next feed positions from feed_state,
+ * in ONE transaction under that source's advisory lock: read the next outbox page (only rows of
+ * finished transactions, see eventOutboxRoute), take the next feed positions from feed_state,
  * write the events and who may see them, fan out webhook deliveries, and move the source's cursor.
- * The lock serializes relays across replicas, so a higher position always commits after a lower
- * one: a reader can never see position n+1 before n. A crash before commit relays the page again.
+ * Sources are read in parallel, but taking positions locks the feed_state row until commit, so
+ * relays commit one after the other in position order: a reader can never see position n+1
+ * before n. A crash before commit relays the page again.
  */
 export class EventRelay {
   private readonly sources: Array<[string, EventOutboxClient]>;
@@ -53,20 +54,23 @@ export class EventRelay {
     await this.running?.catch(() => undefined);
   }
 
-  /** One round over every source; answers how many events were relayed. A source that is down costs only its own events. */
+  /** One round over every source (in parallel); answers how many events were relayed. A source that is down costs only its own events. */
   async relayAll(): Promise<number> {
-    let relayed = 0;
-    for (const [name, client] of this.sources) {
-      try {
-        relayed += await this.relaySource(name, client);
-        if (this.failing.delete(name)) this.options.log(`events: relay from ${name} works again`);
-      } catch (error) {
-        if (!this.failing.has(name)) this.options.log(`events: relay from ${name} failed (retrying every round): ${(error as Error).message}`);
-        this.failing.add(name);
-      }
-    }
-    if (relayed > 0) this.options.afterCommit?.();
-    return relayed;
+    const counts = await Promise.all(
+      this.sources.map(async ([name, client]) => {
+        try {
+          const relayed = await this.relaySource(name, client);
+          if (this.failing.delete(name)) this.options.log(`events: relay from ${name} works again`);
+          if (relayed > 0) this.options.afterCommit?.();
+          return relayed;
+        } catch (error) {
+          if (!this.failing.has(name)) this.options.log(`events: relay from ${name} failed (retrying every round): ${(error as Error).message}`);
+          this.failing.add(name);
+          return 0;
+        }
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   private async relaySource(name: string, client: EventOutboxClient): Promise<number> {
@@ -74,7 +78,7 @@ export class EventRelay {
     await runner.connect();
     try {
       await runner.startTransaction();
-      const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked`)) as Array<{ locked: boolean }>;
+      const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_xact_lock(${sourceLock(name)}) AS locked`)) as Array<{ locked: boolean }>;
       if (!locked) {
         await runner.rollbackTransaction();
         return 0;

@@ -19,6 +19,12 @@ const LANE_IS_FREE = `(d.redelivery OR NOT EXISTS (
    WHERE o.endpoint_id = d.endpoint_id AND o.subject_id = d.subject_id AND NOT o.redelivery
      AND o.status IN ('PENDING', 'SENDING') AND o.event_position < d.event_position))`;
 
+/** Jobs one worker fetches at a time (WEBHOOK_CONCURRENCY / this workers poll the queue). */
+const JOBS_PER_FETCH = 4;
+
+/** Deliveries of one lane one job sends back to back before it hands the rest to the queue. */
+const MAX_CHAINED_ATTEMPTS = 100;
+
 /** The pause before attempt n + 1: doubling from the first pause up to the maximum, ±25 % jitter so failed receivers are not hit in step. */
 export function retryPauseMs(attempts: number, settings: Pick<WebhookSettings, 'firstPauseMs' | 'maxPauseMs'>, random: () => number = Math.random): number {
   const base = Math.min(settings.firstPauseMs * 2 ** Math.max(0, attempts - 1), settings.maxPauseMs);
@@ -50,7 +56,7 @@ export class WebhookDispatcher {
       connectionString: this.options.databaseUrl,
       schema: this.options.jobSchema,
       application_name: 'events-webhook-jobs',
-      max: 4,
+      max: 8,
       schedule: false,
       supervise: true,
       maintenanceIntervalSeconds: settings.jobMaintenanceSeconds,
@@ -74,12 +80,18 @@ export class WebhookDispatcher {
           if (!/already exists|duplicate/i.test((error as Error).message)) throw error;
         });
     }
-    for (let i = 0; i < settings.concurrency; i++) {
-      this.workerIds.push(
-        await boss.work<DeliveryJob>(DELIVERY_QUEUE, { batchSize: 1, pollingIntervalSeconds: settings.pollSeconds }, async ([job]) => {
-          if (job) await this.track(this.attempt(job.data.deliveryId));
-        }),
-      );
+    // A few workers, each taking a small batch and running it concurrently: WEBHOOK_CONCURRENCY
+    // deliveries at a time with few idle polls. A worker that found work asks again at once
+    // (notifyWorker) instead of waiting out its polling interval.
+    const workers = Math.max(1, Math.min(settings.concurrency, Math.ceil(settings.concurrency / JOBS_PER_FETCH)));
+    const batchSize = Math.ceil(settings.concurrency / workers);
+    for (let i = 0; i < workers; i++) {
+      let workerId = '';
+      workerId = await boss.work<DeliveryJob>(DELIVERY_QUEUE, { batchSize, pollingIntervalSeconds: settings.pollSeconds }, async (jobs) => {
+        await Promise.all(jobs.map((job) => this.track(this.attempt(job.data.deliveryId))));
+        if (jobs.length > 0) this.boss?.notifyWorker(workerId);
+      });
+      this.workerIds.push(workerId);
     }
     const sweep = () => {
       this.sweep()
@@ -171,17 +183,31 @@ export class WebhookDispatcher {
     return stale.length;
   }
 
-  /** One attempt of one delivery (a job's work). Never throws: the row records what happened. */
+  /**
+   * One attempt of one delivery (a job's work), then the next ones of the same lane while they
+   * succeed: a busy subject drains in one worker without a queue round trip per event. Never
+   * throws: the rows record what happened.
+   */
   async attempt(deliveryId: string): Promise<void> {
-    try {
-      await this.attemptOrThrow(deliveryId);
-    } catch (error) {
-      // The lease runs out and the sweeper re-queues it.
-      this.options.log(`events: delivery ${deliveryId} attempt failed: ${(error as Error).message}`);
+    let next: string | null = deliveryId;
+    for (let chained = 0; next && chained < MAX_CHAINED_ATTEMPTS; chained++) {
+      const current: string = next;
+      try {
+        next = await this.attemptOrThrow(current);
+      } catch (error) {
+        // The lease runs out and the sweeper re-queues it.
+        this.options.log(`events: delivery ${current} attempt failed: ${(error as Error).message}`);
+        return;
+      }
+    }
+    if (next) {
+      await this.enqueue([next]).catch(() => undefined);
+      this.wake();
     }
   }
 
-  private async attemptOrThrow(deliveryId: string): Promise<void> {
+  /** Answers the lane's next delivery when it may go right away. */
+  private async attemptOrThrow(deliveryId: string): Promise<string | null> {
     const { settings } = this.options;
     const [claimed] = await rowsOf<{ id: string; endpoint_id: string; event_position: string; subject_id: string; attempts: number; first_attempt_at: Date; redelivery: boolean }>(
       this.db,
@@ -195,7 +221,7 @@ export class WebhookDispatcher {
         RETURNING d.id, d.endpoint_id, d.event_position::text AS event_position, d.subject_id, d.attempts, d.first_attempt_at, d.redelivery`,
       [deliveryId, settings.leaseMs],
     );
-    if (!claimed) return;
+    if (!claimed) return null;
 
     const [target] = await rowsOf<{
       url: string;
@@ -265,6 +291,7 @@ export class WebhookDispatcher {
       await runner.release();
     }
     await this.disableIfFailingTooLong(claimed.endpoint_id, error);
+    return null;
   }
 
   /** A delivery given up: the endpoint is failing from now (unless it already was). */
@@ -290,16 +317,19 @@ export class WebhookDispatcher {
     }
   }
 
-  /** The next open delivery of the same subject to the same endpoint may go now. */
-  private async wakeLane(done: { endpoint_id: string; subject_id: string; redelivery: boolean }): Promise<void> {
-    if (done.redelivery) return;
-    const next = await rowsOf<{ id: string }>(
+  /** The next open delivery of the same subject to the same endpoint may go now: answered when due, else queued for its time. */
+  private async wakeLane(done: { endpoint_id: string; subject_id: string; redelivery: boolean }): Promise<string | null> {
+    if (done.redelivery) return null;
+    const [next] = await rowsOf<{ id: string; due: boolean; next_attempt_at: Date }>(
       this.db,
-      `SELECT id FROM webhook_deliveries
+      `SELECT id, next_attempt_at <= now() AS due, next_attempt_at FROM webhook_deliveries
         WHERE endpoint_id = $1 AND subject_id = $2 AND NOT redelivery AND status = 'PENDING'
         ORDER BY event_position LIMIT 1`,
       [done.endpoint_id, done.subject_id],
     );
-    await this.enqueue(next.map((d) => d.id));
+    if (!next) return null;
+    if (next.due) return next.id;
+    await this.enqueue([next.id], undefined, next.next_attempt_at);
+    return null;
   }
 }
