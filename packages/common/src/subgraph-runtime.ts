@@ -1,7 +1,8 @@
 import type { BaseContext } from '@apollo/server';
 import type { DataSource } from 'typeorm';
 import { ConfigError } from './config';
-import { EVENT_OUTBOX_ROUTE, eventOutboxRoute } from './events';
+import pg from 'pg';
+import { EVENT_OUTBOX_ROUTE, eventOutboxRoute, type SqlRunner } from './events';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
 import type { FederatedSchema } from './federation';
 import type { Principal } from './principal';
@@ -9,6 +10,18 @@ import { type InternalRoute, type RunningService, startSubgraphServer, type Stre
 
 export interface RunningSubgraph extends RunningService {
   db: DataSource;
+}
+
+/**
+ * The outbox route on a small pool of its own: the events relay polls it several times a second,
+ * and those statements are not the service's work (tests count a request's statements on the
+ * service pool), nor should a busy service make the relay wait for a connection.
+ */
+function outboxRunner(db: DataSource, service: string): { runner: SqlRunner; close(): Promise<void> } {
+  const { url, schema } = db.options as { url?: string; schema?: string };
+  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: `${service}-event-outbox`, options: `-c search_path=${schema ?? 'public'}` });
+  pool.on('error', () => undefined);
+  return { runner: { query: async (sql, parameters) => (await pool.query(sql, parameters)).rows }, close: () => pool.end() };
 }
 
 /** Opens the (already migrated) database, builds the schema and serves it; closes the pool on stop. */
@@ -28,6 +41,7 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
 }): Promise<RunningSubgraph> {
   const counter = new StatementCounter();
   const db = await openDatabase(options.dataSource(counter), `${options.name} subgraph`);
+  const outbox = options.eventOutbox ? outboxRunner(db, options.name) : null;
   try {
     const { schema } = await options.buildSchema();
     const service = await startSubgraphServer({
@@ -39,16 +53,20 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
       createContext: (principal, requestId) => options.createContext(db, principal, requestId),
       internalRoutes: {
         ...options.internalRoutes?.(db),
-        ...(options.eventOutbox ? { [EVENT_OUTBOX_ROUTE]: eventOutboxRoute(db) } : {}),
+        ...(outbox ? { [EVENT_OUTBOX_ROUTE]: eventOutboxRoute(outbox.runner) } : {}),
         // Lets the end-to-end tests prove that statements per request do not grow with list length.
         'statement-count': async () => ({ count: counter.count }),
       },
       streamRoutes: options.streamRoutes?.(db),
-      onStop: () => db.destroy(),
+      onStop: async () => {
+        await outbox?.close();
+        await db.destroy();
+      },
       log: options.log,
     });
     return { ...service, db };
   } catch (error) {
+    await outbox?.close();
     await db.destroy();
     throw error;
   }

@@ -81,10 +81,15 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string): Promis
   // A shortcut for the tail of a rush (no call to the member subgraph, no transaction); the
   // guarded UPDATE below is what decides.
   if (batch.claimed >= batch.totalQuantity) throw VoucherErrors.soldOut();
-  const member = await ctx.directory.members.load(memberId);
+  // The sponsor's chain (for the event's audience) is asked for at the same time as the member.
+  const [member, partnerIds] = await Promise.all([
+    ctx.directory.members.load(memberId),
+    redeemablePartnerIds(ctx, batch.id),
+    ctx.directory.organizations.load(program.sponsorOrganizationId),
+  ]);
   const problem = eligibilityProblem(member, program, batch);
   if (problem) throw VoucherErrors.notEligible(problem);
-  const audience = await benefitAudience(ctx, { member, programId: program.id, partnerIds: await redeemablePartnerIds(ctx, batch.id) });
+  const audience = await benefitAudience(ctx, { member, programId: program.id, partnerIds });
 
   const voucher = await ctx.db.transaction(async (tx) => {
     const counted = await rowsOf(
