@@ -225,6 +225,8 @@ export async function voidClaim(ctx: BenefitContext, claimId: string, reason: st
   if (why.length < 1 || why.length > 500) throw HospitalErrors.badInput('reason must have 1 to 500 characters', 'reason');
   if (!isUuid(claimId)) throw HospitalErrors.notFound('discount claim');
   const known = await ctx.loaders.claimById.load(claimId);
+  // Read only for the event's audience: nothing later in this request may see it as it was.
+  ctx.loaders.claimById.clear(claimId);
   const audience =
     known && known.hospitalPartnerId === hospitalId && known.status === 'APPLIED'
       ? await benefitAudience(ctx, { memberId: known.memberId, programId: known.programId, partnerIds: [hospitalId] })

@@ -190,6 +190,8 @@ export async function cancelRedemption(ctx: BenefitContext, partnerOrderId: stri
     await recordEvent(tx, { type: 'REDEMPTION_CANCELLED', subjectId: done.id, data: redemptionEventData(done, voucher?.memberId ?? null), audience });
     return done;
   });
+  // The voucher read for the audience is stale now; redemption.voucher must not be.
+  ctx.loaders.voucherById.clear(redemption.voucherId);
   // null: a concurrent cancel of the same order got there first; answer what it wrote.
   return cancelled ?? (await findByOrder(ctx, partnerId, partnerOrderId))!;
 }
