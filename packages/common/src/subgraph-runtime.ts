@@ -84,9 +84,21 @@ export function runServiceMain(name: string, start: () => Promise<RunningService
     .then(start)
     .then((service) => {
       console.log(`${name} listening on ${service.url}`);
-      const stop = () => service.stop().then(() => process.exit(0));
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        // A stop that hangs (a database that went away first) must not leave the process running.
+        setTimeout(() => process.exit(1), 10_000).unref();
+        return service.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // Started by a launcher (npm start, the tests) over an IPC channel: when it goes away, so do we.
+      if (process.send) process.once('disconnect', stop);
     })
     .catch((error: unknown) => {
       console.error(startupFailureLine(error));
