@@ -15,6 +15,7 @@ const schema = z.object({
   MEMBER_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
   BENEFIT_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
   POINTS_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
+  EVENTS_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4004/graphql'),
   /** Ed25519 private key (PKCS#8 PEM) that signs access tokens; else JWT_KEY_FILE, generated on first start. */
   JWT_PRIVATE_KEY_PEM: z.string().optional(),
   JWT_KEY_FILE: z.string().optional(),
@@ -84,7 +85,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     dbSchema: c.GATEWAY_DB_SCHEMA,
     poolSize: c.DB_POOL_SIZE,
     internalSecret: c.INTERNAL_SECRET,
-    subgraphUrls: { member: c.MEMBER_SUBGRAPH_URL, benefit: c.BENEFIT_SUBGRAPH_URL, points: c.POINTS_SUBGRAPH_URL },
+    subgraphUrls: { member: c.MEMBER_SUBGRAPH_URL, benefit: c.BENEFIT_SUBGRAPH_URL, points: c.POINTS_SUBGRAPH_URL, events: c.EVENTS_SUBGRAPH_URL },
     jwt: {
       privateKeyPem: c.JWT_PRIVATE_KEY_PEM,
       keyFile: c.JWT_KEY_FILE,

@@ -3,7 +3,7 @@ import { composeServices } from '@apollo/composition';
 import { buildASTSchema, Kind, parse, print, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 /** Where each subgraph is served; the URLs in the committed supergraph are placeholders replaced at boot. */
-export const SUBGRAPH_NAMES = ['member', 'benefit', 'points'] as const;
+export const SUBGRAPH_NAMES = ['member', 'benefit', 'points', 'events'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 /** Composes the subgraph SDLs into a supergraph SDL; throws with every composition error listed. */

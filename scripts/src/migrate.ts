@@ -1,5 +1,6 @@
 import { ConfigError } from '@union/common';
 import { loadBenefitConfig, migrateBenefit } from '@union/benefit-subgraph';
+import { loadEventsConfig, migrateEvents } from '@union/events-subgraph';
 import { loadGatewayConfig, migrateGateway } from '@union/gateway';
 import { loadMemberConfig, migrateMember } from '@union/member-subgraph';
 import { loadPointsConfig, migratePoints } from '@union/points-subgraph';
@@ -13,6 +14,7 @@ const steps: Array<[string, () => Promise<string[]>]> = [
   ['member', () => migrateMember(loadMemberConfig())],
   ['benefit', () => migrateBenefit(loadBenefitConfig())],
   ['points', () => migratePoints(loadPointsConfig())],
+  ['events', () => migrateEvents(loadEventsConfig())],
   ['gateway', () => migrateGateway(loadGatewayConfig())],
 ];
 

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBenefitSchema } from '@union/benefit-subgraph';
+import { buildEventsSchema } from '@union/events-subgraph';
 import { buildMemberSchema } from '@union/member-subgraph';
 import { buildPointsSchema } from '@union/points-subgraph';
 import { composeSupergraph } from '@union/gateway';
@@ -12,6 +13,7 @@ export async function produceSchemas(): Promise<{ subgraphs: Record<string, stri
     member: (await buildMemberSchema()).sdl,
     benefit: (await buildBenefitSchema()).sdl,
     points: (await buildPointsSchema()).sdl,
+    events: (await buildEventsSchema()).sdl,
   };
   return { subgraphs, supergraph: composeSupergraph(subgraphs) };
 }

@@ -12,7 +12,7 @@ function demoMemberCount(value: string | undefined): number | undefined {
 
 /**
  * `npm start`: the whole system on the embedded default (or DATABASE_URL), with fixed ports
- * (GATEWAY_PORT, MEMBER_PORT, BENEFIT_PORT, POINTS_PORT, EMBEDDED_PG_PORT) so the README's curl works.
+ * (GATEWAY_PORT, MEMBER_PORT, BENEFIT_PORT, POINTS_PORT, EVENTS_PORT, EMBEDDED_PG_PORT) so the README's curl works.
  */
 async function main(): Promise<void> {
   const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       member: number('MEMBER_PORT', 4001),
       benefit: number('BENEFIT_PORT', 4002),
       points: number('POINTS_PORT', 4003),
+      events: number('EVENTS_PORT', 4004),
       postgres: number('EMBEDDED_PG_PORT', 54329),
     },
     host: process.env.HOST,

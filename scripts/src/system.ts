@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import type { DemoCredentials, DemoFixtures, DemoPartnerKey } from '@union/common';
 import { migrateBenefit } from '@union/benefit-subgraph';
+import { migrateEvents } from '@union/events-subgraph';
 import { migrateGateway } from '@union/gateway';
 import { migrateMember } from '@union/member-subgraph';
 import { migratePoints } from '@union/points-subgraph';
@@ -21,7 +22,7 @@ export interface LaunchOptions {
   /** Where the embedded database, generated secrets and demo-credentials.json live (default .data). */
   dataDir?: string;
   /** Fixed ports (npm start); 0 or absent picks free loopback ports (tests). */
-  ports?: Partial<Record<'gateway' | 'member' | 'benefit' | 'points' | 'postgres', number>>;
+  ports?: Partial<Record<'gateway' | 'member' | 'benefit' | 'points' | 'events' | 'postgres', number>>;
   host?: string;
   /** Persist generated secrets and credentials in dataDir (npm start) or keep them in memory (tests). */
   persist?: boolean;
@@ -32,13 +33,13 @@ export interface LaunchOptions {
   log?: (line: string) => void;
 }
 
-export type ProcessName = 'postgres' | 'member' | 'benefit' | 'points' | 'gateway';
+export type ProcessName = 'postgres' | 'member' | 'benefit' | 'points' | 'events' | 'gateway';
 
 export interface LaunchedSystem {
   gatewayUrl: string;
   baseUrl: string;
   databaseUrl: string;
-  subgraphUrls: Record<'member' | 'benefit' | 'points', string>;
+  subgraphUrls: Record<'member' | 'benefit' | 'points' | 'events', string>;
   credentials: DemoCredentials;
   secrets: Secrets;
   /** The processes the launcher keeps running (postgres only when it started the embedded one). */
@@ -168,7 +169,8 @@ async function waitForHealth(url: string, child: ChildProcess, name: string, out
 function spawnService(name: string, script: string, env: Record<string, string>, log: (line: string) => void) {
   const child = spawn(process.execPath, [join(repoRoot, script)], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is how a service learns that its launcher is gone (runServiceMain stops on 'disconnect').
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -262,6 +264,7 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
     await migrateMember({ ...migrationConfig, dbSchema: 'member' });
     await migrateBenefit({ ...migrationConfig, dbSchema: 'benefit' });
     await migratePoints({ ...migrationConfig, dbSchema: 'points' });
+    await migrateEvents({ ...migrationConfig, dbSchema: 'events' });
     await migrateGateway({ ...migrationConfig, dbSchema: 'gateway' });
 
     const credentialsFile = dataDir ? join(dataDir, 'demo-credentials.json') : null;
@@ -271,12 +274,13 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
     ) as Partial<Record<DemoPartnerKey, string>>;
     const seeded = options.seed === false ? null : await seedDemo({ databaseUrl, idNumberHmacKey: secrets.ID_NUMBER_HMAC_KEY, memberCount: options.memberCount, knownSecrets });
 
-    const port = async (name: 'gateway' | 'member' | 'benefit' | 'points') => options.ports?.[name] || (await freePort(host));
-    const ports = { member: await port('member'), benefit: await port('benefit'), points: await port('points'), gateway: await port('gateway') };
+    const port = async (name: 'gateway' | 'member' | 'benefit' | 'points' | 'events') => options.ports?.[name] || (await freePort(host));
+    const ports = { member: await port('member'), benefit: await port('benefit'), points: await port('points'), events: await port('events'), gateway: await port('gateway') };
     const subgraphUrls = {
       member: `http://${host}:${ports.member}/graphql`,
       benefit: `http://${host}:${ports.benefit}/graphql`,
       points: `http://${host}:${ports.points}/graphql`,
+      events: `http://${host}:${ports.events}/graphql`,
     };
     const env: Record<string, string> = {
       ...secrets,
@@ -285,10 +289,12 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
       MEMBER_PORT: String(ports.member),
       BENEFIT_PORT: String(ports.benefit),
       POINTS_PORT: String(ports.points),
+      EVENTS_PORT: String(ports.events),
       GATEWAY_PORT: String(ports.gateway),
       MEMBER_SUBGRAPH_URL: subgraphUrls.member,
       BENEFIT_SUBGRAPH_URL: subgraphUrls.benefit,
       POINTS_SUBGRAPH_URL: subgraphUrls.points,
+      EVENTS_SUBGRAPH_URL: subgraphUrls.events,
       // One signing key for every life of the gateway process: tokens issued before a restart stay valid after it.
       ...(dataDir ? { JWT_KEY_FILE: join(dataDir, 'gateway-signing-key.pem') } : { JWT_PRIVATE_KEY_PEM: newSigningKeyPem() }),
       ...options.env,
@@ -299,6 +305,7 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
       ['member', 'subgraphs/member/dist/index.js', ports.member],
       ['benefit', 'subgraphs/benefit/dist/index.js', ports.benefit],
       ['points', 'subgraphs/points/dist/index.js', ports.points],
+      ['events', 'subgraphs/events/dist/index.js', ports.events],
     ];
     const subgraphs = services.map(([name, script, servicePort]) => {
       const supervised = superviseService(name, script, `http://${host}:${servicePort}/health`, env, log, onChange, graceSeconds);

@@ -23,15 +23,15 @@ const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
 const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 const commonPackage = JSON.parse(readFileSync(join(root, 'packages/common/package.json'), 'utf8')) as { dependencies: Record<string, string> };
 
-const APP_SERVICES = { member: 4001, benefit: 4002, points: 4003, gateway: 4000 } as const;
+const APP_SERVICES = { member: 4001, benefit: 4002, points: 4003, events: 4004, gateway: 4000 } as const;
 /** A compiled file the build produces from a TypeScript source that exists. */
 const builtFromSource = (file: string) => /\/dist\/[\w./-]+\.js$/.test(file) && existsSync(join(root, file.replace('/dist/', '/src/').replace(/\.js$/, '.ts')));
 
 describe('docker-compose.yml', () => {
   const services = Object.entries(compose.services);
 
-  it('has postgres and redis (with healthchecks), a one-shot migrate, the three subgraphs and the gateway', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['benefit', 'gateway', 'member', 'migrate', 'points', 'postgres', 'redis']);
+  it('has postgres and redis (with healthchecks), a one-shot migrate, the four subgraphs and the gateway', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['benefit', 'events', 'gateway', 'member', 'migrate', 'points', 'postgres', 'redis']);
     expect(compose.services.postgres.healthcheck).toBeDefined();
     expect(compose.services.redis.healthcheck).toBeDefined();
     expect(compose.services.member.depends_on?.migrate.condition).toBe('service_completed_successfully');

@@ -25,3 +25,4 @@ export * from './metrics';
 export * from './readiness';
 export * from './shutdown';
 export { shutdownTracing, startTracing, tracingEndpoint } from './tracing';
+export * from './events';

@@ -1,6 +1,8 @@
 import type { BaseContext } from '@apollo/server';
 import type { DataSource } from 'typeorm';
 import { ConfigError } from './config';
+import pg from 'pg';
+import { EVENT_OUTBOX_ROUTE, eventOutboxRoute, type SqlRunner } from './events';
 import { createLogger } from './logging';
 import { shutdownTracing } from './tracing';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
@@ -11,6 +13,18 @@ import { type InternalRoute, type RunningService, startSubgraphServer, type Stre
 
 export interface RunningSubgraph extends RunningService {
   db: DataSource;
+}
+
+/**
+ * The outbox route on a small pool of its own: the events relay polls it several times a second,
+ * and those statements are not the service's work (tests count a request's statements on the
+ * service pool), nor should a busy service make the relay wait for a connection.
+ */
+function outboxRunner(db: DataSource, service: string): { runner: SqlRunner; close(): Promise<void> } {
+  const { url, schema } = db.options as { url?: string; schema?: string };
+  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: `${service}-event-outbox`, options: `-c search_path=${schema ?? 'public'}` });
+  pool.on('error', () => undefined);
+  return { runner: { query: async (sql, parameters) => (await pool.query(sql, parameters)).rows }, close: () => pool.end() };
 }
 
 /** Opens the (already migrated) database, builds the schema and serves it; closes the pool on stop. */
@@ -28,10 +42,13 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
   countedMutations?: readonly string[];
   /** POST /stream/<name> routes (see UploadRoute), e.g. the member import. */
   uploadRoutes?(db: DataSource): Record<string, UploadRoute>;
+  /** Serves the service's event outbox to the events subgraph (services whose writes record events). */
+  eventOutbox?: boolean;
   log?: (line: string) => void;
 }): Promise<RunningSubgraph> {
   const counter = new StatementCounter();
   const db = await openDatabase(options.dataSource(counter), `${options.name} subgraph`);
+  const outbox = options.eventOutbox ? outboxRunner(db, options.name) : null;
   try {
     const { schema } = await options.buildSchema();
     const service = await startSubgraphServer({
@@ -43,13 +60,17 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
       createContext: (principal, requestId) => options.createContext(db, principal, requestId),
       internalRoutes: {
         ...options.internalRoutes?.(db),
+        ...(outbox ? { [EVENT_OUTBOX_ROUTE]: eventOutboxRoute(outbox.runner) } : {}),
         // Lets the end-to-end tests prove that statements per request do not grow with list length.
         'statement-count': async () => ({ count: counter.count }),
       },
       streamRoutes: options.streamRoutes?.(db),
       uploadRoutes: options.uploadRoutes?.(db),
       readinessChecks: [databaseCheck(db)],
-      onStop: () => db.destroy(),
+      onStop: async () => {
+        await outbox?.close();
+        await db.destroy();
+      },
       log: options.log,
       database: db,
       countedMutations: options.countedMutations,
@@ -58,6 +79,7 @@ export async function launchSubgraph<TContext extends BaseContext>(options: {
     });
     return { ...service, db };
   } catch (error) {
+    await outbox?.close();
     await db.destroy();
     throw error;
   }
@@ -85,6 +107,8 @@ export function runServiceMain(name: string, start: () => Promise<RunningService
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'shutting down: not ready, finishing the requests in flight');
+        // A stop that hangs (a database that went away first) must not leave the process running.
+        setTimeout(() => process.exit(1), (Number(process.env.SHUTDOWN_GRACE_SECONDS ?? 10) + 5) * 1000).unref();
         service
           .stop()
           // The last spans of the requests that just finished are flushed before the process goes.
@@ -102,6 +126,8 @@ export function runServiceMain(name: string, start: () => Promise<RunningService
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      // Started by a launcher (npm start, the tests) over an IPC channel: when it goes away, so do we.
+      if (process.send) process.once('disconnect', () => stop('launcher gone'));
     })
     .catch((error: unknown) => {
       // A service that never started has no requests to log: the operator gets one plain line on stderr.

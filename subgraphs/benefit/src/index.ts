@@ -15,6 +15,7 @@ export function startBenefitSubgraph(config: BenefitConfig, options: { log?: (li
     createContext: (db, principal, requestId) => createBenefitContext(db, config, principal, requestId),
     // The claims partners and members make: their outcomes are counted on /metrics (union_claim_outcomes_total).
     countedMutations: ['claimVoucher', 'redeemVoucher', 'applyHospitalDiscount'],
+    eventOutbox: true,
     log: options.log,
   });
 }

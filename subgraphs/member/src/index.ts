@@ -19,6 +19,7 @@ export function startMemberSubgraph(config: MemberConfig, options: { log?: (line
     internalRoutes: memberInternalRoutes,
     streamRoutes: (db) => memberStreamRoutes(db, config),
     uploadRoutes: (db) => memberUploadRoutes(db, config),
+    eventOutbox: true,
     log: options.log,
   });
 }

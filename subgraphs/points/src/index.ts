@@ -14,6 +14,7 @@ export async function startPointsSubgraph(config: PointsConfig, options: { log?:
     buildSchema: buildPointsSchema,
     config,
     createContext: (db, principal, requestId) => createPointsContext(db, config, principal, requestId),
+    eventOutbox: true,
     log: options.log,
   });
   const stopExpiry = scheduleExpiry(service.db, config.expiryIntervalSeconds, lineLogger(serviceLogger('points', options.log)));

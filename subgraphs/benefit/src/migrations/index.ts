@@ -3,6 +3,7 @@ import { HospitalDiscounts1767000001100 } from './1767000001100-HospitalDiscount
 import { Vouchers1767000002100 } from './1767000002100-Vouchers';
 import { VoucherIssuedAtMilliseconds1767000004100 } from './1767000004100-VoucherIssuedAtMilliseconds';
 import { IdempotentRequests1767000010100 } from './1767000010100-IdempotentRequests';
+import { EventOutbox1767000013100 } from './1767000013100-EventOutbox';
 
 /** Every migration of the benefit subgraph, in order. New ones are appended here. */
 export const benefitMigrations = [
@@ -11,4 +12,5 @@ export const benefitMigrations = [
   Vouchers1767000002100,
   VoucherIssuedAtMilliseconds1767000004100,
   IdempotentRequests1767000010100,
+  EventOutbox1767000013100,
 ];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isUuid, type MemberFacts, shanghaiYear, type VerificationFacts } from '@union/common';
+import { isUuid, type MemberFacts, recordEvent, shanghaiYear, type VerificationFacts } from '@union/common';
 import type { EntityManager } from 'typeorm';
 import type { BenefitContext } from '../../context';
 import { rowsOf } from '../../sql';
@@ -7,6 +7,7 @@ import { CLAIM_COLUMNS, claimFromRow, type DiscountClaimEntity, type HospitalDis
 import { HospitalErrors } from './hospital.errors';
 import type { ApplyHospitalDiscountInput } from './hospital.inputs';
 import { fetchVerification } from './hospital.verification';
+import { benefitAudience, claimEventData } from '../../events';
 
 /** 10 million yuan: anything above is a typo (or worse), not a hospital bill. */
 export const MAX_SELF_PAID_FEN = 1_000_000_000;
@@ -172,6 +173,7 @@ export async function applyDiscount(ctx: BenefitContext, input: ApplyHospitalDis
   const policy = await choosePolicy(ctx, hospitalId, verification.member, input.programId, now);
   const year = shanghaiYear(now);
   const wanted = Math.min(rateDiscountFen(input.selfPaidFen, policy.rateBasisPoints), policy.perClaimCapFen);
+  const audience = await benefitAudience(ctx, { member: verification.member, programId: policy.programId, partnerIds: [hospitalId] });
 
   try {
     return await ctx.db.transaction(async (tx: EntityManager) => {
@@ -204,7 +206,9 @@ export async function applyDiscount(ctx: BenefitContext, input: ApplyHospitalDis
       );
       // The same invoice committed by a concurrent request: roll this one back, answer as a retry.
       if (inserted.length === 0) throw new InvoiceTaken();
-      return claimFromRow(inserted[0]);
+      const claim = claimFromRow(inserted[0]);
+      await recordEvent(tx, { type: 'DISCOUNT_CLAIM_APPLIED', subjectId: claim.id, data: claimEventData(claim), audience });
+      return claim;
     });
   } catch (error) {
     if (!(error instanceof InvoiceTaken)) throw error;
@@ -220,6 +224,13 @@ export async function voidClaim(ctx: BenefitContext, claimId: string, reason: st
   const why = reason.trim();
   if (why.length < 1 || why.length > 500) throw HospitalErrors.badInput('reason must have 1 to 500 characters', 'reason');
   if (!isUuid(claimId)) throw HospitalErrors.notFound('discount claim');
+  const known = await ctx.loaders.claimById.load(claimId);
+  // Read only for the event's audience: nothing later in this request may see it as it was.
+  ctx.loaders.claimById.clear(claimId);
+  const audience =
+    known && known.hospitalPartnerId === hospitalId && known.status === 'APPLIED'
+      ? await benefitAudience(ctx, { memberId: known.memberId, programId: known.programId, partnerIds: [hospitalId] })
+      : null;
   return ctx.db.transaction(async (tx: EntityManager) => {
     // WHERE status = 'APPLIED' makes a concurrent second void wait, re-check and find nothing to do.
     const voided = await rowsOf(
@@ -237,6 +248,12 @@ export async function voidClaim(ctx: BenefitContext, claimId: string, reason: st
         claim.usageYear,
         claim.discountFen,
       ]);
+      await recordEvent(tx, {
+        type: 'DISCOUNT_CLAIM_VOIDED',
+        subjectId: claim.id,
+        data: claimEventData(claim),
+        audience: audience ?? { partnerIds: [hospitalId] },
+      });
       return claim;
     }
     // Another hospital's claim does not exist for this caller.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isUuid, type Page, pageOf, pageSize } from '@union/common';
+import { isUuid, type Page, pageOf, pageSize, recordEvent } from '@union/common';
 import type { GraphQLError } from 'graphql';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
@@ -14,6 +14,7 @@ import { graphqlInt } from '../../statements';
 import { countRefusedAttempt } from './redemption.failures';
 import { redemptionFromRow, type RedemptionEntity } from './redemption.entity';
 import type { RedeemVoucherInput } from './redemption.inputs';
+import { benefitAudience, redemptionEventData } from '../../events';
 
 const REDEEMING_KINDS = ['TRAVEL_PARTNER', 'MERCHANT'];
 const MAX_ORDER_ID_LENGTH = 128;
@@ -131,6 +132,7 @@ export async function redeemVoucher(ctx: BenefitContext, input: RedeemVoucherInp
     }
     // A winner that rolled back can leave the voucher ISSUED after all: look again, a few times.
     if (attempt === 3) throw VoucherErrors.alreadyRedeemed();
+    const audience = await benefitAudience(ctx, { memberId: assessed.voucher.memberId, programId: assessed.batch.programId, partnerIds: [partnerId] });
     try {
       return await ctx.db.transaction(async (tx) => {
         const taken = await rowsOf(
@@ -148,7 +150,15 @@ export async function redeemVoucher(ctx: BenefitContext, input: RedeemVoucherInp
           [randomUUID(), assessed.voucher.id, assessed.batch.id, assessed.batch.programId, partnerId, input.partnerOrderId, input.orderAmountFen, assessed.discountFen],
         );
         if (inserted.length === 0) throw new LostRace();
-        return redemptionFromRow(inserted[0]);
+        const redemption = redemptionFromRow(inserted[0]);
+        // Subject: the redemption, so a later REDEMPTION_CANCELLED is delivered after it.
+        await recordEvent(tx, {
+          type: 'VOUCHER_REDEEMED',
+          subjectId: redemption.id,
+          data: redemptionEventData(redemption, assessed.voucher.memberId),
+          audience,
+        });
+        return redemption;
       });
     } catch (error) {
       if (!(error instanceof LostRace)) throw error;
@@ -169,6 +179,8 @@ export async function cancelRedemption(ctx: BenefitContext, partnerOrderId: stri
   const redemption = await findByOrder(ctx, partnerId, partnerOrderId);
   if (!redemption) throw BenefitErrors.notFound('redemption');
   if (redemption.status === 'CANCELLED') return redemption;
+  const voucher = await ctx.loaders.voucherById.load(redemption.voucherId);
+  const audience = await benefitAudience(ctx, { memberId: voucher?.memberId, programId: redemption.programId, partnerIds: [partnerId] });
   const cancelled = await ctx.db.transaction(async (tx) => {
     const rows = await rowsOf(
       tx,
@@ -180,8 +192,12 @@ export async function cancelRedemption(ctx: BenefitContext, partnerOrderId: stri
       `UPDATE vouchers SET status = CASE WHEN valid_to > now() THEN 'ISSUED' ELSE 'EXPIRED' END WHERE id = $1 AND status = 'REDEEMED'`,
       [redemption.voucherId],
     );
-    return redemptionFromRow(rows[0]);
+    const done = redemptionFromRow(rows[0]);
+    await recordEvent(tx, { type: 'REDEMPTION_CANCELLED', subjectId: done.id, data: redemptionEventData(done, voucher?.memberId ?? null), audience });
+    return done;
   });
+  // The voucher read for the audience is stale now; redemption.voucher must not be.
+  ctx.loaders.voucherById.clear(redemption.voucherId);
   // null: a concurrent cancel of the same order got there first; answer what it wrote.
   return cancelled ?? (await findByOrder(ctx, partnerId, partnerOrderId))!;
 }

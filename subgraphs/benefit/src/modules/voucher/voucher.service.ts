@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { canReadMemberAccount, inUnionSubtree, isUuid, type MemberFacts } from '@union/common';
+import { canReadMemberAccount, inUnionSubtree, isUuid, type MemberFacts, recordEvent, recordEvents } from '@union/common';
 import type { EntityManager } from 'typeorm';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
+import { benefitAudience, voucherEventData } from '../../events';
 import { voucherValidity, type VoucherBatchEntity } from '../batch/batch.entity';
 import { loadBatch, redeemablePartnerIds } from '../batch/batch.service';
 import type { BenefitProgramEntity } from '../program/program.entity';
@@ -75,17 +76,30 @@ async function vouchersInOrder(ctx: BenefitContext, ids: string[]): Promise<Vouc
   });
 }
 
+interface PreparedClaim {
+  batch: VoucherBatchEntity;
+  program: BenefitProgramEntity;
+  /** Who sees the VOUCHER_CLAIMED event: the unions over the member and the sponsor, the redeeming partners. */
+  audience: Awaited<ReturnType<typeof benefitAudience>>;
+}
+
 /** Everything a claim checks before its transaction; the guarded writes in takeClaim decide. */
-async function prepareClaim(ctx: BenefitContext, batchId: string): Promise<VoucherBatchEntity> {
+async function prepareClaim(ctx: BenefitContext, batchId: string): Promise<PreparedClaim> {
   const { batch, program } = await loadBatchAndProgram(ctx, batchId);
   const now = Date.now();
   if (now < batch.claimStartsAt.getTime() || now >= batch.claimEndsAt.getTime()) throw VoucherErrors.claimNotOpen(batch.claimStartsAt, batch.claimEndsAt);
   // A shortcut for the tail of a rush (no call to the member subgraph, no transaction); the
   // guarded UPDATE below is what decides.
   if (batch.claimed >= batch.totalQuantity) throw VoucherErrors.soldOut();
-  const problem = eligibilityProblem(await ctx.directory.members.load(ctx.principal.id), program, batch);
+  // The sponsor's chain (for the event's audience) is asked for at the same time as the member.
+  const [member, partnerIds] = await Promise.all([
+    ctx.directory.members.load(ctx.principal.id),
+    redeemablePartnerIds(ctx, batch.id),
+    ctx.directory.organizations.load(program.sponsorOrganizationId),
+  ]);
+  const problem = eligibilityProblem(member, program, batch);
   if (problem) throw VoucherErrors.notEligible(problem);
-  return batch;
+  return { batch, program, audience: await benefitAudience(ctx, { member, programId: program.id, partnerIds }) };
 }
 
 /**
@@ -94,7 +108,7 @@ async function prepareClaim(ctx: BenefitContext, batchId: string): Promise<Vouch
  * rolls the other back. The pool row is locked last and only until commit, so the hot row is held
  * for as short a time as possible.
  */
-async function takeClaim(tx: EntityManager, batch: VoucherBatchEntity, memberId: string): Promise<VoucherEntity> {
+async function takeClaim(tx: EntityManager, { batch, program, audience }: PreparedClaim, memberId: string): Promise<VoucherEntity> {
   const counted = await rowsOf(
     tx,
     `INSERT INTO voucher_member_claims AS c (batch_id, member_id, claimed, claim_limit) VALUES ($1, $2, 1, $3)
@@ -106,7 +120,8 @@ async function takeClaim(tx: EntityManager, batch: VoucherBatchEntity, memberId:
   const pool = await rowsOf(tx, `UPDATE voucher_batches SET claimed = claimed + 1 WHERE id = $1 AND claimed < total_quantity RETURNING claimed`, [batch.id]);
   if (pool.length === 0) throw VoucherErrors.soldOut();
   const [issued] = await insertVouchers(tx, batch, [memberId], null);
-  return issued;
+  await recordEvent(tx, { type: 'VOUCHER_CLAIMED', subjectId: issued!.id, data: voucherEventData(issued!, program.id), audience });
+  return issued!;
 }
 
 /**
@@ -118,8 +133,8 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string, idempot
   const memberId = ctx.principal.id;
   let voucher: VoucherEntity;
   if (idempotencyKey === undefined || idempotencyKey === null) {
-    const batch = await prepareClaim(ctx, batchId);
-    voucher = await ctx.db.transaction((tx) => takeClaim(tx, batch, memberId));
+    const prepared = await prepareClaim(ctx, batchId);
+    voucher = await ctx.db.transaction((tx) => takeClaim(tx, prepared, memberId));
   } else {
     const request: IdempotentRequest = {
       callerKind: 'MEMBER',
@@ -130,7 +145,7 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string, idempot
     };
     voucher = await runIdempotent(ctx.db, request, {
       prepare: () => prepareClaim(ctx, batchId),
-      write: (tx, batch) => takeClaim(tx, batch, memberId),
+      write: (tx, prepared) => takeClaim(tx, prepared, memberId),
       save: (issued) => ({ voucherId: issued.id }),
       restore: async ({ voucherId }) => (await vouchersInOrder(ctx, [voucherId]))[0],
     });
@@ -173,6 +188,9 @@ export async function grantVouchers(ctx: BenefitContext, batchId: string, member
 
 interface PreparedGrant {
   batch: VoucherBatchEntity;
+  program: BenefitProgramEntity;
+  /** Who sees each VOUCHER_GRANTED event, by member. */
+  audiences: Map<string, Awaited<ReturnType<typeof benefitAudience>>>;
   /** Members who may receive one (eligible, in the subtree, given once). */
   candidates: string[];
   /** Skips known before the transaction (DUPLICATE, NOT_ELIGIBLE); the transaction adds its own. */
@@ -209,11 +227,21 @@ async function prepareGrant(ctx: BenefitContext, batchId: string, memberIds: str
     if (!eligible) skipped.push({ memberId: id, reason: 'NOT_ELIGIBLE' });
     return eligible;
   });
-  return { batch, candidates, outcome: { granted: [], skipped } };
+  const audiences = new Map<string, Awaited<ReturnType<typeof benefitAudience>>>();
+  if (candidates.length > 0) {
+    const partnerIds = await redeemablePartnerIds(ctx, batch.id);
+    const factsById = new Map(unique.map((id, i) => [id, facts[i] ?? null]));
+    for (const [id, audience] of await Promise.all(
+      candidates.map(async (id) => [id, await benefitAudience(ctx, { member: factsById.get(id) ?? null, programId: program.id, partnerIds })] as const),
+    )) {
+      audiences.set(id, audience);
+    }
+  }
+  return { batch, program, audiences, candidates, outcome: { granted: [], skipped } };
 }
 
 /** The grant's guarded writes, in one transaction (the caller's). */
-async function takeGrant(ctx: BenefitContext, tx: EntityManager, { batch, candidates, outcome }: PreparedGrant): Promise<GrantOutcome> {
+async function takeGrant(ctx: BenefitContext, tx: EntityManager, { batch, program, audiences, candidates, outcome }: PreparedGrant): Promise<GrantOutcome> {
   const skipped = [...outcome.skipped];
   // Member rows are locked in id order, then the pool row: the same order as claims, so no deadlock.
   const counted = await rowsOf<{ member_id: string }>(
@@ -253,6 +281,15 @@ async function takeGrant(ctx: BenefitContext, tx: EntityManager, { batch, candid
   );
   if (updated.length === 0) throw new Error('voucher pool changed under its row lock');
   const granted = await insertVouchers(tx, batch, receiving, ctx.principal.id);
+  await recordEvents(
+    tx,
+    granted.map((voucher) => ({
+      type: 'VOUCHER_GRANTED' as const,
+      subjectId: voucher.id,
+      data: { ...voucherEventData(voucher, program.id), grantedByPartnerId: ctx.principal.id },
+      audience: audiences.get(voucher.memberId)!,
+    })),
+  );
   return { granted, skipped };
 }
 

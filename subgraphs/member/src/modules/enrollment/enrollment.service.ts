@@ -3,6 +3,7 @@ import { hasScope, isUuid, type Principal } from '@union/common';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import type { MemberEntity } from '../member/member.entity';
+import { recordMemberEvent } from '../member/member.events';
 import { hashIdNumber } from '../member/member.identity';
 import { memberColumns, memberFromRow } from '../member/member.loaders';
 import type { OrganizationEntity } from '../organization/organization.entity';
@@ -137,8 +138,9 @@ export interface NewMember {
 }
 
 /**
- * Inserts one member and its ENROLLED event with one statement; null when the person already has
- * a membership. The unique index on id_number_hash makes a second membership of the same person
+ * Inserts one member and its ENROLLED history row with one statement, and records MEMBER_ENROLLED
+ * in the outbox (`sql` is the caller's transaction, so both commit or neither); null when the
+ * person already has a membership. The unique index on id_number_hash makes a second membership of the same person
  * impossible even when two inserts run at the same moment (the later one waits for the first to
  * commit, then inserts nothing). `ON CONFLICT DO NOTHING` (no target) keeps a surrounding
  * transaction usable: a conflict is told apart afterwards, by looking the hash up.
@@ -175,8 +177,9 @@ export async function tryInsertMember(sql: Sql, organizationId: string, person: 
       ],
     );
     if (rows.length === 1) {
-      // EVENT: MEMBER_ENROLLED { memberId, organizationId } is recorded here, in the caller's transaction, when the outbox lands.
-      return memberFromRow(rows[0]!);
+      const member = memberFromRow(rows[0]!);
+      await recordMemberEvent(sql, 'MEMBER_ENROLLED', member, { joinedAt: member.joinedAt });
+      return member;
     }
     const existing: unknown[] = await sql.query(`SELECT 1 FROM members WHERE id_number_hash = $1`, [person.idNumberHash]);
     if (existing.length > 0) return null;
@@ -190,11 +193,13 @@ export async function enrollMember(ctx: MemberContext, input: EnrollMemberInput)
   assertUnionWriter(principal);
   const checked = checkEnrollmentInput(input, principal);
   const organization = await writableOrganization(ctx, checked.organizationId);
-  const member = await tryInsertMember(
-    ctx.db,
-    organization.id,
-    { ...checked, idNumberHash: hashIdNumber(ctx.config.idNumberHmacKey, checked.idNumber), idNumberLast4: checked.idNumber.slice(-4) },
-    principal,
+  const member = await ctx.db.transaction((tx) =>
+    tryInsertMember(
+      tx,
+      organization.id,
+      { ...checked, idNumberHash: hashIdNumber(ctx.config.idNumberHmacKey, checked.idNumber), idNumberLast4: checked.idNumber.slice(-4) },
+      principal,
+    ),
   );
   if (!member) throw MemberErrors.alreadyMember();
   return member;

@@ -4,6 +4,7 @@ import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import { assertUnionWriter } from '../enrollment/enrollment.service';
 import type { MemberEntity } from '../member/member.entity';
+import { recordMemberEvent } from '../member/member.events';
 import { memberColumns, memberFromRow } from '../member/member.loaders';
 import type { MembershipEventRow } from './transfer.types';
 
@@ -55,7 +56,10 @@ export async function transferMember(ctx: MemberContext, memberId: string, toOrg
        VALUES ($1, 'TRANSFERRED', $2, $3, $4, $5, $6)`,
       [memberId, current.organization_id, target.id, principal.kind, principal.id, principal.name],
     );
-    return memberFromRow(moved[0]!);
+    const member = memberFromRow(moved[0]!);
+    // The union the member left learns it too.
+    await recordMemberEvent(tx, 'MEMBER_TRANSFERRED', member, { fromOrganizationId: current.organization_id, toOrganizationId: target.id }, [current.org_path as string]);
+    return member;
   });
 }
 

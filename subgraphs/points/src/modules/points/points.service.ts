@@ -1,4 +1,4 @@
-import { inUnionSubtree, isUuid } from '@union/common';
+import { type EventAudience, inUnionSubtree, isUuid } from '@union/common';
 import type { DataSource } from 'typeorm';
 import type { ExpiryPolicy } from '../../config';
 import type { PointsContext } from '../../context';
@@ -8,6 +8,7 @@ import type { AwardPointsInput } from './points.inputs';
 import { earn, expireDueLots, inTransaction, type LedgerActor, lockAccount, type Sql } from './points.ledger';
 import { transactionFromRow } from './points.loaders';
 import { awardAmount, capPeriod, EARNING_RULES, expiryOf, validateSourceRef } from './points.rules';
+import { awardEventData, recordPointsEvent } from '../../events';
 
 export interface AwardRequest {
   memberId: string;
@@ -20,6 +21,8 @@ export interface AwardRequest {
 export interface LedgerOptions {
   actor: LedgerActor;
   policy: ExpiryPolicy;
+  /** Who besides PLATFORM sees the POINTS_AWARDED event (the unions on the member's chain). */
+  audience?: EventAudience;
 }
 
 /**
@@ -44,7 +47,7 @@ export async function recordAward(db: DataSource, request: AwardRequest, options
     const cap = EARNING_RULES[request.rule].cap;
     if (cap) await countAgainstCap(sql, request.memberId, request.rule, capPeriod(cap.per, account.now), amount, cap.points);
     await expireDueLots(sql, request.memberId, account.now, account.now, options.actor);
-    return earn(sql, {
+    const line = await earn(sql, {
       memberId: request.memberId,
       rule: request.rule,
       sourceRef,
@@ -53,6 +56,8 @@ export async function recordAward(db: DataSource, request: AwardRequest, options
       expiresAt: expiryOf(account.now, options.policy),
       actor: options.actor,
     });
+    await recordPointsEvent(sql, { type: 'POINTS_AWARDED', subjectId: line.memberId, data: awardEventData(line), audience: options.audience ?? {} });
+    return line;
   });
 }
 
@@ -99,5 +104,9 @@ export async function awardPoints(ctx: PointsContext, input: AwardPointsInput): 
   }
   if (facts.status !== 'ACTIVE') throw PointsErrors.notEligible(`the member is ${facts.status}, not ACTIVE`);
   if (input.rule === 'REAL_NAME_VERIFIED' && !facts.realNameVerified) throw PointsErrors.notEligible("the member's real name is not verified");
-  return recordAward(ctx.db, input, { actor: { kind: ctx.principal.kind, id: ctx.principal.id }, policy: ctx.config.expiry });
+  return recordAward(ctx.db, input, {
+    actor: { kind: ctx.principal.kind, id: ctx.principal.id },
+    policy: ctx.config.expiry,
+    audience: { organizationIds: facts.organizationChain },
+  });
 }

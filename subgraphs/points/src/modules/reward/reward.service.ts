@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { hasScope, isUuid, type Page, pageOf, pageSize } from '@union/common';
+import { type EventAudience, hasScope, isUuid, type Page, pageOf, pageSize } from '@union/common';
 import type { DataSource } from 'typeorm';
 import type { PointsContext } from '../../context';
 import { PointsErrors } from '../../errors';
 import { expireDueLots, inTransaction, type LedgerActor, lockAccount, reverseSpend, type Sql, spend } from '../points/points.ledger';
 import { orderFromRow, type RewardEntity, type RewardOrderEntity, rewardFromRow } from './reward.entity';
 import type { CreateRewardInput } from './reward.inputs';
+import { memberAudience, orderEventData, recordPointsEvent } from '../../events';
 
 export const MAX_ORDER_QUANTITY = 100;
 export const MAX_POINTS_COST = 1_000_000;
@@ -83,7 +84,7 @@ async function stockFailure(sql: Sql, rewardId: string, quantity: number): Promi
  * orders). The member's account row is locked first, then the reward row is decremented by a
  * guarded UPDATE: never more than the stock, never a negative balance, whatever the concurrency.
  */
-export async function placeOrder(db: DataSource, request: OrderRequest, options: { actor: LedgerActor }): Promise<RewardOrderEntity> {
+export async function placeOrder(db: DataSource, request: OrderRequest, options: { actor: LedgerActor; audience?: EventAudience }): Promise<RewardOrderEntity> {
   validateQuantity(request.quantity);
   if (!isUuid(request.rewardId)) throw PointsErrors.notFound('reward');
   return inTransaction(db, async (sql) => {
@@ -104,7 +105,9 @@ export async function placeOrder(db: DataSource, request: OrderRequest, options:
        VALUES ($1, $2, $3, $4, $5, 'PLACED', $6, $7) RETURNING *`,
       [orderId, request.memberId, request.rewardId, request.quantity, cost, line.id, account.now],
     );
-    return orderFromRow(row);
+    const order = orderFromRow(row);
+    await recordPointsEvent(sql, { type: 'REWARD_ORDER_PLACED', subjectId: order.id, data: orderEventData(order), audience: options.audience ?? {} });
+    return order;
   });
 }
 
@@ -115,12 +118,13 @@ export async function placeOrder(db: DataSource, request: OrderRequest, options:
 export async function cancelOrder(
   db: DataSource,
   request: { orderId: string; ownerId?: string },
-  options: { actor: LedgerActor },
+  options: { actor: LedgerActor; audienceOf?: (memberId: string) => Promise<EventAudience> },
 ): Promise<RewardOrderEntity> {
   if (!isUuid(request.orderId)) throw PointsErrors.notFound('reward order');
   const [found] = await db.query(`SELECT member_id FROM reward_orders WHERE id = $1`, [request.orderId]);
   if (!found || (request.ownerId !== undefined && found.member_id !== request.ownerId)) throw PointsErrors.notFound('reward order');
   const memberId: string = found.member_id;
+  const audience = (await options.audienceOf?.(memberId)) ?? {};
   return inTransaction(db, async (sql) => {
     const account = await lockAccount(sql, memberId, { create: false });
     if (!account) throw new Error(`reward order ${request.orderId} has no points account`);
@@ -145,7 +149,9 @@ export async function cancelOrder(
     await sql.rows(`UPDATE rewards SET stock = stock + $2 WHERE id = $1`, [order.rewardId, order.quantity]);
     // Points that went back into lots already past their date expire now, in the same transaction.
     await expireDueLots(sql, memberId, account.now, account.now, options.actor);
-    return orderFromRow(row);
+    const cancelled = orderFromRow(row);
+    await recordPointsEvent(sql, { type: 'REWARD_ORDER_CANCELLED', subjectId: cancelled.id, data: orderEventData(cancelled), audience });
+    return cancelled;
   });
 }
 
@@ -156,13 +162,18 @@ export async function redeemReward(ctx: PointsContext, rewardId: string, quantit
   // before the status change is still valid for minutes, so the status is asked here too.
   const facts = await ctx.directory.members.load(ctx.principal.id);
   if (!facts || facts.status !== 'ACTIVE') throw PointsErrors.notEligible(`the member is ${facts?.status ?? 'unknown'}, not ACTIVE`);
-  return placeOrder(ctx.db, { memberId: ctx.principal.id, rewardId, quantity }, { actor: { kind: 'MEMBER', id: ctx.principal.id } });
+  return placeOrder(
+    ctx.db,
+    { memberId: ctx.principal.id, rewardId, quantity },
+    { actor: { kind: 'MEMBER', id: ctx.principal.id }, audience: await memberAudience(ctx, ctx.principal.id) },
+  );
 }
 
 /** MEMBER: own orders only; PLATFORM with reward:manage: any order. */
 export async function cancelRewardOrder(ctx: PointsContext, orderId: string): Promise<RewardOrderEntity> {
   const actor = { kind: ctx.principal.kind, id: ctx.principal.id };
-  if (ctx.principal.kind === 'MEMBER' && hasScope(ctx.principal, 'member:self')) return cancelOrder(ctx.db, { orderId, ownerId: ctx.principal.id }, { actor });
-  if (ctx.principal.kind === 'PLATFORM' && hasScope(ctx.principal, 'reward:manage')) return cancelOrder(ctx.db, { orderId }, { actor });
+  const audienceOf = (memberId: string) => memberAudience(ctx, memberId);
+  if (ctx.principal.kind === 'MEMBER' && hasScope(ctx.principal, 'member:self')) return cancelOrder(ctx.db, { orderId, ownerId: ctx.principal.id }, { actor, audienceOf });
+  if (ctx.principal.kind === 'PLATFORM' && hasScope(ctx.principal, 'reward:manage')) return cancelOrder(ctx.db, { orderId }, { actor, audienceOf });
   throw PointsErrors.forbidden('only the member who placed the order or the platform may cancel it');
 }
