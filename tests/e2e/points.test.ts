@@ -148,14 +148,17 @@ describe('a member earns, spends, cancels and sees an expiry', () => {
     );
     const run = runExpiryCli();
     expect(run).toMatchObject({ status: 0, stderr: '' });
-    expect(run.stdout).toMatch(/^points expiry: \d+ points expired for \d+ members$/);
+    // One JSON log line, like every service's (pino).
+    const line = JSON.parse(run.stdout.trim()) as { service: string; points: number; members: number; msg: string };
+    expect(line).toMatchObject({ service: 'points-expiry', points: 122, members: 1 });
+    expect(line.msg).toMatch(/^points expiry: \d+ points expired for \d+ members$/);
     const expired = await gql(system, member, MY_POINTS);
     expect(expired.body.data!.me.points).toMatchObject({ balance: 0, lifetimeEarned: 122, nextExpiringAmount: 0, nextExpiringAt: null });
     expect(expired.body.data!.me.points.transactions.nodes[0]).toMatchObject({ kind: 'EXPIRE', amount: -122, balanceAfter: 0 });
     expect(expired.body.data!.me.points.transactions.totalCount).toBe(5);
 
     // A second run finds nothing left to expire.
-    expect(runExpiryCli().stdout).toBe('points expiry: 0 points expired for 0 members');
+    expect(JSON.parse(runExpiryCli().stdout.trim())).toMatchObject({ points: 0, members: 0, msg: 'points expiry: 0 points expired for 0 members' });
     expect(await balanceOf(memberId)).toBe(0);
   });
 
