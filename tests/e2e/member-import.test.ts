@@ -55,6 +55,7 @@ async function upload(body: Buffer | string, params: Record<string, string>, con
 }
 const footprint = async () =>
   (await sql.query(`SELECT (SELECT count(*) FROM members)::int AS members, (SELECT count(*) FROM membership_events)::int AS events,
+    (SELECT count(*) FROM event_outbox WHERE type = 'MEMBER_ENROLLED')::int AS outbox,
     (SELECT sum(member_count) FROM organization_stats)::text AS counted`)).rows[0];
 const counterDrift = async () =>
   (
@@ -116,6 +117,8 @@ describe('a union imports a member register', () => {
     const after = await footprint();
     expect(after.members).toBe(before.members + 40);
     expect(after.events).toBe(before.events + 40);
+    // One MEMBER_ENROLLED event per created member, written with it (a dry run wrote none).
+    expect(after.outbox).toBe(before.outbox + 40);
     expect(await counterDrift()).toEqual([]);
     const imported = (await sql.query(`SELECT organization_id, new_employment_form, status, real_name_verified FROM members WHERE phone = $1`, [good[0]![2]])).rows[0];
     expect(imported).toEqual({ organization_id: workplace, new_employment_form: false, status: 'ACTIVE', real_name_verified: false });

@@ -376,3 +376,66 @@ describe('update, suspend and reinstate; updatedAt and changedSince', () => {
     expect(text).toContain('members_changed_idx');
   });
 });
+
+describe('the lifecycle in the change feed (issue 13 meets issue 14)', () => {
+  const EVENTS = `query ($after: String, $types: [EventType!]) {
+    events(after: $after, first: 100, types: $types) { nodes { id type subjectId data } pageInfo { endCursor hasNextPage } } }`;
+  type FeedEvent = { id: string; type: string; subjectId: string; data: string };
+
+  /** The caller's events of these types, read page by page until `wanted` says it has them all (the relay is asynchronous). */
+  async function feedUntil(token: string, types: string[], wanted: (events: FeedEvent[]) => boolean): Promise<FeedEvent[]> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const events: FeedEvent[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page = await gql(system, token, EVENTS, { after, types });
+        expect(page.body.errors).toBeUndefined();
+        events.push(...page.body.data!.events.nodes);
+        after = page.body.data!.events.pageInfo.endCursor;
+        if (!page.body.data!.events.pageInfo.hasNextPage) break;
+      }
+      if (wanted(events) || Date.now() > deadline) return events;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  it('submit, approve, reject, update and status changes each record their event, masked, seen by the district and not by the sibling', async () => {
+    const inv = await invitation(district, {});
+    const applicant = worker(inv.code);
+    const submitted = (await gql(system, platform, SUBMIT, { input: applicant })).body.data!.submitJoinApplication;
+    const approved = (await gql(system, district, APPROVE, { id: submitted.id })).body.data!.approveJoinApplication;
+    const memberId = approved.member.id as string;
+    const other = (await gql(system, platform, SUBMIT, { input: worker(inv.code) })).body.data!.submitJoinApplication;
+    await gql(system, district, REJECT, { id: other.id, reason: '不在本单位工作' });
+    const newPhone = phone();
+    expect((await gql(system, district, UPDATE, { id: memberId, input: { phone: newPhone } })).body.errors).toBeUndefined();
+    expect((await gql(system, district, STATUS, { id: memberId, status: 'SUSPENDED', reason: '停止缴费' })).body.errors).toBeUndefined();
+
+    const types = ['JOIN_APPLICATION_SUBMITTED', 'JOIN_APPLICATION_DECIDED', 'MEMBER_ENROLLED', 'MEMBER_UPDATED', 'MEMBER_STATUS_CHANGED'];
+    const mine = (events: FeedEvent[]) => events.filter((e) => [submitted.id, other.id, memberId].includes(e.subjectId));
+    const events = mine(await feedUntil(district, types, (all) => mine(all).length >= 7));
+    expect(events.map((e) => `${e.type}:${e.subjectId === memberId ? 'member' : e.subjectId === submitted.id ? 'approved' : 'rejected'}`)).toEqual([
+      'JOIN_APPLICATION_SUBMITTED:approved',
+      'MEMBER_ENROLLED:member',
+      'JOIN_APPLICATION_DECIDED:approved',
+      'JOIN_APPLICATION_SUBMITTED:rejected',
+      'JOIN_APPLICATION_DECIDED:rejected',
+      'MEMBER_UPDATED:member',
+      'MEMBER_STATUS_CHANGED:member',
+    ]);
+    const data = events.map((e) => JSON.parse(e.data) as Record<string, unknown>);
+    expect(data[2]).toMatchObject({ status: 'APPROVED', memberId, displayName: '王*国' });
+    expect(data[4]).toMatchObject({ status: 'REJECTED', rejectionReason: '不在本单位工作' });
+    expect(data[5]).toMatchObject({ memberId, changedFields: ['phone'] });
+    expect(data[6]).toMatchObject({ memberId, fromStatus: 'ACTIVE', toStatus: 'SUSPENDED', status: 'SUSPENDED' });
+    // Ids and masked data only: no full name, phone or ID number in any payload.
+    const text = JSON.stringify(events);
+    for (const secret of ['王建国', applicant.phone, newPhone, applicant.idNumber]) expect(text).not.toContain(secret);
+
+    // The sibling district sees none of it.
+    const siblings = await feedUntil(sibling, types, () => true);
+    expect(siblings.filter((e) => [submitted.id, other.id, memberId].includes(e.subjectId))).toEqual([]);
+    await gql(system, district, STATUS, { id: memberId, status: 'ACTIVE', reason: '恢复' });
+  });
+});

@@ -10,7 +10,9 @@ import { pathInSubtree } from '../../access';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import { checkPerson, writableOrganization } from '../enrollment/enrollment.service';
+import { recordMemberEvents } from '../member/member.events';
 import { hashIdNumber } from '../member/member.identity';
+import { memberColumns, memberFromRow } from '../member/member.loaders';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { type ImportColumn, type ImportFormat, type RawRow, readRows } from './import.rows';
 
@@ -225,8 +227,8 @@ function checkRow(raw: RawRow, request: ImportRequest, scopePath: string, organi
  * (one aggregate per batch).
  */
 async function insertBatch(db: DataSource, rows: CheckedRow[], ctx: MemberContext): Promise<Set<string>> {
-  const inserted: Array<{ id_number_hash: Buffer }> = await db.transaction((tx) =>
-    tx.query(
+  const inserted = await db.transaction(async (tx) => {
+    const members: Array<Record<string, unknown>> = await tx.query(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[], $8::boolean[], $9::boolean[])
                   AS u(id, organization_id, org_path, full_name, id_number_hash, id_number_last4, phone, new_employment_form, real_name_verified)
@@ -238,13 +240,12 @@ async function insertBatch(db: DataSource, rows: CheckedRow[], ctx: MemberContex
                 'ACTIVE', real_name_verified, new_employment_form, now()
            FROM input
          ON CONFLICT DO NOTHING
-         RETURNING id, organization_id, id_number_hash
+         RETURNING ${memberColumns()}, id_number_hash
        ), event AS (
          INSERT INTO membership_events (member_id, kind, to_organization_id, actor_kind, actor_id, actor_name)
          SELECT id, 'ENROLLED', organization_id, $10, $11, $12 FROM inserted
        )
-       -- EVENT: MEMBER_ENROLLED per inserted member is recorded here (same statement), when the outbox lands.
-       SELECT id_number_hash FROM inserted`,
+       SELECT * FROM inserted`,
       [
         rows.map(() => randomUUID()),
         rows.map((r) => r.organizationId),
@@ -259,9 +260,12 @@ async function insertBatch(db: DataSource, rows: CheckedRow[], ctx: MemberContex
         ctx.principal.id,
         ctx.principal.name,
       ],
-    ),
-  );
-  return new Set(inserted.map((r) => r.id_number_hash.toString('base64')));
+    );
+    // MEMBER_ENROLLED for every member of the batch, in the batch's transaction.
+    await recordMemberEvents(tx, 'MEMBER_ENROLLED', members.map(memberFromRow));
+    return members;
+  });
+  return new Set(inserted.map((r) => (r.id_number_hash as Buffer).toString('base64')));
 }
 
 async function existingHashes(db: DataSource, hashes: Buffer[]): Promise<Set<string>> {

@@ -1,10 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { hasScope, isUuid, pageOf, pageSize, type Page } from '@union/common';
+import { hasScope, isUuid, maskName, pageOf, pageSize, type Page } from '@union/common';
 import { pathInSubtree } from '../../access';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import { assertUnionWriter, checkedPerson, type Actor, type Sql, tryInsertMember, writableOrganization } from '../enrollment/enrollment.service';
 import { checkedReason } from '../lifecycle/lifecycle.service';
+import { recordOrganizationEvent } from '../member/member.events';
 import { hashIdNumber } from '../member/member.identity';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { subtreeUpperBound } from '../member/member.loaders';
@@ -132,6 +133,23 @@ async function consumeRate(tx: Sql, key: string, window: 'hour' | 'day', limit: 
 }
 
 /**
+ * An application's event, visible to the unions over its organization: ids, the masked name and
+ * the decision, never the full name, phone or ID number.
+ */
+function recordApplicationEvent(tx: Sql, type: 'JOIN_APPLICATION_SUBMITTED' | 'JOIN_APPLICATION_DECIDED', application: JoinApplicationRow): Promise<string> {
+  return recordOrganizationEvent(tx, type, application.id, application.orgPath, {
+    applicationId: application.id,
+    invitationId: application.invitationId,
+    organizationId: application.organizationId,
+    displayName: maskName(application.fullName),
+    newEmploymentForm: application.newEmploymentForm,
+    status: application.status,
+    ...(application.memberId ? { memberId: application.memberId } : {}),
+    ...(application.rejectionReason ? { rejectionReason: application.rejectionReason } : {}),
+  });
+}
+
+/**
  * Approves a locked PENDING application inside the caller's transaction: creates the member in the
  * application's organization, or links the person's existing membership when it is in that very
  * organization (imported or enrolled meanwhile). Returns null when the person is a member of
@@ -172,8 +190,9 @@ async function approveInTransaction(
       WHERE id = $1 RETURNING ${APPLICATION_COLUMNS}`,
     [application.id, memberId, actor.kind, actor.id, actor.name],
   ).then((r: unknown) => (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as Array<Record<string, unknown>>);
-  // EVENT: JOIN_APPLICATION_DECIDED { applicationId, organizationId, status: APPROVED, memberId } is recorded here, in this transaction, when the outbox lands.
-  return { approved: applicationFromRow(rows[0]!) };
+  const approved = applicationFromRow(rows[0]!);
+  await recordApplicationEvent(tx, 'JOIN_APPLICATION_DECIDED', approved);
+  return { approved };
 }
 
 /**
@@ -244,9 +263,8 @@ export async function submitJoinApplication(ctx: MemberContext, input: SubmitJoi
     if (counted.length === 0) throw closed();
     await consumeRate(tx, `invitation:${invitation.id}`, 'hour', ctx.config.joinApplicationsPerInvitationPerHour, 'this invitation received too many applications this hour');
     await consumeRate(tx, `id:${idNumberHash.toString('base64')}`, 'day', ctx.config.joinApplicationsPerIdNumberPerDay, 'too many applications for this ID number today');
-    // EVENT: JOIN_APPLICATION_SUBMITTED { applicationId, invitationId, organizationId } is recorded here, in this transaction, when the outbox lands.
-
     const application = applicationFromRow(inserted[0]!);
+    await recordApplicationEvent(tx, 'JOIN_APPLICATION_SUBMITTED', application);
     if (!invitation.autoApprove) return application;
     // Auto-approval acts in the name of the union that made the invitation. A person who is a
     // member elsewhere stays PENDING: the union sees the application and arranges a transfer.
@@ -303,8 +321,9 @@ export async function rejectJoinApplication(ctx: MemberContext, id: string, reas
         WHERE id = $1 RETURNING ${APPLICATION_COLUMNS}`,
       [id, checked, ctx.principal.kind, ctx.principal.id, ctx.principal.name],
     ).then((r: unknown) => (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as Array<Record<string, unknown>>);
-    // EVENT: JOIN_APPLICATION_DECIDED { applicationId, organizationId, status: REJECTED } is recorded here, in this transaction, when the outbox lands.
-    return applicationFromRow(rows[0]!);
+    const rejected = applicationFromRow(rows[0]!);
+    await recordApplicationEvent(tx, 'JOIN_APPLICATION_DECIDED', rejected);
+    return rejected;
   });
 }
 

@@ -1,4 +1,5 @@
 import { isUuid } from '@union/common';
+import { recordMemberEvent } from '../member/member.events';
 import { pathInSubtree } from '../../access';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
@@ -69,8 +70,10 @@ export async function updateMember(ctx: MemberContext, memberId: string, input: 
        VALUES ($1, 'UPDATED', $2, $3::text[], $4, $5, $6)`,
       [memberId, current.organizationId, changed, ctx.principal.kind, ctx.principal.id, ctx.principal.name],
     );
-    // EVENT: MEMBER_UPDATED { memberId, organizationId, changedFields } is recorded here, in this transaction, when the outbox lands.
-    return memberFromRow(rows[0]!);
+    const updated = memberFromRow(rows[0]!);
+    // Which fields changed, never their values: the feed carries masked data only.
+    await recordMemberEvent(tx, 'MEMBER_UPDATED', updated, { changedFields: changed });
+    return updated;
   });
 }
 
@@ -95,7 +98,8 @@ export async function changeMemberStatus(ctx: MemberContext, memberId: string, s
        VALUES ($1, 'STATUS_CHANGED', $2, $3, $4, $5, $6, $7, $8)`,
       [memberId, current.organizationId, current.status, status, checkedReasonText, ctx.principal.kind, ctx.principal.id, ctx.principal.name],
     );
-    // EVENT: MEMBER_STATUS_CHANGED { memberId, organizationId, fromStatus, toStatus } is recorded here, in this transaction, when the outbox lands.
-    return memberFromRow(rows[0]!);
+    const changed = memberFromRow(rows[0]!);
+    await recordMemberEvent(tx, 'MEMBER_STATUS_CHANGED', changed, { fromStatus: current.status, toStatus: status });
+    return changed;
   });
 }

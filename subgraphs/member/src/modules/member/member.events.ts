@@ -1,4 +1,4 @@
-import { type EventTypeName, maskCardNumber, maskName, recordEvent, type SqlRunner } from '@union/common';
+import { type EventTypeName, maskCardNumber, maskName, recordEvent, recordEvents, type SqlRunner } from '@union/common';
 import { organizationChainSql } from '../organization/organization.service';
 import type { MemberEntity } from './member.entity';
 
@@ -52,4 +52,22 @@ export async function recordMemberEvent(
     data: { ...memberEventData(member), ...extra },
     audience: { organizationIds: await chainsOf(tx, [member.orgPath, ...alsoVisibleToPaths]) },
   });
+}
+
+/**
+ * The same event for many members at once (a bulk import's batch): one query for the chains of
+ * their organizations and one insert, whatever the number of members.
+ */
+export async function recordMemberEvents(tx: SqlRunner, type: EventTypeName, members: readonly MemberEntity[]): Promise<string[]> {
+  if (members.length === 0) return [];
+  const paths = [...new Set(members.map((m) => m.orgPath))];
+  const rows = (await tx.query(`SELECT p.path, ${organizationChainSql('p.path')} AS chain FROM unnest($1::text[]) AS p(path)`, [paths])) as Array<{
+    path: string;
+    chain: string[];
+  }>;
+  const chains = new Map(rows.map((r) => [r.path, r.chain]));
+  return recordEvents(
+    tx,
+    members.map((member) => ({ type, subjectId: member.id, data: { ...memberEventData(member), joinedAt: member.joinedAt }, audience: { organizationIds: chains.get(member.orgPath) ?? [] } })),
+  );
 }
