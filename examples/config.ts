@@ -14,7 +14,9 @@ export interface DemoCredentialsFile {
   members: Array<{ id: string; cardNumber: string; fullName: string; organizationId: string }>;
 }
 
-export function readDemoCredentials(file = process.env.UNION_CREDENTIALS_FILE ?? join(process.cwd(), '.data', 'demo-credentials.json')): DemoCredentialsFile | null {
+export function readDemoCredentials(
+  file = process.env.UNION_CREDENTIALS_FILE ?? join(process.cwd(), '.data', 'demo-credentials.json'),
+): DemoCredentialsFile | null {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DemoCredentialsFile) : null;
 }
 

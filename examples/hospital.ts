@@ -34,7 +34,9 @@ export async function runHospitalExample(demo: DemoCredentialsFile | null = read
 
   const selfPaidFen = 85_000; // 850.00 yuan after medical insurance
   const { quoteHospitalDiscount: quote } = await quoteHospitalDiscount(hospital, { verificationId: verification.verificationId, selfPaidFen });
-  log(`quote: ${quote.policy.hospitalName} ${quote.policy.rateBasisPoints / 100}% -> discount ${quote.discountFen / 100} yuan, pay ${quote.payableFen / 100} yuan`);
+  log(
+    `quote: ${quote.policy.hospitalName} ${quote.policy.rateBasisPoints / 100}% -> discount ${quote.discountFen / 100} yuan, pay ${quote.payableFen / 100} yuan`,
+  );
 
   const input = { verificationId: verification.verificationId, invoiceNumber: `INV-${Date.now()}`, selfPaidFen };
   const { applyHospitalDiscount: claim } = await applyHospitalDiscount(hospital, { input });
@@ -49,7 +51,14 @@ export async function runHospitalExample(demo: DemoCredentialsFile | null = read
 
   const { voidDiscountClaim: voided } = await voidDiscountClaim(hospital, { claimId: claim.id, reason: 'demo: settlement revoked' });
   log(`claim ${voided.id} ${voided.status}`);
-  return { example: 'hospital', claimId: claim.id, discountFen: claim.discountFen, idempotentRetry: retried.id === claim.id, claimsToday: today.totalCount, voided: voided.status };
+  return {
+    example: 'hospital',
+    claimId: claim.id,
+    discountFen: claim.discountFen,
+    idempotentRetry: retried.id === claim.id,
+    claimsToday: today.totalCount,
+    voided: voided.status,
+  };
 }
 
 if (require.main === module) runMain(() => runHospitalExample());

@@ -7,15 +7,7 @@
  *   npx tsc -p examples && node examples/dist/examples/travel-partner.js
  */
 import { randomUUID } from 'node:crypto';
-import {
-  cancelRedemption,
-  claimVoucher,
-  redeemVoucher,
-  redemptions,
-  UnionApiClient,
-  UnionApiError,
-  validateVoucher,
-} from '../clients/typescript/src';
+import { cancelRedemption, claimVoucher, redeemVoucher, redemptions, UnionApiClient, UnionApiError, validateVoucher } from '../clients/typescript/src';
 import { type DemoCredentialsFile, partnerCredentials, readDemoCredentials, runMain } from './config';
 
 /** The demo's 20-yuan ride voucher batch of the city union's travel card (UNION_VOUCHER_BATCH_ID to use another). */

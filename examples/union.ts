@@ -7,15 +7,7 @@
  *
  *   npx tsc -p examples && node examples/dist/examples/union.js
  */
-import {
-  enrollMember,
-  membershipHistory,
-  organizationMembers,
-  organizationOverview,
-  transferMember,
-  UnionApiClient,
-  viewer,
-} from '../clients/typescript/src';
+import { enrollMember, membershipHistory, organizationMembers, organizationOverview, transferMember, UnionApiClient, viewer } from '../clients/typescript/src';
 import { type DemoCredentialsFile, partnerCredentials, readDemoCredentials, runMain } from './config';
 
 /** A structurally valid resident ID number for the demo (GB 11643 check character); never a real person's. */
@@ -40,7 +32,13 @@ export async function runUnionExample(demo: DemoCredentialsFile | null = readDem
   if (!workplace || !otherWorkplace) throw new Error('the example needs two organizations below the union');
 
   const { enrollMember: worker } = await enrollMember(union, {
-    input: { organizationId: workplace.id, fullName: '黄志强', idNumber: demoResidentId(), phone: `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`, newEmploymentForm: true },
+    input: {
+      organizationId: workplace.id,
+      fullName: '黄志强',
+      idNumber: demoResidentId(),
+      phone: `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`,
+      newEmploymentForm: true,
+    },
   });
   log(`enrolled ${worker.fullName} into ${worker.organization.name}, card ${worker.cardNumber}`);
 

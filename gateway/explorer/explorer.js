@@ -20,17 +20,31 @@
   var generation = 0;
   var operationsPromise = null;
 
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
 
   function memoryStorage() {
     var items = new Map();
     return {
-      getItem: function (key) { return items.has(key) ? items.get(key) : null; },
-      setItem: function (key, value) { items.set(key, String(value)); },
-      removeItem: function (key) { items.delete(key); },
-      clear: function () { items.clear(); },
-      key: function (index) { return Array.from(items.keys())[index] || null; },
-      get length() { return items.size; },
+      getItem: function (key) {
+        return items.has(key) ? items.get(key) : null;
+      },
+      setItem: function (key, value) {
+        items.set(key, String(value));
+      },
+      removeItem: function (key) {
+        items.delete(key);
+      },
+      clear: function () {
+        items.clear();
+      },
+      key: function (index) {
+        return Array.from(items.keys())[index] || null;
+      },
+      get length() {
+        return items.size;
+      },
     };
   }
 
@@ -40,7 +54,9 @@
     window.crypto.getRandomValues(bytes);
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.from(bytes, function (b) { return b.toString(16).padStart(2, '0'); }).join('');
+    var hex = Array.from(bytes, function (b) {
+      return b.toString(16).padStart(2, '0');
+    }).join('');
     return hex.slice(0, 8) + '-' + hex.slice(8, 12) + '-' + hex.slice(12, 16) + '-' + hex.slice(16, 20) + '-' + hex.slice(20);
   }
 
@@ -48,9 +64,13 @@
   function claimsOf(token) {
     try {
       var part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-      var json = decodeURIComponent(Array.prototype.map.call(atob(part), function (c) {
-        return '%' + c.charCodeAt(0).toString(16).padStart(2, '0');
-      }).join(''));
+      var json = decodeURIComponent(
+        Array.prototype.map
+          .call(atob(part), function (c) {
+            return '%' + c.charCodeAt(0).toString(16).padStart(2, '0');
+          })
+          .join(''),
+      );
       return JSON.parse(json);
     } catch (e) {
       return null;
@@ -70,7 +90,11 @@
   }
 
   function operations() {
-    operationsPromise = operationsPromise || fetch('/explorer/operations.json', { credentials: 'omit' }).then(function (r) { return r.json(); });
+    operationsPromise =
+      operationsPromise ||
+      fetch('/explorer/operations.json', { credentials: 'omit' }).then(function (r) {
+        return r.json();
+      });
     return operationsPromise;
   }
 
@@ -184,7 +208,9 @@
       },
       body: 'grant_type=client_credentials',
     });
-    var body = await response.json().catch(function () { return {}; });
+    var body = await response.json().catch(function () {
+      return {};
+    });
     if (!response.ok || !body.access_token) {
       showFailure(body.error || 'HTTP_' + response.status, response.status, response.headers.get('x-request-id') || sent, body.error_description);
       return;
@@ -207,11 +233,18 @@
   }
 
   $('login').addEventListener('submit', function (event) {
-    getToken(event).catch(function (error) { showFailure('NETWORK', 0, '-', String(error)); });
+    getToken(event).catch(function (error) {
+      showFailure('NETWORK', 0, '-', String(error));
+    });
   });
   $('use-token').addEventListener('click', function () {
-    var token = $('pasted-token').value.trim().replace(/^Bearer\s+/i, '');
-    if (token) start(token).catch(function (error) { showFailure('NETWORK', 0, '-', String(error)); });
+    var token = $('pasted-token')
+      .value.trim()
+      .replace(/^Bearer\s+/i, '');
+    if (token)
+      start(token).catch(function (error) {
+        showFailure('NETWORK', 0, '-', String(error));
+      });
   });
   $('sign-out').addEventListener('click', signOut);
 })();

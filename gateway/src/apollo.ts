@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ACCESS_REPORT_EXTENSION, ErrorCodes, INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, signInternalToken, type ErrorCode, type Principal } from '@union/common';
+import {
+  ACCESS_REPORT_EXTENSION,
+  ErrorCodes,
+  INTERNAL_TOKEN_HEADER,
+  REQUEST_ID_HEADER,
+  signInternalToken,
+  type ErrorCode,
+  type Principal,
+} from '@union/common';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { classifyFetchFailure, outageResponse, serviceUnavailableStatus } from './subgraph-outage';
 import { ExpiringCache } from './expiring-cache';
@@ -22,7 +30,14 @@ const INTERNAL_TOKEN_REUSE_MS = 30_000;
 export function internalTokenSigner(secret: string, now: () => number = Date.now): (principal: Principal) => Promise<string> {
   const cache = new ExpiringCache<Promise<string>>(10_000, now);
   return (principal) => {
-    const key = JSON.stringify([principal.kind, principal.id, principal.name, principal.scopes, principal.organizationId ?? null, principal.actingPartnerId ?? null]);
+    const key = JSON.stringify([
+      principal.kind,
+      principal.id,
+      principal.name,
+      principal.scopes,
+      principal.organizationId ?? null,
+      principal.actingPartnerId ?? null,
+    ]);
     const cached = cache.get(key);
     if (cached) return cached;
     const signed = signInternalToken(principal, secret, INTERNAL_TOKEN_TTL_SECONDS);
@@ -76,10 +91,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   /** Takes the subgraph's access report out of its response (a partner never sees it) into the request context. */
-  override async didReceiveResponse({
-    response,
-    context,
-  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+  override async didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
     const extensions = response.extensions as Record<string, unknown> | undefined;
     if (extensions && ACCESS_REPORT_EXTENSION in extensions) {
       (context as Partial<GatewayContext>).accessReport?.add(extensions[ACCESS_REPORT_EXTENSION]);

@@ -18,7 +18,12 @@ export type ScopeRequirements = Map<string, string[][]>;
 const listOfStrings = (value: ConstValueNode): string[] =>
   value.kind === Kind.LIST ? value.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : [])) : [];
 
-const FIELD_CONTAINERS = new Set<string>([Kind.OBJECT_TYPE_DEFINITION, Kind.OBJECT_TYPE_EXTENSION, Kind.INTERFACE_TYPE_DEFINITION, Kind.INTERFACE_TYPE_EXTENSION]);
+const FIELD_CONTAINERS = new Set<string>([
+  Kind.OBJECT_TYPE_DEFINITION,
+  Kind.OBJECT_TYPE_EXTENSION,
+  Kind.INTERFACE_TYPE_DEFINITION,
+  Kind.INTERFACE_TYPE_EXTENSION,
+]);
 
 /**
  * Reads the @requiresScopes declared in the published supergraph: the schema is where partners

@@ -10,7 +10,10 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   GATEWAY_DATABASE_URL: z.string().url().optional(),
   DATABASE_URL: z.string().url().optional(),
-  GATEWAY_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('gateway'),
+  GATEWAY_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('gateway'),
   INTERNAL_SECRET: secret,
   MEMBER_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
   BENEFIT_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
@@ -24,12 +27,22 @@ const schema = z.object({
   PARTNER_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(600),
   MEMBER_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   SUPERGRAPH_PATH: z.string().default(join(__dirname, '..', '..', 'schema', 'supergraph.graphql')),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(256 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(256 * 1024),
   /** Production posture: introspection only for partners flagged for it (see docs/access.md). */
   ALLOW_INTROSPECTION: booleanFlag(false),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   // Operation limits (gateway/src/limits.ts, docs/access.md), checked before planning.
-  MAX_DOCUMENT_BYTES: z.coerce.number().int().min(256).max(1024 * 1024).default(32 * 1024),
+  MAX_DOCUMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(1024 * 1024)
+    .default(32 * 1024),
   MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(1000).default(15),
   MAX_QUERY_ALIASES: z.coerce.number().int().min(0).max(100_000).default(50),
@@ -64,7 +77,10 @@ const schema = z.object({
     .string()
     .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
     .optional(),
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('union-benefits'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/)
+    .default('union-benefits'),
 });
 
 /** A configured signing key is checked with the rest of the configuration, not when the first token is signed. */

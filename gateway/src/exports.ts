@@ -18,7 +18,13 @@ const FORWARDED_HEADERS = ['content-type', 'content-disposition', 'cache-control
  * from a database cursor. The bytes are piped through as they come: nothing is buffered here, a
  * slow partner slows the cursor down, and a partner that hangs up stops it.
  */
-export async function handleMemberExport(req: IncomingMessage, res: ServerResponse, principal: Principal, requestId: string, deps: MemberExportDeps): Promise<void> {
+export async function handleMemberExport(
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal: Principal,
+  requestId: string,
+  deps: MemberExportDeps,
+): Promise<void> {
   if (req.method !== 'GET') {
     return sendGraphQLError(res, 405, 'BAD_USER_INPUT', 'use GET for /exports/members', { allow: 'GET' });
   }

@@ -27,7 +27,13 @@ const UPLOAD_HEADERS = ['content-type', 'content-length', 'transfer-encoding'];
  * import that reached the member subgraph is audited twice: its own member_imports row there, and
  * an access record here (like exports) with the outcome.
  */
-export async function handleMemberImport(req: IncomingMessage, res: ServerResponse, principal: Principal, requestId: string, deps: MemberImportDeps): Promise<void> {
+export async function handleMemberImport(
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal: Principal,
+  requestId: string,
+  deps: MemberImportDeps,
+): Promise<void> {
   if (req.method !== 'POST') {
     return sendGraphQLError(res, 405, 'BAD_USER_INPUT', 'use POST for /imports/members, with the file as the body', { allow: 'POST' });
   }

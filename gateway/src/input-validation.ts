@@ -100,7 +100,13 @@ export class InputValidator {
     for (const definition of operation.variableDefinitions ?? []) {
       const type = typeFromAST(this.schema, definition.type as never) as GraphQLInputType | undefined;
       if (type && definition.defaultValue) {
-        this.checkValue(type, valueFromASTUntyped(definition.defaultValue), `$${definition.variable.name.value}`, null, `the default of $${definition.variable.name.value}`);
+        this.checkValue(
+          type,
+          valueFromASTUntyped(definition.defaultValue),
+          `$${definition.variable.name.value}`,
+          null,
+          `the default of $${definition.variable.name.value}`,
+        );
       }
     }
     const typeInfo = new TypeInfo(this.schema);
@@ -114,7 +120,13 @@ export class InputValidator {
             if (!argument) return;
             const field = typeInfo.getFieldDef();
             const where = field ? `${typeInfo.getParentType()?.name ?? ''}.${field.name}` : 'a directive';
-            this.checkValue(argument.type, valueFromASTUntyped(node.value, variables), argument.name, argument.description, `argument "${argument.name}" of ${where}`);
+            this.checkValue(
+              argument.type,
+              valueFromASTUntyped(node.value, variables),
+              argument.name,
+              argument.description,
+              `argument "${argument.name}" of ${where}`,
+            );
           },
         }),
       );

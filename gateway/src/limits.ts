@@ -157,7 +157,12 @@ export function analyzeOperation(
   };
   collectRootFields(operation.selectionSet, new Set());
   if (rootKeys.size > limits.maxRootFields) {
-    throw queryTooComplex('rootFields', `the operation selects ${rootKeys.size} top-level fields; the limit is ${limits.maxRootFields}`, rootKeys.size, limits.maxRootFields);
+    throw queryTooComplex(
+      'rootFields',
+      `the operation selects ${rootKeys.size} top-level fields; the limit is ${limits.maxRootFields}`,
+      rootKeys.size,
+      limits.maxRootFields,
+    );
   }
 
   // A variable the request leaves out takes its default from the operation (`$n: Int = 100`):

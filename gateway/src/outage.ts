@@ -31,15 +31,17 @@ export function withheldAnswer(error: unknown): {
   const errorId = randomUUID();
   if (isUnavailable(error)) {
     const unavailable = serviceUnavailable('the service');
-    return { status: 503, errorId, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) }, error: { message: unavailable.message, extensions: { ...unavailable.extensions, errorId } } };
+    return {
+      status: 503,
+      errorId,
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      error: { message: unavailable.message, extensions: { ...unavailable.extensions, errorId } },
+    };
   }
   return { status: 500, errorId, headers: {}, error: { message: `internal error (id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } } };
 }
 
 /** What the gateway's GET /ready checks: its database and each subgraph's own /ready. */
 export function gatewayReadinessChecks(db: DataSource, subgraphUrls: Record<string, string>): ReadinessCheck[] {
-  return [
-    databaseCheck(db),
-    ...Object.entries(subgraphUrls).map(([name, url]) => httpReadyCheck(`subgraph:${name}`, new URL('/ready', url).toString())),
-  ];
+  return [databaseCheck(db), ...Object.entries(subgraphUrls).map(([name, url]) => httpReadyCheck(`subgraph:${name}`, new URL('/ready', url).toString()))];
 }

@@ -85,7 +85,9 @@ function operationLabelOf(exchange: GraphQLExchange, metrics: ServiceMetrics): s
   const analysis = exchange.analysis;
   const name = exchange.context?.notes.operationName ?? analysis?.operationName ?? null;
   const rootFields: string[] = [];
-  const operation = analysis?.document.definitions.find((d) => d.kind === 'OperationDefinition' && (d.name?.value ?? null) === (analysis.operationName ?? null));
+  const operation = analysis?.document.definitions.find(
+    (d) => d.kind === 'OperationDefinition' && (d.name?.value ?? null) === (analysis.operationName ?? null),
+  );
   if (operation && operation.kind === 'OperationDefinition') {
     for (const selection of operation.selectionSet.selections) if (selection.kind === 'Field') rootFields.push(selection.name.value);
   }
@@ -107,7 +109,22 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   const verdicts = new ScopeVerdicts(apiSchema, requirements);
   const subgraphFetcher = keepAliveSubgraphFetcher();
   const readiness = new Readiness(gatewayReadinessChecks(db, config.subgraphUrls));
-  const metrics = new ServiceMetrics('gateway', knownOperationNames(apiSchema), new Set(['/graphql', '/oauth/token', '/.well-known/jwks.json', '/exports/members', '/imports/members', '/health', '/ready', '/metrics', '/errors', '/explorer']));
+  const metrics = new ServiceMetrics(
+    'gateway',
+    knownOperationNames(apiSchema),
+    new Set([
+      '/graphql',
+      '/oauth/token',
+      '/.well-known/jwks.json',
+      '/exports/members',
+      '/imports/members',
+      '/health',
+      '/ready',
+      '/metrics',
+      '/errors',
+      '/explorer',
+    ]),
+  );
   metrics.observeDatabasePool(db);
   const own = gatewayMetrics(metrics);
 
@@ -119,7 +136,9 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     partnerTokenTtlSeconds: config.jwt.partnerTokenTtlSeconds,
     memberTokenTtlSeconds: config.jwt.memberTokenTtlSeconds,
     lookupMember: async (id, requestId) =>
-      (await new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret, requestId).call<MemberFacts[]>('member-facts', { ids: [id] }))[0] ?? null,
+      (
+        await new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret, requestId).call<MemberFacts[]>('member-facts', { ids: [id] })
+      )[0] ?? null,
     failedAuthenticationsPerMinute: config.tokenFailuresPerMinute,
     failedAuthenticationsPerAddressPerMinute: config.tokenFailuresPerAddressPerMinute,
     limiterStore,
@@ -172,11 +191,11 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
         exchange,
         res,
         (decided, failed) => {
-        record.partnerId = decided.principal ? PartnerAccessCache.partnerIdOf(decided.principal) : null;
-        record.partnerKind = decided.principal?.kind ?? null;
-        record.operation = operationLabelOf(decided, metrics);
-        record.outcome = failed ? 'INTERNAL_SERVER_ERROR' : decided.refusal ? refusalCode(decided.refusal) : (decided.context?.notes.outcome ?? 'OK');
-        record.subgraphFetches = decided.context?.notes.subgraphFetches ?? 0;
+          record.partnerId = decided.principal ? PartnerAccessCache.partnerIdOf(decided.principal) : null;
+          record.partnerKind = decided.principal?.kind ?? null;
+          record.operation = operationLabelOf(decided, metrics);
+          record.outcome = failed ? 'INTERNAL_SERVER_ERROR' : decided.refusal ? refusalCode(decided.refusal) : (decided.context?.notes.outcome ?? 'OK');
+          record.subgraphFetches = decided.context?.notes.subgraphFetches ?? 0;
         },
         (refused) => readBudgetOfRefused(refused, budget),
       );

@@ -31,7 +31,11 @@ export function classifyFetchFailure(error: unknown): FetchFailure {
     // variable its scalar refused) speaks to the partner: its errors pass, not an internal error.
     const body = response.body as { errors?: GraphQLFormattedError[] } | undefined;
     const errors = Array.isArray(body?.errors) ? body.errors : [];
-    if (response.status === 400 && errors.length > 0 && errors.every((e) => CONTRACT_CODES.has(String(e.extensions?.code)) && e.extensions?.code !== 'INTERNAL_SERVER_ERROR')) {
+    if (
+      response.status === 400 &&
+      errors.length > 0 &&
+      errors.every((e) => CONTRACT_CODES.has(String(e.extensions?.code)) && e.extensions?.code !== 'INTERNAL_SERVER_ERROR')
+    ) {
       return { kind: 'client-mistake', errors: errors.map((e) => ({ message: e.message, extensions: { code: e.extensions?.code } })) };
     }
     return { kind: 'internal' };
@@ -77,7 +81,11 @@ export function outageResponse(request: Pick<GraphQLRequest, 'query' | 'variable
 }
 
 /** One entity of an `_entities` answer: its typename and key fields as given, null (and an error) for the rest. */
-function unavailableEntity(representation: Record<string, unknown>, selectionSet: SelectionSetNode | undefined, fail: (responseName: string) => void): Record<string, unknown> {
+function unavailableEntity(
+  representation: Record<string, unknown>,
+  selectionSet: SelectionSetNode | undefined,
+  fail: (responseName: string) => void,
+): Record<string, unknown> {
   const typename = String(representation.__typename ?? '');
   const entity: Record<string, unknown> = { __typename: typename };
   const visit = (set: SelectionSetNode | undefined) => {

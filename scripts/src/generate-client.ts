@@ -72,8 +72,7 @@ export function readOperationSources(dir = OPERATIONS_DIR): OperationSource[] {
 
 const lowerFirst = (name: string) => name[0]!.toLowerCase() + name.slice(1);
 const quote = (text: string) => JSON.stringify(text);
-const docComment = (text: string | null | undefined, indent = '') =>
-  text ? `${indent}/** ${text.replace(/\*\//g, '*\\/').replace(/\n+/g, ' ')} */\n` : '';
+const docComment = (text: string | null | undefined, indent = '') => (text ? `${indent}/** ${text.replace(/\*\//g, '*\\/').replace(/\n+/g, ' ')} */\n` : '');
 
 class Generator {
   private readonly enums = new Set<GraphQLEnumType>();
@@ -131,11 +130,20 @@ class Generator {
     }
     out.push('}', '');
     for (const type of [...this.enums].sort((a, b) => a.name.localeCompare(b.name))) {
-      out.push(docComment(type.description) + `export type ${type.name} =\n${type.getValues().map((v) => `  | ${quote(v.value as string)}`).join('\n')};\n`);
+      out.push(
+        docComment(type.description) +
+          `export type ${type.name} =\n${type
+            .getValues()
+            .map((v) => `  | ${quote(v.value as string)}`)
+            .join('\n')};\n`,
+      );
     }
     out.push(...printedInputs.sort(([a], [b]) => a.localeCompare(b)).map(([, text]) => text));
     out.push(...operations);
-    return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+    return `${out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd()}\n`;
   }
 
   private inputObject(type: GraphQLInputObjectType): string {
@@ -221,7 +229,12 @@ class Generator {
   }
 
   /** Fields selected on `type`, with fragment spreads and inline fragments flattened (all types here are concrete). */
-  private collectFields(type: GraphQLObjectType, selectionSet: SelectionSetNode, into = new Map<string, { node: FieldNode; conditional: boolean }>(), conditional = false) {
+  private collectFields(
+    type: GraphQLObjectType,
+    selectionSet: SelectionSetNode,
+    into = new Map<string, { node: FieldNode; conditional: boolean }>(),
+    conditional = false,
+  ) {
     for (const selection of selectionSet.selections) {
       const skippable = conditional || (selection.directives ?? []).some((d) => d.name.value === 'include' || d.name.value === 'skip');
       if (selection.kind === Kind.FIELD) {
@@ -256,7 +269,9 @@ class Generator {
         continue;
       }
       const field = type.getFields()[node.name.value]!;
-      lines.push(`${docComment(field.description, `${indent}  `)}${indent}  ${key}${conditional ? '?' : ''}: ${this.outputType(field.type, node, indent + '  ')};`);
+      lines.push(
+        `${docComment(field.description, `${indent}  `)}${indent}  ${key}${conditional ? '?' : ''}: ${this.outputType(field.type, node, indent + '  ')};`,
+      );
     }
     return `{\n${lines.join('\n')}\n${indent}}`;
   }

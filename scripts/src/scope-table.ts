@@ -57,7 +57,8 @@ function row(typeName: string, field: FieldDefinitionNode): Row | null {
 /** Every scope of the catalogue, what it allows, and which kinds may hold it. */
 function scopeCatalogue(): string {
   const lines = ['| Scope | Allows | Held by |', '|---|---|---|'];
-  for (const [scope, description] of Object.entries(SCOPE_DESCRIPTIONS)) lines.push(`| \`${scope}\` | ${description} | ${kindsFor([scope]).join(', ') || '(none)'} |`);
+  for (const [scope, description] of Object.entries(SCOPE_DESCRIPTIONS))
+    lines.push(`| \`${scope}\` | ${description} | ${kindsFor([scope]).join(', ') || '(none)'} |`);
   return lines.join('\n');
 }
 

@@ -41,10 +41,27 @@ interface ScaleOrganization {
 
 /** Guangdong's 21 prefecture-level cities: county-level divisions (towns for 东莞/中山) and population share in percent. */
 const CITIES: ReadonlyArray<[name: string, districts: number, population: number]> = [
-  ['广州', 11, 14.9], ['深圳', 10, 14.0], ['珠海', 3, 1.9], ['汕头', 7, 4.4], ['佛山', 5, 7.6], ['韶关', 10, 2.3],
-  ['湛江', 9, 5.5], ['肇庆', 8, 3.2], ['江门', 7, 3.8], ['茂名', 6, 4.9], ['惠州', 5, 4.8], ['梅州', 8, 3.1],
-  ['汕尾', 4, 2.1], ['河源', 6, 2.2], ['阳江', 4, 2.1], ['清远', 8, 3.1], ['东莞', 8, 8.3], ['中山', 6, 3.5],
-  ['潮州', 3, 2.0], ['揭阳', 5, 4.4], ['云浮', 5, 1.9],
+  ['广州', 11, 14.9],
+  ['深圳', 10, 14.0],
+  ['珠海', 3, 1.9],
+  ['汕头', 7, 4.4],
+  ['佛山', 5, 7.6],
+  ['韶关', 10, 2.3],
+  ['湛江', 9, 5.5],
+  ['肇庆', 8, 3.2],
+  ['江门', 7, 3.8],
+  ['茂名', 6, 4.9],
+  ['惠州', 5, 4.8],
+  ['梅州', 8, 3.1],
+  ['汕尾', 4, 2.1],
+  ['河源', 6, 2.2],
+  ['阳江', 4, 2.1],
+  ['清远', 8, 3.1],
+  ['东莞', 8, 8.3],
+  ['中山', 6, 3.5],
+  ['潮州', 3, 2.0],
+  ['揭阳', 5, 4.4],
+  ['云浮', 5, 1.9],
 ];
 const STREETS_PER_DISTRICT = 8;
 const ENTERPRISES_PER_STREET = 10;
@@ -78,9 +95,9 @@ export function scaleTree(seed = 1): ScaleOrganization[] {
     // 80 % of a city's members work in enterprises under streets and parks, 12 % in the platform economy.
     const perEnterprise = (population * 0.8) / (districts * STREETS_PER_DISTRICT * ENTERPRISES_PER_STREET);
     for (let d = 1; d <= districts; d++) {
-      const district = add(cityIndex, `${city}市第${d}区总工会`, 'FEDERATION', population * 0.01 / districts, 20);
+      const district = add(cityIndex, `${city}市第${d}区总工会`, 'FEDERATION', (population * 0.01) / districts, 20);
       for (let s = 1; s <= STREETS_PER_DISTRICT; s++) {
-        const street = add(district, `${city}市第${d}区第${s}街道工会联合会`, 'REGIONAL', population * 0.06 / (districts * STREETS_PER_DISTRICT), 30);
+        const street = add(district, `${city}市第${d}区第${s}街道工会联合会`, 'REGIONAL', (population * 0.06) / (districts * STREETS_PER_DISTRICT), 30);
         for (let e = 1; e <= ENTERPRISES_PER_STREET; e++) {
           // Enterprise sizes vary over two orders of magnitude.
           const size = perEnterprise * (0.2 + 1.6 * (((d * 31 + s * 7 + e * 13) % 17) / 16));
@@ -89,7 +106,7 @@ export function scaleTree(seed = 1): ScaleOrganization[] {
       }
     }
     for (const industry of PLATFORM_INDUSTRIES) {
-      const federation = add(cityIndex, `${city}市${industry}工会联合会`, 'INDUSTRY_FEDERATION', population * 0.02 / PLATFORM_INDUSTRIES.length, 900);
+      const federation = add(cityIndex, `${city}市${industry}工会联合会`, 'INDUSTRY_FEDERATION', (population * 0.02) / PLATFORM_INDUSTRIES.length, 900);
       for (let c = 1; c <= PLATFORM_COMPANIES; c++) {
         add(federation, `${city}${industry}第${c}平台企业工会`, 'ENTERPRISE', (population * 0.1) / (PLATFORM_INDUSTRIES.length * PLATFORM_COMPANIES), 600);
       }
@@ -99,13 +116,108 @@ export function scaleTree(seed = 1): ScaleOrganization[] {
 }
 
 const SURNAMES = [
-  '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '罗', '高',
-  '梁', '郑', '谢', '宋', '唐', '许', '邓', '冯', '韩', '曹', '曾', '彭', '萧', '蔡', '潘', '田', '董', '袁', '于', '余',
-  '叶', '蒋', '杜', '苏', '魏', '程', '吕', '丁', '沈', '任', '姚', '卢', '钟', '姜', '崔', '谭', '陆', '范', '汪', '廖',
+  '王',
+  '李',
+  '张',
+  '刘',
+  '陈',
+  '杨',
+  '黄',
+  '赵',
+  '吴',
+  '周',
+  '徐',
+  '孙',
+  '马',
+  '朱',
+  '胡',
+  '郭',
+  '何',
+  '林',
+  '罗',
+  '高',
+  '梁',
+  '郑',
+  '谢',
+  '宋',
+  '唐',
+  '许',
+  '邓',
+  '冯',
+  '韩',
+  '曹',
+  '曾',
+  '彭',
+  '萧',
+  '蔡',
+  '潘',
+  '田',
+  '董',
+  '袁',
+  '于',
+  '余',
+  '叶',
+  '蒋',
+  '杜',
+  '苏',
+  '魏',
+  '程',
+  '吕',
+  '丁',
+  '沈',
+  '任',
+  '姚',
+  '卢',
+  '钟',
+  '姜',
+  '崔',
+  '谭',
+  '陆',
+  '范',
+  '汪',
+  '廖',
 ];
 const GIVEN = [
-  '伟', '强', '磊', '军', '勇', '杰', '涛', '斌', '超', '明', '刚', '平', '辉', '鹏', '华', '飞', '鑫', '波', '宇', '浩',
-  '芳', '娜', '敏', '静', '秀', '丽', '艳', '娟', '霞', '玲', '婷', '燕', '慧', '莹', '雪', '琳', '倩', '颖', '洁', '佳',
+  '伟',
+  '强',
+  '磊',
+  '军',
+  '勇',
+  '杰',
+  '涛',
+  '斌',
+  '超',
+  '明',
+  '刚',
+  '平',
+  '辉',
+  '鹏',
+  '华',
+  '飞',
+  '鑫',
+  '波',
+  '宇',
+  '浩',
+  '芳',
+  '娜',
+  '敏',
+  '静',
+  '秀',
+  '丽',
+  '艳',
+  '娟',
+  '霞',
+  '玲',
+  '婷',
+  '燕',
+  '慧',
+  '莹',
+  '雪',
+  '琳',
+  '倩',
+  '颖',
+  '洁',
+  '佳',
 ];
 const sqlArray = (items: string[]) => `ARRAY[${items.map((s) => `'${s}'`).join(',')}]::text[]`;
 

@@ -57,7 +57,12 @@ export async function seedDemo(settings: SeedSettings): Promise<DemoFixtures> {
     for (const [key, partner] of Object.entries(DEMO_PARTNERS) as Array<[DemoPartnerKey, (typeof DEMO_PARTNERS)[DemoPartnerKey]]>) {
       const ensured = await registry.ensure({ id: partner.id, name: partner.name, kind: partner.kind, organizationId: organizationOf[key] });
       const clientSecret = ensured.clientSecret ?? settings.knownSecrets?.[key] ?? '(shown once when created; rotate with npm run partner -- rotate-secret)';
-      result[key] = { id: partner.id, clientId: ensured.partner.clientId, clientSecret, ...(organizationOf[key] ? { organizationId: organizationOf[key] } : {}) };
+      result[key] = {
+        id: partner.id,
+        clientId: ensured.partner.clientId,
+        clientSecret,
+        ...(organizationOf[key] ? { organizationId: organizationOf[key] } : {}),
+      };
     }
     return result;
   });

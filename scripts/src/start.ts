@@ -6,7 +6,8 @@ import { launchSystem } from './system';
 function demoMemberCount(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const count = Number(value);
-  if (!Number.isInteger(count) || count < 10 || count > 1_000_000) throw new Error(`DEMO_MEMBER_COUNT must be a whole number from 10 to 1000000, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(count) || count < 10 || count > 1_000_000)
+    throw new Error(`DEMO_MEMBER_COUNT must be a whole number from 10 to 1000000, not ${JSON.stringify(value)}`);
   return count;
 }
 

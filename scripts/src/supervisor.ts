@@ -91,7 +91,9 @@ export class SupervisedProcess {
       if (this.stopping || this.child !== child) return;
       const ranMs = Date.now() - this.startedAt;
       if (ranMs >= this.policy.stableAfterMs) this.delayMs = this.policy.initialDelayMs;
-      this.log(`supervisor: ${this.name} (pid ${child.pid}) exited with ${signal ?? `code ${code}`} after ${(ranMs / 1000).toFixed(1)} s; restarting in ${this.delayMs} ms`);
+      this.log(
+        `supervisor: ${this.name} (pid ${child.pid}) exited with ${signal ?? `code ${code}`} after ${(ranMs / 1000).toFixed(1)} s; restarting in ${this.delayMs} ms`,
+      );
       this.schedule();
     });
   }

@@ -269,13 +269,22 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
 
     const credentialsFile = dataDir ? join(dataDir, 'demo-credentials.json') : null;
     const previous: Partial<DemoCredentials> = credentialsFile && existsSync(credentialsFile) ? JSON.parse(readFileSync(credentialsFile, 'utf8')) : {};
-    const knownSecrets = Object.fromEntries(
-      Object.entries(previous.partners ?? {}).map(([key, p]) => [key, p.clientSecret]),
-    ) as Partial<Record<DemoPartnerKey, string>>;
-    const seeded = options.seed === false ? null : await seedDemo({ databaseUrl, idNumberHmacKey: secrets.ID_NUMBER_HMAC_KEY, memberCount: options.memberCount, knownSecrets });
+    const knownSecrets = Object.fromEntries(Object.entries(previous.partners ?? {}).map(([key, p]) => [key, p.clientSecret])) as Partial<
+      Record<DemoPartnerKey, string>
+    >;
+    const seeded =
+      options.seed === false
+        ? null
+        : await seedDemo({ databaseUrl, idNumberHmacKey: secrets.ID_NUMBER_HMAC_KEY, memberCount: options.memberCount, knownSecrets });
 
     const port = async (name: 'gateway' | 'member' | 'benefit' | 'points' | 'events') => options.ports?.[name] || (await freePort(host));
-    const ports = { member: await port('member'), benefit: await port('benefit'), points: await port('points'), events: await port('events'), gateway: await port('gateway') };
+    const ports = {
+      member: await port('member'),
+      benefit: await port('benefit'),
+      points: await port('points'),
+      events: await port('events'),
+      gateway: await port('gateway'),
+    };
     const subgraphUrls = {
       member: `http://${host}:${ports.member}/graphql`,
       benefit: `http://${host}:${ports.benefit}/graphql`,
@@ -320,7 +329,13 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
     await gateway.start();
 
     const baseUrl = `http://${host}:${ports.gateway}`;
-    const unseeded: DemoFixtures = { partners: {} as DemoCredentials['partners'], members: [], hospitalProgramId: '', travelCardProgramId: '', welfareProgramId: '' };
+    const unseeded: DemoFixtures = {
+      partners: {} as DemoCredentials['partners'],
+      members: [],
+      hospitalProgramId: '',
+      travelCardProgramId: '',
+      welfareProgramId: '',
+    };
     const credentials: DemoCredentials = { gatewayUrl: `${baseUrl}/graphql`, tokenUrl: `${baseUrl}/oauth/token`, ...(seeded ?? unseeded) };
     if (credentialsFile) writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
     return { gatewayUrl: credentials.gatewayUrl, baseUrl, databaseUrl, subgraphUrls, credentials, secrets, processes, stop };

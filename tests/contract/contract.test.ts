@@ -50,7 +50,9 @@ describe('partner contract', () => {
   const missing = [...contract.entries()].filter(([item, type]) => supergraph.get(item) !== type).map(([item]) => item);
 
   it('every contract item exists in the supergraph with the same type (or is on the not-yet-built list)', () => {
-    const unexpected = missing.filter((item) => !NOT_YET_BUILT.has(item)).map((item) => `${item}: contract ${contract.get(item)}, supergraph ${supergraph.get(item) ?? 'missing'}`);
+    const unexpected = missing
+      .filter((item) => !NOT_YET_BUILT.has(item))
+      .map((item) => `${item}: contract ${contract.get(item)}, supergraph ${supergraph.get(item) ?? 'missing'}`);
     expect(unexpected).toEqual([]);
   });
 
@@ -63,7 +65,8 @@ describe('partner contract', () => {
     const document = parse(readFileSync(supergraphPath, 'utf8'));
     const undocumented: string[] = [];
     for (const d of document.definitions) {
-      if (!('name' in d) || !d.name || d.name.value.startsWith('join__') || d.name.value.startsWith('link__') || d.name.value.startsWith('requiresScopes__')) continue;
+      if (!('name' in d) || !d.name || d.name.value.startsWith('join__') || d.name.value.startsWith('link__') || d.name.value.startsWith('requiresScopes__'))
+        continue;
       if (d.kind === Kind.DIRECTIVE_DEFINITION) continue;
       const name = d.name.value;
       if (['Query', 'Mutation'].includes(name)) {

@@ -16,11 +16,13 @@ function inputsOf(kind: 'String' | 'Int'): Array<{ coordinate: string; descripti
     if (type.name.startsWith('__')) continue;
     if (isObjectType(type)) {
       for (const field of Object.values(type.getFields())) {
-        for (const arg of field.args) if (getNamedType(arg.type).name === kind) found.push({ coordinate: `${type.name}.${field.name}(${arg.name})`, description: arg.description });
+        for (const arg of field.args)
+          if (getNamedType(arg.type).name === kind) found.push({ coordinate: `${type.name}.${field.name}(${arg.name})`, description: arg.description });
       }
     }
     if (isInputObjectType(type)) {
-      for (const field of Object.values(type.getFields())) if (getNamedType(field.type).name === kind) found.push({ coordinate: `${type.name}.${field.name}`, description: field.description });
+      for (const field of Object.values(type.getFields()))
+        if (getNamedType(field.type).name === kind) found.push({ coordinate: `${type.name}.${field.name}`, description: field.description });
     }
   }
   return found;

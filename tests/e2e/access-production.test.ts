@@ -52,11 +52,20 @@ describe('introspection in production', () => {
     const platform = await partnerToken(system, 'platform');
     expect((await gql(system, platform, '{ __schema { queryType { name } } }')).status).toBe(403);
 
-    const dataSource = createDataSource({ url: system.databaseUrl, schema: GATEWAY_SCHEMA, entities: [], migrations: gatewayMigrations, poolSize: 1, applicationName: 'access-production-test' });
+    const dataSource = createDataSource({
+      url: system.databaseUrl,
+      schema: GATEWAY_SCHEMA,
+      entities: [],
+      migrations: gatewayMigrations,
+      poolSize: 1,
+      applicationName: 'access-production-test',
+    });
     await dataSource.initialize();
     const printed: string[] = [];
     try {
-      const code = await runPartnerCommand(['set-introspection', system.credentials.partners.platform.id, 'on'], dataSource, { print: (line) => printed.push(line) });
+      const code = await runPartnerCommand(['set-introspection', system.credentials.partners.platform.id, 'on'], dataSource, {
+        print: (line) => printed.push(line),
+      });
       expect(code).toBe(0);
     } finally {
       await dataSource.destroy();

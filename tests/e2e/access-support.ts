@@ -71,5 +71,10 @@ export async function postRaw(system: RunningSystem, token: string, body: string
     body,
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) as { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: () => JSON.parse(text) as { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> },
+  };
 }

@@ -49,7 +49,14 @@ async function sortMembersBySubtree(): Promise<void> {
 /** A token signed with the gateway's own key: only the claims can make it wrong. */
 const signedToken = (claims: Record<string, unknown>) =>
   handMadeJwt(
-    { sub: DEMO_PARTNERS.hospital.id, kind: 'HOSPITAL', scope: 'member:verify', name: DEMO_PARTNERS.hospital.name, client_id: partnerOf('hospital').clientId, ...claims },
+    {
+      sub: DEMO_PARTNERS.hospital.id,
+      kind: 'HOSPITAL',
+      scope: 'member:verify',
+      name: DEMO_PARTNERS.hospital.name,
+      client_id: partnerOf('hospital').clientId,
+      ...claims,
+    },
     { key: signingKey.privateKey },
   );
 
@@ -80,8 +87,21 @@ describe('tokens: every bad credential gets its documented error', () => {
     ['expired', () => signedToken({ iat: Math.floor(Date.now() / 1000) - 900, exp: Math.floor(Date.now() / 1000) - 300 }), /expired/],
     ['for another audience', () => signedToken({ aud: 'someone-elses-api' }), /aud/],
     ['from another issuer', () => signedToken({ iss: 'https://evil.example' }), /iss/],
-    ['signed by another key', () => handMadeJwt({ sub: DEMO_PARTNERS.hospital.id, kind: 'HOSPITAL', scope: 'member:verify', name: 'x' }, { key: generateKeyPairSync('ed25519').privateKey }), /signature/],
-    ['unsigned (alg: none)', () => handMadeJwt({ sub: DEMO_PARTNERS.cityUnion.id, kind: 'UNION', scope: 'member:read member:pii', name: 'x', org: partnerOf('cityUnion').organizationId }), /algorithm|malformed/],
+    [
+      'signed by another key',
+      () =>
+        handMadeJwt(
+          { sub: DEMO_PARTNERS.hospital.id, kind: 'HOSPITAL', scope: 'member:verify', name: 'x' },
+          { key: generateKeyPairSync('ed25519').privateKey },
+        ),
+      /signature/,
+    ],
+    [
+      'unsigned (alg: none)',
+      () =>
+        handMadeJwt({ sub: DEMO_PARTNERS.cityUnion.id, kind: 'UNION', scope: 'member:read member:pii', name: 'x', org: partnerOf('cityUnion').organizationId }),
+      /algorithm|malformed/,
+    ],
     ['claiming scopes its kind may never hold', () => signedToken({ scope: 'member:verify member:pii' }), /malformed/],
     ['not a JWT at all', () => 'hello', /malformed/],
   ])('a token %s is refused with 401 UNAUTHENTICATED', async (_, make, reason) => {
@@ -201,7 +221,7 @@ describe('union subtrees', () => {
     expect(res.body.data!.member).toEqual({ id: member.id, fullName: member.fullName });
   });
 
-  it("a district union does not see its sibling district, nor the city one level up: they do not exist for it", async () => {
+  it('a district union does not see its sibling district, nor the city one level up: they do not exist for it', async () => {
     const sibling = siblingMembers()[0];
     const res = await gql(
       system,
@@ -215,9 +235,14 @@ describe('union subtrees', () => {
 
   it('a member reached through the parent organization of its own district stays out of reach', async () => {
     // The district's own organization is visible, its parent is not: the walk up stops at the subtree root.
-    const res = await gql(system, token('districtUnion'), 'query ($org: ID!) { organization(id: $org) { id parent { id members(first: 5) { nodes { id } } } } }', {
-      org: partnerOf('districtUnion').organizationId,
-    });
+    const res = await gql(
+      system,
+      token('districtUnion'),
+      'query ($org: ID!) { organization(id: $org) { id parent { id members(first: 5) { nodes { id } } } } }',
+      {
+        org: partnerOf('districtUnion').organizationId,
+      },
+    );
     expect(res.body.data?.organization?.parent ?? null).toBeNull();
     expect(JSON.stringify(res.body)).not.toContain(siblingMembers()[0].id);
   });
@@ -266,10 +291,7 @@ describe('limits: each answered QUERY_TOO_COMPLEX before any subgraph is called'
   });
 
   it('a cost over the per-operation budget (lists cost by their `first`)', async () => {
-    const error = await refused(
-      `{ organization(id: "x") { members(first: 100) { nodes { vouchers(first: 100) { nodes { id } } } } } }`,
-      'cost',
-    );
+    const error = await refused(`{ organization(id: "x") { members(first: 100) { nodes { vouchers(first: 100) { nodes { id } } } } } }`, 'cost');
     expect(error.extensions).toMatchObject({ value: 1 + 1 + 100 * (1 + 1 + 100), max: 5000 });
   });
 

@@ -99,20 +99,28 @@ it('keeps every invariant and every acknowledged write when PostgreSQL is killed
   expect(batch.errors).toBeUndefined();
   const batchId = batch.data!.createVoucherBatch.id as string;
   const REWARD_STOCK = 40;
-  const reward = await post(platform, `mutation ($input: CreateRewardInput!) { createReward(input: $input) { id } }`, { input: { name: '崩溃测试礼品', pointsCost: 30, stock: REWARD_STOCK } });
+  const reward = await post(platform, `mutation ($input: CreateRewardInput!) { createReward(input: $input) { id } }`, {
+    input: { name: '崩溃测试礼品', pointsCost: 30, stock: REWARD_STOCK },
+  });
   expect(reward.errors).toBeUndefined();
   const rewardId = reward.data!.createReward.id as string;
   for (const id of members) {
-    const award = await post(platform, `mutation ($input: AwardPointsInput!) { awardPoints(input: $input) { id } }`, { input: { memberId: id, rule: 'ACTIVITY', amount: 100, sourceRef: `crash-seed-${id}` } });
+    const award = await post(platform, `mutation ($input: AwardPointsInput!) { awardPoints(input: $input) { id } }`, {
+      input: { memberId: id, rule: 'ACTIVITY', amount: 100, sourceRef: `crash-seed-${id}` },
+    });
     expect(award.errors).toBeUndefined();
   }
   // Hospital verifications, one per apply to come (a counter scans the member's code first).
   const verifications: Array<{ memberId: string; verificationId: string }> = [];
   for (const id of members.slice(0, 40)) {
     const card = await post(memberTokens.get(id)!, `mutation { issueMemberCardToken { token } }`);
-    const verified = await post(hospital, `mutation ($token: String!) { verifyMemberCard(token: $token, purpose: HOSPITAL_DISCOUNT) { valid verificationId } }`, {
-      token: card.data!.issueMemberCardToken.token,
-    });
+    const verified = await post(
+      hospital,
+      `mutation ($token: String!) { verifyMemberCard(token: $token, purpose: HOSPITAL_DISCOUNT) { valid verificationId } }`,
+      {
+        token: card.data!.issueMemberCardToken.token,
+      },
+    );
     expect(verified.data!.verifyMemberCard.valid).toBe(true);
     verifications.push({ memberId: id, verificationId: verified.data!.verifyMemberCard.verificationId });
   }
@@ -133,7 +141,10 @@ it('keeps every invariant and every acknowledged write when PostgreSQL is killed
       switch (n % 4) {
         case 0: {
           tried.claim += 1;
-          const answer = await post(memberTokens.get(member)!, `mutation ($b: ID!, $k: String) { claimVoucher(batchId: $b, idempotencyKey: $k) { id } }`, { b: batchId, k: `crash-claim-${n}` });
+          const answer = await post(memberTokens.get(member)!, `mutation ($b: ID!, $k: String) { claimVoucher(batchId: $b, idempotencyKey: $k) { id } }`, {
+            b: batchId,
+            k: `crash-claim-${n}`,
+          });
           if (ok(answer, 'claimVoucher')) acknowledged.vouchers.push(answer.data!.claimVoucher.id);
           else fail(`claim ${answer.status} ${answer.errors?.[0]?.extensions?.code ?? ''}`);
           break;
@@ -208,7 +219,10 @@ it('keeps every invariant and every acknowledged write when PostgreSQL is killed
       expect({ label, rows }).toEqual({ label, rows: [] });
     };
     // Vouchers: each batch's counter is its vouchers; each member's counter is its vouchers.
-    await none('batch counters', `SELECT b.id, b.claimed, count(v.id)::int AS vouchers FROM benefit.voucher_batches b LEFT JOIN benefit.vouchers v ON v.batch_id = b.id GROUP BY b.id HAVING b.claimed <> count(v.id)`);
+    await none(
+      'batch counters',
+      `SELECT b.id, b.claimed, count(v.id)::int AS vouchers FROM benefit.voucher_batches b LEFT JOIN benefit.vouchers v ON v.batch_id = b.id GROUP BY b.id HAVING b.claimed <> count(v.id)`,
+    );
     await none(
       'member counters',
       `SELECT coalesce(c.batch_id, v.batch_id) AS batch_id, coalesce(c.member_id, v.member_id) AS member_id, c.claimed, v.n

@@ -21,7 +21,12 @@ beforeAll(async () => {
   pg = await startOwnPostgres();
   const verbose = process.env.UNION_TEST_LOGS === '1';
   // Partner status re-read every second, so the outage outlasts the cache and the fallback to the last known status is what serves.
-  system = await launchSystem({ databaseUrl: pg.url, persist: false, env: { PARTNER_CACHE_SECONDS: '1' }, log: verbose ? (line) => console.log(line) : () => {} });
+  system = await launchSystem({
+    databaseUrl: pg.url,
+    persist: false,
+    env: { PARTNER_CACHE_SECONDS: '1' },
+    log: verbose ? (line) => console.log(line) : () => {},
+  });
   [tokens.district, tokens.hospital, tokens.sibling, tokens.city] = await Promise.all([
     partnerToken(system, 'districtUnion'),
     partnerToken(system, 'hospital'),
@@ -72,7 +77,9 @@ describe('PostgreSQL stopped', () => {
     expect((await gql(system, tokens.hospital, VIEWER)).status).toBe(200);
     const sql = new Client({ connectionString: pg.url });
     await sql.connect();
-    await sql.query(`UPDATE gateway.partners SET status = 'disabled', disabled_at = now() WHERE id = $1`, [system.credentials.partners.siblingDistrictUnion.id]);
+    await sql.query(`UPDATE gateway.partners SET status = 'disabled', disabled_at = now() WHERE id = $1`, [
+      system.credentials.partners.siblingDistrictUnion.id,
+    ]);
     await sql.end();
     await waitUntil('the disabled partner is refused', async () => (await gql(system, tokens.sibling, VIEWER)).status === 401, 10_000);
     await pg.stop();

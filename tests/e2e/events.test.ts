@@ -164,7 +164,7 @@ async function createEndpoint(token: string, receiver: WebhookReceiver, types: s
 }
 
 describe('the feed: each write once, in an order that never changes, only for whom it concerns', () => {
-  it('a hospital sees its own claims, never another hospital\'s; unions of the member and the sponsor see them; a sibling district does not', async () => {
+  it("a hospital sees its own claims, never another hospital's; unions of the member and the sponsor see them; a sibling district does not", async () => {
     const member = districtMembers()[0]!;
     const claimId = await applyDiscount(member.id);
     const otherClaimId = await applyDiscount(districtMembers()[1]!.id, tokens.otherHospital);
@@ -191,7 +191,7 @@ describe('the feed: each write once, in an order that never changes, only for wh
     expect(ofClaim).toEqual(['DISCOUNT_CLAIM_APPLIED', 'DISCOUNT_CLAIM_VOIDED']);
   });
 
-  it('a union sees what happens in its subtree (masked), never in another union\'s; a transfer is seen by both sides', async () => {
+  it("a union sees what happens in its subtree (masked), never in another union's; a transfer is seen by both sides", async () => {
     const memberId = await enroll();
     const district = await feedUntil(tokens.districtUnion!, bySubject(memberId), ['MEMBER_ENROLLED']);
     const enrolled = district.find((e) => e.subjectId === memberId)!;
@@ -221,7 +221,9 @@ describe('the feed: each write once, in an order that never changes, only for wh
     const claimed = await gql(system, await memberToken(system, second!.id), CLAIM, { batch: batchId });
     expect(claimed.body.errors).toBeUndefined();
     const order = `EV-${randomUUID().slice(0, 8)}`;
-    const redeemed = await gql(system, tokens.merchant!, REDEEM, { input: { code: claimed.body.data!.claimVoucher.code, partnerOrderId: order, orderAmountFen: 5000 } });
+    const redeemed = await gql(system, tokens.merchant!, REDEEM, {
+      input: { code: claimed.body.data!.claimVoucher.code, partnerOrderId: order, orderAmountFen: 5000 },
+    });
     expect(redeemed.body.errors).toBeUndefined();
     const redemptionId = redeemed.body.data!.redeemVoucher.id;
     expect((await gql(system, tokens.merchant!, CANCEL_REDEMPTION, { order })).body.errors).toBeUndefined();
@@ -315,7 +317,7 @@ describe('webhooks, signed per Standard Webhooks and verified with the standardw
 
     // Per subject, in event order: enroll then transfer reach the receiver in that order.
     const moved = await enroll();
-    expect((await gql(system, tokens.districtUnion!, TRANSFER, { member: moved, to: (await childOrg(districtOrg)) })).body.errors).toBeUndefined();
+    expect((await gql(system, tokens.districtUnion!, TRANSFER, { member: moved, to: await childOrg(districtOrg) })).body.errors).toBeUndefined();
     await hook.waitFor((got) => got.filter((r) => r.payload.data.memberId === moved).length >= 2, 30_000);
     expect(hook.received.filter((r) => r.payload.data.memberId === moved).map((r) => r.payload.type)).toEqual(['MEMBER_ENROLLED', 'MEMBER_TRANSFERRED']);
   }, 150_000);
@@ -343,13 +345,15 @@ describe('webhooks, signed per Standard Webhooks and verified with the standardw
     expect(errorCodes(await gql(system, tokens.otherHospital!, ROTATE, { id: endpoint.id }))).toEqual(['NOT_FOUND']);
     // An event the caller may not see cannot be redelivered to its own endpoint either.
     const other = await gql(system, tokens.otherHospital!, CREATE_ENDPOINT, { url: hook.url, types: ['DISCOUNT_CLAIM_APPLIED'] });
-    expect(errorCodes(await gql(system, tokens.otherHospital!, REDELIVER, { endpoint: other.body.data!.createWebhookEndpoint.endpoint.id, event: delivered.id }))).toEqual([
-      'NOT_FOUND',
-    ]);
+    expect(
+      errorCodes(await gql(system, tokens.otherHospital!, REDELIVER, { endpoint: other.body.data!.createWebhookEndpoint.endpoint.id, event: delivered.id })),
+    ).toEqual(['NOT_FOUND']);
     expect((await gql(system, tokens.otherHospital!, ENDPOINTS)).body.data!.webhookEndpoints.map((e: { id: string }) => e.id)).toEqual([
       other.body.data!.createWebhookEndpoint.endpoint.id,
     ]);
-    expect((await gql(system, tokens.otherHospital!, DELETE, { id: other.body.data!.createWebhookEndpoint.endpoint.id })).body.data).toEqual({ deleteWebhookEndpoint: true });
+    expect((await gql(system, tokens.otherHospital!, DELETE, { id: other.body.data!.createWebhookEndpoint.endpoint.id })).body.data).toEqual({
+      deleteWebhookEndpoint: true,
+    });
     expect((await gql(system, tokens.otherHospital!, ENDPOINTS)).body.data!.webhookEndpoints).toEqual([]);
   }, 60_000);
 
@@ -402,7 +406,9 @@ describe('kill -9 during a burst of writes', () => {
     const committedCount = async () =>
       Number((await sql.query(`SELECT count(*) AS n FROM points.points_transactions WHERE source_ref LIKE $1`, [`${prefix}-%`])).rows[0].n);
     const award = (i: number) =>
-      gql(system, tokens.platform!, AWARD, { input: { memberId: members[i % members.length]!.id, rule: 'ACTIVITY', sourceRef: `${prefix}-${i}`, amount: 1 } }).catch(() => null);
+      gql(system, tokens.platform!, AWARD, {
+        input: { memberId: members[i % members.length]!.id, rule: 'ACTIVITY', sourceRef: `${prefix}-${i}`, amount: 1 },
+      }).catch(() => null);
 
     // Writes keep coming while the points service (mid-transactions) and then the events service are killed.
     const burst: Array<Promise<unknown>> = [];
@@ -427,9 +433,10 @@ describe('kill -9 during a burst of writes', () => {
     // Writes after the restart count too.
     for (let i = 150; i < 160; i++) await award(i);
 
-    const committed = (
-      await sql.query(`SELECT id, source_ref FROM points.points_transactions WHERE source_ref LIKE $1`, [`${prefix}-%`])
-    ).rows as Array<{ id: string; source_ref: string }>;
+    const committed = (await sql.query(`SELECT id, source_ref FROM points.points_transactions WHERE source_ref LIKE $1`, [`${prefix}-%`])).rows as Array<{
+      id: string;
+      source_ref: string;
+    }>;
     expect(committed.length).toBeGreaterThan(10);
     expect(committed.length).toBeLessThan(160);
     const ofBurst = (events: FeedEvent[]) => events.filter((e) => String(JSON.parse(e.data).sourceRef).startsWith(`${prefix}-`));

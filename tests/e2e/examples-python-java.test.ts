@@ -28,7 +28,10 @@ afterAll(async () => {
 /** Runs a command in the temporary folder with only PATH and the credentials file; its last line is the JSON summary. */
 function runExample(command: string, args: string[], env: Record<string, string> = {}): Promise<{ lines: string[]; summary: Record<string, any> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, UNION_CREDENTIALS_FILE: join(dir, 'demo-credentials.json'), ...env } });
+    const child = spawn(command, args, {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME ?? dir, UNION_CREDENTIALS_FILE: join(dir, 'demo-credentials.json'), ...env },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -72,10 +75,14 @@ describe('examples beyond TypeScript, against a started system', () => {
     await expect(failed).rejects.toThrow(/invalid_client \(HTTP 401\)/);
   });
 
-  (hasJava ? it : it.skip)('java HospitalCounter.java: the same counter flow with java.net.http', async () => {
-    const { summary, lines } = await runExample('java', [join(root, 'examples', 'java', 'HospitalCounter.java')]);
-    expect(summary).toMatchObject({ example: 'hospital-java', idempotentRetry: true, voided: 'VOIDED' });
-    expect(summary.discountFen).toBeGreaterThan(0);
-    expect(lines.some((line) => line.startsWith('verified '))).toBe(true);
-  }, 180_000);
+  (hasJava ? it : it.skip)(
+    'java HospitalCounter.java: the same counter flow with java.net.http',
+    async () => {
+      const { summary, lines } = await runExample('java', [join(root, 'examples', 'java', 'HospitalCounter.java')]);
+      expect(summary).toMatchObject({ example: 'hospital-java', idempotentRetry: true, voided: 'VOIDED' });
+      expect(summary.discountFen).toBeGreaterThan(0);
+      expect(lines.some((line) => line.startsWith('verified '))).toBe(true);
+    },
+    180_000,
+  );
 });

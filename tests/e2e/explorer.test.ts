@@ -60,7 +60,8 @@ async function run(query: string): Promise<string> {
     }, query);
     await page.waitForTimeout(300);
     const stays = await page.evaluate(
-      (text) => ((globalThis as unknown as PageGlobals).document.querySelector('.graphiql-query-editor .CodeMirror') as CodeMirrorHost).CodeMirror.getValue() === text,
+      (text) =>
+        ((globalThis as unknown as PageGlobals).document.querySelector('.graphiql-query-editor .CodeMirror') as CodeMirrorHost).CodeMirror.getValue() === text,
       query,
     );
     if (stays) break;
@@ -72,7 +73,9 @@ async function run(query: string): Promise<string> {
   const shown = JSON.stringify(await response.json(), null, 2);
   // The result pane is a CodeMirror too: wait until it shows this answer, pretty-printed.
   await page.waitForFunction(
-    (expected) => ((globalThis as unknown as PageGlobals).document.querySelector('.graphiql-response .CodeMirror') as CodeMirrorHost | null)?.CodeMirror.getValue() === expected,
+    (expected) =>
+      ((globalThis as unknown as PageGlobals).document.querySelector('.graphiql-response .CodeMirror') as CodeMirrorHost | null)?.CodeMirror.getValue() ===
+      expected,
     shown,
   );
   return shown;

@@ -107,14 +107,27 @@ describe('the counter flow, end to end through the gateway', () => {
     // 3. Quote at settlement: 1,200 yuan self-paid after insurance.
     const quote = (await gql(system, hospital, QUOTE, { v: verified.verificationId, amount: 120_000 })).body.data!.quoteHospitalDiscount;
     expect(quote).toMatchObject({ selfPaidFen: 120_000, discountFen: 12_000, payableFen: 108_000, remainingAnnualCapFen: 188_000 });
-    expect(quote.policy).toMatchObject({ hospitalName: DEMO_PARTNERS.hospital.name, rateBasisPoints: 1000, perClaimCapFen: 50_000, annualCapFen: 200_000, program: { id: programId } });
+    expect(quote.policy).toMatchObject({
+      hospitalName: DEMO_PARTNERS.hospital.name,
+      rateBasisPoints: 1000,
+      perClaimCapFen: 50_000,
+      annualCapFen: 200_000,
+      program: { id: programId },
+    });
 
     // 4. Apply, and apply again (a retry after a timeout): the same claim.
     const input = { verificationId: verified.verificationId, invoiceNumber: invoice('INV'), selfPaidFen: 120_000 };
     const first = await gql(system, hospital, APPLY, { input });
     expect(first.body.errors).toBeUndefined();
     const claim = first.body.data!.applyHospitalDiscount;
-    expect(claim).toMatchObject({ selfPaidFen: 120_000, discountFen: 12_000, payableFen: 108_000, status: 'APPLIED', voidedAt: null, policy: { hospitalName: DEMO_PARTNERS.hospital.name } });
+    expect(claim).toMatchObject({
+      selfPaidFen: 120_000,
+      discountFen: 12_000,
+      payableFen: 108_000,
+      status: 'APPLIED',
+      voidedAt: null,
+      policy: { hospitalName: DEMO_PARTNERS.hospital.name },
+    });
     expect(claim.member).toMatchObject({ id: member.id, fullName: null, displayName: verified.member.displayName, cardNumber: verified.member.cardNumber });
     const retry = await gql(system, hospital, APPLY, { input });
     expect(retry.body.data!.applyHospitalDiscount).toEqual(claim);
@@ -127,7 +140,8 @@ describe('the counter flow, end to end through the gateway', () => {
     expect((await gql(system, memberApp, USED, { programId })).body.data!.me.hospitalDiscountUsedFen).toBe(0);
 
     // A second bill of the same visit, applied for real.
-    const second = (await gql(system, hospital, APPLY, { input: { ...input, invoiceNumber: invoice('INV'), selfPaidFen: 80_000 } })).body.data!.applyHospitalDiscount;
+    const second = (await gql(system, hospital, APPLY, { input: { ...input, invoiceNumber: invoice('INV'), selfPaidFen: 80_000 } })).body.data!
+      .applyHospitalDiscount;
     expect(second.discountFen).toBe(8_000);
 
     // 6. Reconcile: the hospital, then the sponsoring union.
@@ -195,7 +209,9 @@ describe('bad input through the gateway gets its contract code and writes nothin
   it('a verificationId from another hospital, past its expiry, or issued for another purpose', async () => {
     await refused(otherHospital, {}, 'VERIFICATION_EXPIRED');
     const expired = await scan(memberId);
-    await sql.query(`UPDATE member.member_verifications SET created_at = now() - interval '5 hours', expires_at = now() - interval '1 hour' WHERE id = $1`, [expired]);
+    await sql.query(`UPDATE member.member_verifications SET created_at = now() - interval '5 hours', expires_at = now() - interval '1 hour' WHERE id = $1`, [
+      expired,
+    ]);
     await refused(hospital, { verificationId: expired }, 'VERIFICATION_EXPIRED');
     const identity = await scan(memberId, hospital, 'IDENTITY_CHECK');
     await refused(hospital, { verificationId: identity }, 'VERIFICATION_EXPIRED');
@@ -220,7 +236,8 @@ describe('bad input through the gateway gets its contract code and writes nothin
   });
 
   it("voiding another hospital's claim, and calls without the scope", async () => {
-    const claim = (await gql(system, hospital, APPLY, { input: { verificationId, invoiceNumber: invoice(), selfPaidFen: 10_000 } })).body.data!.applyHospitalDiscount;
+    const claim = (await gql(system, hospital, APPLY, { input: { verificationId, invoiceNumber: invoice(), selfPaidFen: 10_000 } })).body.data!
+      .applyHospitalDiscount;
     const before = await ledger();
     expect(errorCodes(await gql(system, otherHospital, VOID, { id: claim.id, reason: 'not mine' }))).toEqual(['NOT_FOUND']);
     const { rows } = await sql.query(`SELECT status FROM benefit.discount_claims WHERE id = $1`, [claim.id]);

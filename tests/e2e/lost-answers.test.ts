@@ -68,21 +68,26 @@ async function sendAndLoseAnswer(token: string, query: string, variables: Record
 }
 
 async function createBatch(totalQuantity: number): Promise<string> {
-  const res = await gql(system, await partnerToken(system, 'cityUnion'), `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, {
-    input: {
-      programId: DEMO_PROGRAMS.welfare,
-      name: '断线重试券',
-      voucherKind: 'MOVIE',
-      faceValueFen: 2000,
-      totalQuantity,
-      perMemberLimit: 1,
-      claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
-      claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
-      validFrom: new Date(Date.now() - 60_000).toISOString(),
-      validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-      redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+  const res = await gql(
+    system,
+    await partnerToken(system, 'cityUnion'),
+    `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`,
+    {
+      input: {
+        programId: DEMO_PROGRAMS.welfare,
+        name: '断线重试券',
+        voucherKind: 'MOVIE',
+        faceValueFen: 2000,
+        totalQuantity,
+        perMemberLimit: 1,
+        claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
+        claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        validFrom: new Date(Date.now() - 60_000).toISOString(),
+        validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+      },
     },
-  });
+  );
   expect(res.body.errors).toBeUndefined();
   return res.body.data!.createVoucherBatch.id;
 }
@@ -193,7 +198,11 @@ describe('an export whose client went away', () => {
   const exportUrl = (organizationId: string) => `${system.baseUrl}/exports/members?organizationId=${organizationId}&format=ndjson`;
   const subtreeSize = async (organizationId: string) =>
     Number(
-      (await sql.query(`SELECT count(*) AS n FROM member.members m JOIN member.organizations o ON o.id = $1 WHERE m.org_path LIKE o.path || '%'`, [organizationId])).rows[0].n,
+      (
+        await sql.query(`SELECT count(*) AS n FROM member.members m JOIN member.organizations o ON o.id = $1 WHERE m.org_path LIKE o.path || '%'`, [
+          organizationId,
+        ])
+      ).rows[0].n,
     );
 
   it('is not complete when the whole file sat in network buffers and the client went away without reading it', async () => {
@@ -242,6 +251,8 @@ describe('an export whose client went away', () => {
     });
     expect(logged.status).toBe('ABORTED');
     expect(Number(logged.row_count)).toBeLessThan(total);
-    console.log(`export of ${total} members, client gone after its first chunk: gateway audit rows ${audit.rows}, member subgraph rows ${logged.row_count} (ABORTED)`);
+    console.log(
+      `export of ${total} members, client gone after its first chunk: gateway audit rows ${audit.rows}, member subgraph rows ${logged.row_count} (ABORTED)`,
+    );
   });
 });

@@ -27,7 +27,8 @@ beforeAll(async () => {
   district = await partnerToken(system, 'districtUnion');
   districtOrg = system.credentials.partners.districtUnion.organizationId!;
   const childOf = async (token: string, org: string) =>
-    (await gql(system, token, `query ($org: ID!) { organization(id: $org) { children(first: 1) { nodes { id } } } }`, { org })).body.data!.organization.children.nodes[0].id as string;
+    (await gql(system, token, `query ($org: ID!) { organization(id: $org) { children(first: 1) { nodes { id } } } }`, { org })).body.data!.organization.children
+      .nodes[0].id as string;
   workplace = await childOf(district, districtOrg);
   siblingWorkplace = await childOf(await partnerToken(system, 'siblingDistrictUnion'), system.credentials.partners.siblingDistrictUnion.organizationId!);
 }, 180_000);
@@ -43,7 +44,8 @@ function residentId(): string {
   return first17 + residentIdCheckDigit(first17);
 }
 const phone = () => `136${String(40_000_000 + serial).padStart(8, '0')}`;
-const csvOf = (lines: string[][]) => lines.map((cells) => cells.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\r\n') + '\r\n';
+const csvOf = (lines: string[][]) =>
+  lines.map((cells) => cells.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\r\n') + '\r\n';
 
 async function upload(body: Buffer | string, params: Record<string, string>, contentType = 'text/csv', token: string | null = district) {
   const response = await fetch(`${system.baseUrl}/imports/members?${new URLSearchParams(params)}`, {
@@ -54,9 +56,11 @@ async function upload(body: Buffer | string, params: Record<string, string>, con
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
 }
 const footprint = async () =>
-  (await sql.query(`SELECT (SELECT count(*) FROM members)::int AS members, (SELECT count(*) FROM membership_events)::int AS events,
+  (
+    await sql.query(`SELECT (SELECT count(*) FROM members)::int AS members, (SELECT count(*) FROM membership_events)::int AS events,
     (SELECT count(*) FROM event_outbox WHERE type = 'MEMBER_ENROLLED')::int AS outbox,
-    (SELECT sum(member_count) FROM organization_stats)::text AS counted`)).rows[0];
+    (SELECT sum(member_count) FROM organization_stats)::text AS counted`)
+  ).rows[0];
 const counterDrift = async () =>
   (
     await sql.query(`
@@ -72,13 +76,28 @@ const counterDrift = async () =>
 
 describe('a union imports a member register', () => {
   it('CSV: a dry run writes nothing, the real run creates each valid row once, a re-run creates nothing; bad rows are listed', async () => {
-    const good = Array.from({ length: 40 }, (_, i) => [`李${'明华建国'[i % 4]}${'一二三四五'[i % 5]}`, residentId(), phone(), i % 2 ? 'true' : 'false', i % 3 ? '' : workplace]);
+    const good = Array.from({ length: 40 }, (_, i) => [
+      `李${'明华建国'[i % 4]}${'一二三四五'[i % 5]}`,
+      residentId(),
+      phone(),
+      i % 2 ? 'true' : 'false',
+      i % 3 ? '' : workplace,
+    ]);
     const dup = good[3]![1]!;
     const bad = [
-      ['=cmd|\' /C calc\'!A0', residentId(), phone(), 'false', ''],
+      ["=cmd|' /C calc'!A0", residentId(), phone(), 'false', ''],
       ['王\u200B五', residentId(), phone(), 'false', ''],
       ['赵六', residentId().slice(0, 17) + 'Y', phone(), 'false', ''],
-      ['钱七', (() => { const id = residentId(); return id.slice(0, 17) + (id[17] === '0' ? '1' : '0'); })(), phone(), 'false', ''],
+      [
+        '钱七',
+        (() => {
+          const id = residentId();
+          return id.slice(0, 17) + (id[17] === '0' ? '1' : '0');
+        })(),
+        phone(),
+        'false',
+        '',
+      ],
       ['孙八', residentId(), '12345', 'false', ''],
       ['周九', residentId(), phone(), 'maybe', ''],
       ['吴十', residentId(), phone(), 'false', siblingWorkplace],
@@ -120,7 +139,8 @@ describe('a union imports a member register', () => {
     // One MEMBER_ENROLLED event per created member, written with it (a dry run wrote none).
     expect(after.outbox).toBe(before.outbox + 40);
     expect(await counterDrift()).toEqual([]);
-    const imported = (await sql.query(`SELECT organization_id, new_employment_form, status, real_name_verified FROM members WHERE phone = $1`, [good[0]![2]])).rows[0];
+    const imported = (await sql.query(`SELECT organization_id, new_employment_form, status, real_name_verified FROM members WHERE phone = $1`, [good[0]![2]]))
+      .rows[0];
     expect(imported).toEqual({ organization_id: workplace, new_employment_form: false, status: 'ACTIVE', real_name_verified: false });
 
     // Idempotent on the ID number: the same file again creates nothing.
@@ -130,7 +150,16 @@ describe('a union imports a member register', () => {
 
     // Audited like exports: the member subgraph's import log and the gateway's access record.
     const audit = (await sql.query(`SELECT * FROM member_imports WHERE id = $1`, [real.body.importId])).rows[0];
-    expect(audit).toMatchObject({ actor_id: system.credentials.partners.districtUnion.id, organization_id: districtOrg, dry_run: false, status: 'COMPLETED', format: 'csv', total_rows: 50, created: 40, rejected: 10 });
+    expect(audit).toMatchObject({
+      actor_id: system.credentials.partners.districtUnion.id,
+      organization_id: districtOrg,
+      dry_run: false,
+      status: 'COMPLETED',
+      format: 'csv',
+      total_rows: 50,
+      created: 40,
+      rejected: 10,
+    });
     const record = (await sql.query(`SELECT * FROM gateway.audit_records WHERE detail->>'importId' = $1`, [real.body.importId])).rows[0];
     expect(record).toMatchObject({ operation_name: 'POST /imports/members' });
     expect(record.detail).toMatchObject({ import: true, dryRun: false, created: 40, rejected: 10 });
@@ -161,7 +190,8 @@ describe('a union imports a member register', () => {
 
     const real = await upload(file, { organizationId: workplace, dryRun: 'false' }, xlsx);
     expect(real.body).toMatchObject({ totalRows: 4, created: 2, alreadyMembers: 0 });
-    const verified = (await sql.query(`SELECT real_name_verified FROM members WHERE id_number_last4 = $1 AND full_name = '黄小明'`, [ids[0]!.slice(-4)])).rows[0];
+    const verified = (await sql.query(`SELECT real_name_verified FROM members WHERE id_number_last4 = $1 AND full_name = '黄小明'`, [ids[0]!.slice(-4)]))
+      .rows[0];
     expect(verified.real_name_verified).toBe(true);
     expect(await counterDrift()).toEqual([]);
   });
@@ -170,7 +200,13 @@ describe('a union imports a member register', () => {
     ['a PDF', Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n', 'latin1'), 'text/csv', 400, 'BAD_USER_INPUT'],
     ['a GBK-encoded CSV', Buffer.from([0x66, 0x75, 0x6c, 0x6c, 0x4e, 0x61, 0x6d, 0x65, 0x0a, 0xc0, 0xee, 0xc3, 0xf7, 0x0a]), 'text/csv', 400, 'BAD_USER_INPUT'],
     ['JSON', Buffer.from('{"members": []}'), 'application/json', 400, 'BAD_USER_INPUT'],
-    ['a ZIP that is no workbook', Buffer.from([0x50, 0x4b, 0x03, 0x04, 1, 2, 3, 4, 5, 6, 7, 8]), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 400, 'BAD_USER_INPUT'],
+    [
+      'a ZIP that is no workbook',
+      Buffer.from([0x50, 0x4b, 0x03, 0x04, 1, 2, 3, 4, 5, 6, 7, 8]),
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      400,
+      'BAD_USER_INPUT',
+    ],
     ['an unknown column', Buffer.from('fullName,idNumber,phone,salary\r\n张三,1,2,3\r\n'), 'text/csv', 400, 'BAD_USER_INPUT'],
     ['a missing column', Buffer.from('fullName,phone\r\n张三,13800000000\r\n'), 'text/csv', 400, 'BAD_USER_INPUT'],
     ['an empty file', Buffer.alloc(0), 'text/csv', 400, 'BAD_USER_INPUT'],
@@ -195,7 +231,10 @@ describe('a union imports a member register', () => {
   });
 
   it('callers and parameters: no token 401, no scope or a hospital 403, another subtree 403, bad parameters 400', async () => {
-    const file = csvOf([['fullName', 'idNumber', 'phone'], ['张三', residentId(), phone()]]);
+    const file = csvOf([
+      ['fullName', 'idNumber', 'phone'],
+      ['张三', residentId(), phone()],
+    ]);
     const before = await footprint();
     expect((await upload(file, { organizationId: districtOrg, dryRun: 'false' }, 'text/csv', null)).status).toBe(401);
     const readOnly = await partnerToken(system, 'districtUnion', 'member:read');

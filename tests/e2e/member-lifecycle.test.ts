@@ -122,7 +122,14 @@ describe('扫码入会: a union shows a QR code, workers apply through the membe
     expect(submitted.body.errors).toBeUndefined();
     const application = submitted.body.data!.submitJoinApplication;
     // The platform sees what a masked partner sees.
-    expect(application).toMatchObject({ status: 'PENDING', displayName: '王*国', fullName: null, employer: '顺丰速运天河站', member: null, organization: { id: workplace } });
+    expect(application).toMatchObject({
+      status: 'PENDING',
+      displayName: '王*国',
+      fullName: null,
+      employer: '顺丰速运天河站',
+      member: null,
+      organization: { id: workplace },
+    });
     expect(application.phone).toMatch(/^\d{3}\*{4}\d{4}$/);
 
     // Scanning again with the same ID number answers the same application and counts nothing.
@@ -133,16 +140,24 @@ describe('扫码入会: a union shows a QR code, workers apply through the membe
 
     // The district (member:pii) sees the name; a read-only token sees it masked; the sibling nothing.
     const listed = await gql(system, district, LIST, { org: districtOrg, status: 'PENDING' });
-    expect(listed.body.data!.joinApplications.nodes).toContainEqual(expect.objectContaining({ id: application.id, fullName: '王建国', phone: applicant.phone }));
+    expect(listed.body.data!.joinApplications.nodes).toContainEqual(
+      expect.objectContaining({ id: application.id, fullName: '王建国', phone: applicant.phone }),
+    );
     const masked = await gql(system, await partnerToken(system, 'districtUnion', 'member:read'), LIST, { org: districtOrg });
-    expect(masked.body.data!.joinApplications.nodes.find((n: { id: string }) => n.id === application.id)).toMatchObject({ fullName: null, displayName: '王*国' });
+    expect(masked.body.data!.joinApplications.nodes.find((n: { id: string }) => n.id === application.id)).toMatchObject({
+      fullName: null,
+      displayName: '王*国',
+    });
     expect(errorCodes(await gql(system, sibling, LIST, { org: districtOrg }))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await gql(system, sibling, APPROVE, { id: application.id }))).toEqual(['NOT_FOUND']);
 
     // Approve: a member in the invitation's organization, ENROLLED in its history by the district.
     const approved = await gql(system, district, APPROVE, { id: application.id });
     expect(approved.body.errors).toBeUndefined();
-    expect(approved.body.data!.approveJoinApplication).toMatchObject({ status: 'APPROVED', member: { fullName: '王建国', status: 'ACTIVE', organization: { id: workplace } } });
+    expect(approved.body.data!.approveJoinApplication).toMatchObject({
+      status: 'APPROVED',
+      member: { fullName: '王建国', status: 'ACTIVE', organization: { id: workplace } },
+    });
     const memberId = approved.body.data!.approveJoinApplication.member.id;
     const again2 = await gql(system, district, APPROVE, { id: application.id });
     expect(again2.body.data!.approveJoinApplication.member.id).toBe(memberId);
@@ -326,15 +341,22 @@ describe('update, suspend and reinstate; updatedAt and changedSince', () => {
 
     const suspended = await gql(system, district, STATUS, { id: memberId, status: 'SUSPENDED', reason: '欠缴会费' });
     expect(suspended.body.data!.changeMemberStatus.status).toBe('SUSPENDED');
-    expect((await sql.query(`SELECT active_count FROM organization_stats WHERE organization_id = $1`, [districtOrg])).rows[0].active_count).toBe(String(Number(statsBefore) - 1));
+    expect((await sql.query(`SELECT active_count FROM organization_stats WHERE organization_id = $1`, [districtOrg])).rows[0].active_count).toBe(
+      String(Number(statsBefore) - 1),
+    );
     expect(await counterDrift()).toEqual([]);
 
     // No fresh member token; the card shown before fails; the token issued before cannot claim or spend.
     const exchange = await requestToken(system, 'platform', memberTokenExchange(memberId));
     expect(exchange.status).toBe(400);
     expect(exchange.body.error).toBe('invalid_grant');
-    expect((await gql(system, hospital, VERIFY, { token: cardBefore })).body.data!.verifyMemberCard).toMatchObject({ valid: false, reason: 'MEMBER_NOT_ACTIVE' });
-    expect(errorCodes(await gql(system, memberTok, `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`, { b: DEMO_VOUCHER_BATCHES.welfareSwimming }))).toEqual(['NOT_ELIGIBLE']);
+    expect((await gql(system, hospital, VERIFY, { token: cardBefore })).body.data!.verifyMemberCard).toMatchObject({
+      valid: false,
+      reason: 'MEMBER_NOT_ACTIVE',
+    });
+    expect(
+      errorCodes(await gql(system, memberTok, `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`, { b: DEMO_VOUCHER_BATCHES.welfareSwimming })),
+    ).toEqual(['NOT_ELIGIBLE']);
     expect(errorCodes(await award(memberId))).toEqual(['NOT_ELIGIBLE']);
     expect(errorCodes(await gql(system, memberTok, `mutation ($r: ID!) { redeemReward(rewardId: $r) { id } }`, { r: rewardId }))).toEqual(['NOT_ELIGIBLE']);
     // Kept: the voucher and the points are still the member's.
@@ -344,7 +366,9 @@ describe('update, suspend and reinstate; updatedAt and changedSince', () => {
     // Reinstated: everything works again.
     expect((await gql(system, district, STATUS, { id: memberId, status: 'ACTIVE', reason: '已补缴会费' })).body.data!.changeMemberStatus.status).toBe('ACTIVE');
     const fresh = await memberToken(system, memberId);
-    expect((await gql(system, fresh, `mutation ($r: ID!) { redeemReward(rewardId: $r) { status } }`, { r: rewardId })).body.data!.redeemReward.status).toBe('PLACED');
+    expect((await gql(system, fresh, `mutation ($r: ID!) { redeemReward(rewardId: $r) { status } }`, { r: rewardId })).body.data!.redeemReward.status).toBe(
+      'PLACED',
+    );
     const history = (await gql(system, district, HISTORY, { id: memberId })).body.data!.member.membershipHistory.nodes;
     expect(history.filter((n: { kind: string }) => n.kind === 'STATUS_CHANGED')).toEqual([
       expect.objectContaining({ fromStatus: 'ACTIVE', toStatus: 'SUSPENDED', reason: '欠缴会费' }),
@@ -354,7 +378,12 @@ describe('update, suspend and reinstate; updatedAt and changedSince', () => {
   });
 
   it('LAPSED and back, concurrently with updates: counters stay exact', async () => {
-    const page = await gql(system, district, `query ($org: ID!) { organization(id: $org) { members(first: 6, filter: { status: ACTIVE }) { nodes { id } } } }`, { org: districtOrg });
+    const page = await gql(
+      system,
+      district,
+      `query ($org: ID!) { organization(id: $org) { members(first: 6, filter: { status: ACTIVE }) { nodes { id } } } }`,
+      { org: districtOrg },
+    );
     const ids: string[] = page.body.data!.organization.members.nodes.map((n: { id: string }) => n.id);
     expect(ids).toHaveLength(6);
     await Promise.all(
@@ -381,6 +410,7 @@ describe('the lifecycle in the change feed (issue 13 meets issue 14)', () => {
   const EVENTS = `query ($after: String, $types: [EventType!]) {
     events(after: $after, first: 100, types: $types) { nodes { id type subjectId data } pageInfo { endCursor hasNextPage } } }`;
   type FeedEvent = { id: string; type: string; subjectId: string; data: string };
+  type FeedPage = { nodes: FeedEvent[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
 
   /** The caller's events of these types, read page by page until `wanted` says it has them all (the relay is asynchronous). */
   async function feedUntil(token: string, types: string[], wanted: (events: FeedEvent[]) => boolean): Promise<FeedEvent[]> {
@@ -391,9 +421,10 @@ describe('the lifecycle in the change feed (issue 13 meets issue 14)', () => {
       for (;;) {
         const page = await gql(system, token, EVENTS, { after, types });
         expect(page.body.errors).toBeUndefined();
-        events.push(...page.body.data!.events.nodes);
-        after = page.body.data!.events.pageInfo.endCursor;
-        if (!page.body.data!.events.pageInfo.hasNextPage) break;
+        const feed: FeedPage = page.body.data!.events;
+        events.push(...feed.nodes);
+        after = feed.pageInfo.endCursor;
+        if (!feed.pageInfo.hasNextPage) break;
       }
       if (wanted(events) || Date.now() > deadline) return events;
       await new Promise((resolve) => setTimeout(resolve, 250));

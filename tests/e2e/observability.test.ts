@@ -81,12 +81,20 @@ describe('request ids and log lines', () => {
     const { clientId, clientSecret } = system.credentials.partners.platform;
     const res = await fetch(system.credentials.tokenUrl, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': 'tx-1' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-request-id': 'tx-1',
+      },
       body: new URLSearchParams(memberTokenExchange(system.credentials.members[1].id)).toString(),
     });
     expect([res.status, res.headers.get('x-request-id')]).toEqual([200, 'tx-1']);
     await eventually(async () => ['member', 'gateway'].every((p) => requestLines('tx-1').some((l) => l.process === p)), 10_000);
-    expect(requestLines('tx-1').find((l) => l.process === 'member')?.entry).toMatchObject({ route: '/internal/member-facts', partnerKind: 'SERVICE', status: 200 });
+    expect(requestLines('tx-1').find((l) => l.process === 'member')?.entry).toMatchObject({
+      route: '/internal/member-facts',
+      partnerKind: 'SERVICE',
+      status: 200,
+    });
     expect(requestLines('tx-1').find((l) => l.process === 'gateway')?.entry).toMatchObject({ route: '/oauth/token', status: 200 });
   });
 
@@ -102,7 +110,10 @@ describe('request ids and log lines', () => {
     const answers = {
       401: await post(JSON.stringify({ query: '{ viewer { id } }' }), { 'x-request-id': 'r-401' }),
       400: await post('{"query":', { authorization: `Bearer ${union}`, 'x-request-id': 'r-400' }),
-      403: await post(JSON.stringify({ query: '{ organization(id: "x") { members { nodes { id } } } }' }), { authorization: `Bearer ${hospital}`, 'x-request-id': 'r-403' }),
+      403: await post(JSON.stringify({ query: '{ organization(id: "x") { members { nodes { id } } } }' }), {
+        authorization: `Bearer ${hospital}`,
+        'x-request-id': 'r-403',
+      }),
       413: await post(JSON.stringify({ query: `{ viewer { id } } #${'x'.repeat(300 * 1024)}` }), { authorization: `Bearer ${union}`, 'x-request-id': 'r-413' }),
       // Costs about 100 (a page of 50 members with their organizations), more than the whole budget of 100 per minute.
       429: await post(JSON.stringify({ query: '{ organization(id: "x") { members(first: 50) { nodes { organization { parent { id } } } } } }' }), {
@@ -153,7 +164,9 @@ describe('/metrics', () => {
     expect(sample(text, 'union_graphql_operations_total', { ...gateway, operation: 'Viewer', partner_kind: 'UNION', outcome: 'OK' })).toBe(1);
     expect(sample(text, 'union_graphql_operations_total', { ...gateway, operation: 'other', partner_kind: 'UNION', outcome: 'OK' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'union_graphql_operations_total', { ...gateway, operation: 'organization', partner_kind: 'UNION', outcome: 'RATE_LIMITED' })).toBe(1);
-    expect(sample(text, 'union_graphql_operations_total', { ...gateway, operation: 'other', partner_kind: 'none', outcome: 'UNAUTHENTICATED' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'union_graphql_operations_total', { ...gateway, operation: 'other', partner_kind: 'none', outcome: 'UNAUTHENTICATED' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain('MadeUpName123');
     expect(sample(text, 'union_graphql_operation_duration_seconds_count', { ...gateway, operation: 'member', partner_kind: 'UNION' })).toBe(1);
     expect(sample(text, 'union_graphql_operation_duration_seconds_bucket', { ...gateway, operation: 'member', partner_kind: 'UNION', le: '+Inf' })).toBe(1);
@@ -183,7 +196,9 @@ describe('/metrics', () => {
     const benefit = await scrape(system.subgraphUrls.benefit.replace(/\/graphql$/, ''));
     expect(sample(benefit.text, 'union_claim_outcomes_total', { service: 'benefit', mutation: 'claimVoucher', outcome: code })).toBe(1);
     const points = await scrape(system.subgraphUrls.points.replace(/\/graphql$/, ''));
-    expect(sample(points.text, 'union_graphql_operations_total', { service: 'points', operation: '_entities', partner_kind: 'UNION', outcome: 'OK' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(points.text, 'union_graphql_operations_total', { service: 'points', operation: '_entities', partner_kind: 'UNION', outcome: 'OK' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('is refused off loopback without the METRICS_TOKEN bearer, and served with it', async () => {

@@ -133,7 +133,13 @@ describe('a member earns, spends, cancels and sees an expiry', () => {
     expect(errorCodes(again)).toEqual(['BAD_USER_INPUT']);
     const afterCancel = await gql(system, member, MY_POINTS);
     expect(afterCancel.body.data!.me.points.balance).toBe(122);
-    expect(afterCancel.body.data!.me.points.transactions.nodes.map((t: { kind: string; amount: number; balanceAfter: number }) => [t.kind, t.amount, t.balanceAfter])).toEqual([
+    expect(
+      afterCancel.body.data!.me.points.transactions.nodes.map((t: { kind: string; amount: number; balanceAfter: number }) => [
+        t.kind,
+        t.amount,
+        t.balanceAfter,
+      ]),
+    ).toEqual([
       ['REVERSAL', 100, 122],
       ['SPEND', -100, 22],
       ['EARN', 2, 122],
@@ -142,10 +148,9 @@ describe('a member earns, spends, cancels and sees an expiry', () => {
     expect(afterCancel.body.data!.me.points.transactions.nodes[0].sourceRef).toBe(`reward-order:${order.id}`);
 
     // Expiry: test-only, the member's points were earned two years ago and their date has passed.
-    await sql.query(
-      `UPDATE points.points_lots SET earned_at = now() - interval '2 years', expires_at = now() - interval '1 second' WHERE member_id = $1`,
-      [memberId],
-    );
+    await sql.query(`UPDATE points.points_lots SET earned_at = now() - interval '2 years', expires_at = now() - interval '1 second' WHERE member_id = $1`, [
+      memberId,
+    ]);
     const run = runExpiryCli();
     expect(run).toMatchObject({ status: 0, stderr: '' });
     // One JSON log line, like every service's (pino).
@@ -174,7 +179,6 @@ describe('a member earns, spends, cancels and sees an expiry', () => {
     // Another district does not see the member at all (the member subgraph answers null), so no points either.
     const outsider = await gql(system, tokens.sibling, query, { id: memberId });
     expect(outsider.body.data?.member ?? null).toBeNull();
-
   });
 });
 
@@ -230,16 +234,56 @@ describe('bad input: the contract error, and nothing written', () => {
   });
 
   const cases: Array<[string, () => { token: string; query: string; variables: Record<string, unknown> }, string]> = [
-    ['an unknown member', () => ({ token: tokens.platform, query: AWARD, variables: { input: { memberId: randomUUID(), rule: 'ACTIVITY', sourceRef: 'x', amount: 5 } } }), 'NOT_FOUND'],
-    ['a malformed member id', () => ({ token: tokens.platform, query: AWARD, variables: { input: { memberId: 'nope', rule: 'ACTIVITY', sourceRef: 'x', amount: 5 } } }), 'NOT_FOUND'],
-    ["a member outside the awarding union's subtree", () => ({ token: tokens.sibling, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'x', amount: 5 } } }), 'FORBIDDEN'],
-    ['an ACTIVITY amount of 0', () => ({ token: tokens.district, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'x', amount: 0 } } }), 'BAD_USER_INPUT'],
-    ['an ACTIVITY amount over 1,000', () => ({ token: tokens.district, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'x', amount: 1001 } } }), 'BAD_USER_INPUT'],
-    ['an ACTIVITY without amount', () => ({ token: tokens.district, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'x' } } }), 'BAD_USER_INPUT'],
-    ['a sourceRef over 200 characters', () => ({ token: tokens.district, query: AWARD, variables: { input: { memberId, rule: 'READ_ARTICLE', sourceRef: 'r'.repeat(201) } } }), 'BAD_USER_INPUT'],
-    ['an unknown rule', () => ({ token: tokens.district, query: AWARD, variables: { input: { memberId, rule: 'BIRTHDAY', sourceRef: 'x' } } }), 'BAD_USER_INPUT'],
-    ['an ACTIVITY retry with another amount', () => ({ token: tokens.platform, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'e2e:bad-input-top-up', amount: 31 } } }), 'IDEMPOTENCY_CONFLICT'],
-    ['awardPoints by a hospital (no points:award)', () => ({ token: tokens.hospital, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'x', amount: 5 } } }), 'FORBIDDEN'],
+    [
+      'an unknown member',
+      () => ({ token: tokens.platform, query: AWARD, variables: { input: { memberId: randomUUID(), rule: 'ACTIVITY', sourceRef: 'x', amount: 5 } } }),
+      'NOT_FOUND',
+    ],
+    [
+      'a malformed member id',
+      () => ({ token: tokens.platform, query: AWARD, variables: { input: { memberId: 'nope', rule: 'ACTIVITY', sourceRef: 'x', amount: 5 } } }),
+      'NOT_FOUND',
+    ],
+    [
+      "a member outside the awarding union's subtree",
+      () => ({ token: tokens.sibling, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'x', amount: 5 } } }),
+      'FORBIDDEN',
+    ],
+    [
+      'an ACTIVITY amount of 0',
+      () => ({ token: tokens.district, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'x', amount: 0 } } }),
+      'BAD_USER_INPUT',
+    ],
+    [
+      'an ACTIVITY amount over 1,000',
+      () => ({ token: tokens.district, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'x', amount: 1001 } } }),
+      'BAD_USER_INPUT',
+    ],
+    [
+      'an ACTIVITY without amount',
+      () => ({ token: tokens.district, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'x' } } }),
+      'BAD_USER_INPUT',
+    ],
+    [
+      'a sourceRef over 200 characters',
+      () => ({ token: tokens.district, query: AWARD, variables: { input: { memberId, rule: 'READ_ARTICLE', sourceRef: 'r'.repeat(201) } } }),
+      'BAD_USER_INPUT',
+    ],
+    [
+      'an unknown rule',
+      () => ({ token: tokens.district, query: AWARD, variables: { input: { memberId, rule: 'BIRTHDAY', sourceRef: 'x' } } }),
+      'BAD_USER_INPUT',
+    ],
+    [
+      'an ACTIVITY retry with another amount',
+      () => ({ token: tokens.platform, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'e2e:bad-input-top-up', amount: 31 } } }),
+      'IDEMPOTENCY_CONFLICT',
+    ],
+    [
+      'awardPoints by a hospital (no points:award)',
+      () => ({ token: tokens.hospital, query: AWARD, variables: { input: { memberId, rule: 'ACTIVITY', sourceRef: 'x', amount: 5 } } }),
+      'FORBIDDEN',
+    ],
     ['a quantity of 0', () => ({ token: member, query: REDEEM, variables: { rewardId, quantity: 0 } }), 'BAD_USER_INPUT'],
     ['a quantity of 10,000', () => ({ token: member, query: REDEEM, variables: { rewardId, quantity: 10_000 } }), 'BAD_USER_INPUT'],
     ['an unknown reward', () => ({ token: member, query: REDEEM, variables: { rewardId: randomUUID(), quantity: 1 } }), 'NOT_FOUND'],
@@ -249,11 +293,27 @@ describe('bad input: the contract error, and nothing written', () => {
     ["cancelling someone else's order", () => ({ token: member, query: CANCEL, variables: { orderId: othersOrderId } }), 'NOT_FOUND'],
     ['cancelling an unknown order', () => ({ token: member, query: CANCEL, variables: { orderId: randomUUID() } }), 'NOT_FOUND'],
     ['cancelling by a union', () => ({ token: tokens.district, query: CANCEL, variables: { orderId: othersOrderId } }), 'FORBIDDEN'],
-    ['createReward by a union', () => ({ token: tokens.city, query: CREATE_REWARD, variables: { input: { name: 'x', pointsCost: 1, stock: 1 } } }), 'FORBIDDEN'],
-    ['a reward costing 0 points', () => ({ token: tokens.platform, query: CREATE_REWARD, variables: { input: { name: 'x', pointsCost: 0, stock: 1 } } }), 'BAD_USER_INPUT'],
-    ['a reward with negative stock', () => ({ token: tokens.platform, query: CREATE_REWARD, variables: { input: { name: 'x', pointsCost: 1, stock: -1 } } }), 'BAD_USER_INPUT'],
+    [
+      'createReward by a union',
+      () => ({ token: tokens.city, query: CREATE_REWARD, variables: { input: { name: 'x', pointsCost: 1, stock: 1 } } }),
+      'FORBIDDEN',
+    ],
+    [
+      'a reward costing 0 points',
+      () => ({ token: tokens.platform, query: CREATE_REWARD, variables: { input: { name: 'x', pointsCost: 0, stock: 1 } } }),
+      'BAD_USER_INPUT',
+    ],
+    [
+      'a reward with negative stock',
+      () => ({ token: tokens.platform, query: CREATE_REWARD, variables: { input: { name: 'x', pointsCost: 1, stock: -1 } } }),
+      'BAD_USER_INPUT',
+    ],
     ['rewards(first: 101)', () => ({ token: member, query: `{ rewards(first: 101) { totalCount } }`, variables: {} }), 'BAD_USER_INPUT'],
-    ['a cursor of another list', () => ({ token: member, query: `query ($after: String) { rewards(after: $after) { totalCount } }`, variables: { after: 'eyJ4IjoxfQ.forged' } }), 'BAD_USER_INPUT'],
+    [
+      'a cursor of another list',
+      () => ({ token: member, query: `query ($after: String) { rewards(after: $after) { totalCount } }`, variables: { after: 'eyJ4IjoxfQ.forged' } }),
+      'BAD_USER_INPUT',
+    ],
   ];
   let dearRewardId: string;
   beforeAll(async () => {

@@ -133,7 +133,9 @@ describe('statements open in a spreadsheet and add up', () => {
     const orders = [`+86-${Date.now()}`, `TC-${Date.now()}-2`, `-${Date.now()}-3`];
     for (const [i, partnerOrderId] of orders.entries()) {
       const member = system.credentials.members[4 + i];
-      const claimed = await ok(await memberToken(system, member.id), `mutation ($b: ID!) { claimVoucher(batchId: $b) { code } }`, { b: DEMO_VOUCHER_BATCHES.travelHotel });
+      const claimed = await ok(await memberToken(system, member.id), `mutation ($b: ID!) { claimVoucher(batchId: $b) { code } }`, {
+        b: DEMO_VOUCHER_BATCHES.travelHotel,
+      });
       await ok(partner, `mutation ($i: RedeemVoucherInput!) { redeemVoucher(input: $i) { id } }`, {
         i: { code: claimed.claimVoucher.code, partnerOrderId, orderAmountFen: 68_800 + i * 1_001 },
       });

@@ -57,10 +57,11 @@ const exportMembers = (token: string | null, params: Record<string, string>) =>
   fetch(`${system.baseUrl}/exports/members?${new URLSearchParams(params)}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 const memberCount = async () => Number((await sql.query(`SELECT count(*) AS n FROM members`)).rows[0].n);
 const auditCount = async () => Number((await sql.query(`SELECT count(*) AS n FROM member_exports`)).rows[0].n);
-const childOf = async (token: string, org: string) => (await gql(system, token, CHILDREN, { org })).body.data!.organization.children.nodes[0] as { id: string; name: string };
+const childOf = async (token: string, org: string) =>
+  (await gql(system, token, CHILDREN, { org })).body.data!.organization.children.nodes[0] as { id: string; name: string };
 
 describe('a district union enrolls, finds, and (with its city union) transfers a worker; stats and export follow', () => {
-  it('runs the whole flow through the gateway with the unions\' own tokens', async () => {
+  it("runs the whole flow through the gateway with the unions' own tokens", async () => {
     // 1. Enroll into an organization of the district's own subtree (扫码入会).
     const workplace = await childOf(district, districtOrg);
     const enrolled = await gql(system, district, ENROLL, {
@@ -68,7 +69,14 @@ describe('a district union enrolls, finds, and (with its city union) transfers a
     });
     expect(enrolled.body.errors).toBeUndefined();
     const worker = enrolled.body.data!.enrollMember;
-    expect(worker).toMatchObject({ fullName: '欧阳晓明', displayName: '欧**明', status: 'ACTIVE', realNameVerified: false, newEmploymentForm: true, organization: { id: workplace.id } });
+    expect(worker).toMatchObject({
+      fullName: '欧阳晓明',
+      displayName: '欧**明',
+      status: 'ACTIVE',
+      realNameVerified: false,
+      newEmploymentForm: true,
+      organization: { id: workplace.id },
+    });
     expect(worker.cardNumber).toMatch(/^GD\d{4}9\d{7}$/);
 
     // 2. Find them: by card number, and by name prefix (member:pii).
@@ -78,7 +86,11 @@ describe('a district union enrolls, finds, and (with its city union) transfers a
     expect(byName.body.data!.organization.members.nodes.map((n: { id: string }) => n.id)).toContain(worker.id);
 
     const statsOf = async (token: string, org: string) => (await gql(system, token, STATS, { org })).body.data!.organization.stats;
-    const [districtBefore, siblingBefore, cityBefore] = [await statsOf(district, districtOrg), await statsOf(sibling, siblingOrg), await statsOf(city, system.credentials.partners.cityUnion.organizationId!)];
+    const [districtBefore, siblingBefore, cityBefore] = [
+      await statsOf(district, districtOrg),
+      await statsOf(sibling, siblingOrg),
+      await statsOf(city, system.credentials.partners.cityUnion.organizationId!),
+    ];
 
     // 3. The district alone cannot move the worker to its sibling; the city union above both can (转会).
     const target = await childOf(sibling, siblingOrg);
@@ -88,7 +100,11 @@ describe('a district union enrolls, finds, and (with its city union) transfers a
     expect(moved.body.data!.transferMember).toEqual({ id: worker.id, cardNumber: worker.cardNumber, organization: target });
 
     // 4. Stats: the district lost one, the sibling gained one, the city is unchanged.
-    const [districtAfter, siblingAfter, cityAfter] = [await statsOf(district, districtOrg), await statsOf(sibling, siblingOrg), await statsOf(city, system.credentials.partners.cityUnion.organizationId!)];
+    const [districtAfter, siblingAfter, cityAfter] = [
+      await statsOf(district, districtOrg),
+      await statsOf(sibling, siblingOrg),
+      await statsOf(city, system.credentials.partners.cityUnion.organizationId!),
+    ];
     expect(districtAfter.memberCount).toBe(districtBefore.memberCount - 1);
     expect(districtAfter.newEmploymentFormCount).toBe(districtBefore.newEmploymentFormCount - 1);
     expect(siblingAfter.memberCount).toBe(siblingBefore.memberCount + 1);
@@ -121,7 +137,10 @@ describe('a district union enrolls, finds, and (with its city union) transfers a
 
     // The sibling's NDJSON export, filtered like `members`, now holds the worker.
     const ndjson = await exportMembers(sibling, { organizationId: siblingOrg, format: 'ndjson', newEmploymentForm: 'true', status: 'ACTIVE' });
-    const rows = (await ndjson.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const rows = (await ndjson.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
     expect(rows.find((r) => r.id === worker.id)).toMatchObject({ cardNumber: worker.cardNumber, fullName: '欧阳晓明', organizationId: target.id });
     expect(rows.every((r) => r.status === 'ACTIVE' && r.newEmploymentForm === true)).toBe(true);
   });
@@ -130,7 +149,10 @@ describe('a district union enrolls, finds, and (with its city union) transfers a
     const readOnly = await partnerToken(system, 'districtUnion', 'member:read member:export');
     const response = await exportMembers(readOnly, { organizationId: districtOrg, format: 'ndjson' });
     expect(response.headers.get('x-export-masked')).toBe('true');
-    const rows = (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const rows = (await response.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
     expect(rows.length).toBeGreaterThan(10);
     expect(rows.every((r) => r.fullName === null && /\*/.test(r.cardNumber) && /\*/.test(r.phone))).toBe(true);
   });
@@ -152,7 +174,13 @@ describe('bad input gets its contract error and writes nothing', () => {
     gql(system, token, ENROLL, { input: { organizationId: districtOrg, fullName: '陈静', idNumber: residentId(), phone: phone(), ...overrides } });
 
   it.each([
-    ['an ID number with a wrong check digit', () => { const id = residentId(); return { idNumber: id.slice(0, 17) + (id.endsWith('0') ? '1' : '0') }; }],
+    [
+      'an ID number with a wrong check digit',
+      () => {
+        const id = residentId();
+        return { idNumber: id.slice(0, 17) + (id.endsWith('0') ? '1' : '0') };
+      },
+    ],
     ['an impossible birth date', () => ({ idNumber: residentId('19930229') })],
     ['17 characters', () => ({ idNumber: residentId().slice(0, 17) })],
     ['a phone number of 10 digits', () => ({ phone: '1381234567' })],
@@ -203,7 +231,9 @@ describe('bad input gets its contract error and writes nothing', () => {
     const foreign = (await gql(system, sibling, FIND, { org: siblingOrg, first: 1 })).body.data!.organization.members.pageInfo.endCursor;
     expect(errorCodes(await gql(system, district, FIND, { org: districtOrg, after: foreign }))).toEqual(['BAD_USER_INPUT']);
     // And the district's own cursor under another filter.
-    expect(errorCodes(await gql(system, district, FIND, { org: districtOrg, after: page.pageInfo.endCursor, filter: { status: 'SUSPENDED' } }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await gql(system, district, FIND, { org: districtOrg, after: page.pageInfo.endCursor, filter: { status: 'SUSPENDED' } }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
   });
 
   it('an export with an unknown format: 400 BAD_USER_INPUT, nothing audited', async () => {
@@ -217,7 +247,10 @@ describe('bad input gets its contract error and writes nothing', () => {
   it("exports without the scope, of a sibling's subtree, or without a token are refused", async () => {
     const before = await auditCount();
     const readOnly = await partnerToken(system, 'districtUnion', 'member:read');
-    const codeOf = async (response: Response) => [response.status, ((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code];
+    const codeOf = async (response: Response) => [
+      response.status,
+      ((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code,
+    ];
     expect(await codeOf(await exportMembers(readOnly, { organizationId: districtOrg }))).toEqual([403, 'FORBIDDEN']);
     expect(await codeOf(await exportMembers(district, { organizationId: siblingOrg }))).toEqual([403, 'FORBIDDEN']);
     expect(await codeOf(await exportMembers(null, { organizationId: districtOrg }))).toEqual([401, 'UNAUTHENTICATED']);

@@ -38,21 +38,26 @@ afterAll(async () => {
 });
 
 async function createBatch(totalQuantity: number): Promise<string> {
-  const res = await gql(system, await partnerToken(system, 'cityUnion'), `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, {
-    input: {
-      programId: DEMO_PROGRAMS.welfare,
-      name: '抢券测试',
-      voucherKind: 'MOVIE',
-      faceValueFen: 3500,
-      totalQuantity,
-      perMemberLimit: 1,
-      claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
-      claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
-      validFrom: new Date(Date.now() - 60_000).toISOString(),
-      validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-      redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+  const res = await gql(
+    system,
+    await partnerToken(system, 'cityUnion'),
+    `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`,
+    {
+      input: {
+        programId: DEMO_PROGRAMS.welfare,
+        name: '抢券测试',
+        voucherKind: 'MOVIE',
+        faceValueFen: 3500,
+        totalQuantity,
+        perMemberLimit: 1,
+        claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
+        claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
+        validFrom: new Date(Date.now() - 60_000).toISOString(),
+        validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+      },
     },
-  });
+  );
   expect(res.body.errors).toBeUndefined();
   return res.body.data!.createVoucherBatch.id;
 }

@@ -62,7 +62,12 @@ describe("a travel partner's flow", () => {
 
     const validation = await gql(system, partner, VALIDATE, { code: voucher.code, amount: 68_800 });
     expect(validation.body.errors).toBeUndefined();
-    expect(validation.body.data!.validateVoucher).toEqual({ valid: true, reason: null, discountFen: 10_000, voucher: { id: voucher.id, status: 'ISSUED', batch: { voucherKind: 'HOTEL' } } });
+    expect(validation.body.data!.validateVoucher).toEqual({
+      valid: true,
+      reason: null,
+      discountFen: 10_000,
+      voucher: { id: voucher.id, status: 'ISSUED', batch: { voucherKind: 'HOTEL' } },
+    });
 
     const redeemed = await gql(system, partner, REDEEM, { input: { code: voucher.code, partnerOrderId: orderId, orderAmountFen: 68_800 } });
     expect(redeemed.body.errors).toBeUndefined();
@@ -107,9 +112,19 @@ describe("a member's claim flow", () => {
     const member = nextMember();
     const token = await memberToken(system, member.id);
     const batchId = DEMO_VOUCHER_BATCHES.welfareMovie;
-    const before = await gql(system, token, `query ($id: ID!) { voucherBatch(id: $id) { name voucherKind totalQuantity remainingQuantity perMemberLimit program { id kind } } }`, { id: batchId });
+    const before = await gql(
+      system,
+      token,
+      `query ($id: ID!) { voucherBatch(id: $id) { name voucherKind totalQuantity remainingQuantity perMemberLimit program { id kind } } }`,
+      { id: batchId },
+    );
     expect(before.body.errors).toBeUndefined();
-    expect(before.body.data!.voucherBatch).toMatchObject({ voucherKind: 'MOVIE', totalQuantity: 5000, perMemberLimit: 2, program: { id: DEMO_PROGRAMS.welfare, kind: 'WELFARE_VOUCHER' } });
+    expect(before.body.data!.voucherBatch).toMatchObject({
+      voucherKind: 'MOVIE',
+      totalQuantity: 5000,
+      perMemberLimit: 2,
+      program: { id: DEMO_PROGRAMS.welfare, kind: 'WELFARE_VOUCHER' },
+    });
     const remaining = before.body.data!.voucherBatch.remainingQuantity;
 
     const first = await gql(system, token, CLAIM, { batchId });
@@ -161,7 +176,9 @@ describe("a union's batch and grant", () => {
     const created = await gql(system, tokens.cityUnion, CREATE, { input: input() });
     expect(created.body.errors).toBeUndefined();
     const batchId = created.body.data!.createVoucherBatch.id;
-    const ids = members().slice(10, 13).map((m) => m.id);
+    const ids = members()
+      .slice(10, 13)
+      .map((m) => m.id);
     const granted = await gql(system, tokens.cityUnion, GRANT, { batchId, memberIds: ids });
     expect(granted.body.errors).toBeUndefined();
     expect(granted.body.data!.grantVouchers.granted.map((v: { owner: { id: string } }) => v.owner.id)).toEqual(ids.slice(0, 2));
@@ -177,7 +194,9 @@ describe('bad input: the contract error, and nothing written', () => {
   beforeAll(async () => {
     travelCode = (await claimAs(nextMember().id, DEMO_VOUCHER_BATCHES.travelHotel)).code;
     redeemedCode = (await claimAs(nextMember().id, DEMO_VOUCHER_BATCHES.travelRide)).code;
-    const redeemed = await gql(system, tokens.travelPartner, REDEEM, { input: { code: redeemedCode, partnerOrderId: `USED-${Date.now()}`, orderAmountFen: 5000 } });
+    const redeemed = await gql(system, tokens.travelPartner, REDEEM, {
+      input: { code: redeemedCode, partnerOrderId: `USED-${Date.now()}`, orderAmountFen: 5000 },
+    });
     expect(redeemed.body.errors).toBeUndefined();
     const expired = await claimAs(nextMember().id, DEMO_VOUCHER_BATCHES.travelRide);
     expiredCode = expired.code;
@@ -207,10 +226,16 @@ describe('bad input: the contract error, and nothing written', () => {
   it('a partnerOrderId re-used with another code or amount is IDEMPOTENCY_CONFLICT', async () => {
     const orderId = `DUP-${Date.now()}`;
     const other = (await claimAs(nextMember().id, DEMO_VOUCHER_BATCHES.travelHotel)).code;
-    expect(errorCodes(await gql(system, tokens.travelPartner, REDEEM, { input: { code: travelCode, partnerOrderId: orderId, orderAmountFen: 50_000 } }))).toEqual([]);
+    expect(
+      errorCodes(await gql(system, tokens.travelPartner, REDEEM, { input: { code: travelCode, partnerOrderId: orderId, orderAmountFen: 50_000 } })),
+    ).toEqual([]);
     const before = await snapshot();
-    expect(errorCodes(await gql(system, tokens.travelPartner, REDEEM, { input: { code: travelCode, partnerOrderId: orderId, orderAmountFen: 50_001 } }))).toEqual(['IDEMPOTENCY_CONFLICT']);
-    expect(errorCodes(await gql(system, tokens.travelPartner, REDEEM, { input: { code: other, partnerOrderId: orderId, orderAmountFen: 50_000 } }))).toEqual(['IDEMPOTENCY_CONFLICT']);
+    expect(
+      errorCodes(await gql(system, tokens.travelPartner, REDEEM, { input: { code: travelCode, partnerOrderId: orderId, orderAmountFen: 50_001 } })),
+    ).toEqual(['IDEMPOTENCY_CONFLICT']);
+    expect(errorCodes(await gql(system, tokens.travelPartner, REDEEM, { input: { code: other, partnerOrderId: orderId, orderAmountFen: 50_000 } }))).toEqual([
+      'IDEMPOTENCY_CONFLICT',
+    ]);
     // cancelling another partner's redemption: that order does not exist for the merchant
     expect(errorCodes(await gql(system, tokens.merchant, CANCEL, { order: orderId, reason: 'not mine' }))).toEqual(['NOT_FOUND']);
     expect(await snapshot()).toEqual(before);

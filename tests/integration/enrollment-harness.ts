@@ -25,7 +25,11 @@ export interface MemberHarness {
     platform: Principal;
   };
   union(organizationId: string, scopes?: string[]): Principal;
-  gql<T = Record<string, any>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<{ data?: T | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
+  gql<T = Record<string, any>>(
+    principal: Principal,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ data?: T | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
   stop(): Promise<void>;
 }
 

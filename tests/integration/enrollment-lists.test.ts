@@ -24,7 +24,8 @@ beforeAll(async () => {
 });
 afterAll(() => h?.stop());
 
-const sqlCount = async (where: string, params: unknown[] = []) => Number((await h.sql.query(`SELECT count(*) AS n FROM members m WHERE ${where}`, params)).rows[0].n);
+const sqlCount = async (where: string, params: unknown[] = []) =>
+  Number((await h.sql.query(`SELECT count(*) AS n FROM members m WHERE ${where}`, params)).rows[0].n);
 const pathOf = async (id: string) => (await h.sql.query(`SELECT path FROM organizations WHERE id = $1`, [id])).rows[0].path as string;
 const inSubtree = `m.org_path >= $1 AND m.org_path < left($1, -1) || '0'`;
 
@@ -39,7 +40,9 @@ describe('scale data (seed:scale)', () => {
 
   it('loads a province-shaped tree and N members with counters that match a recount', async () => {
     expect(await sqlCount(inSubtree, [await pathOf(SCALE_ROOT_ID)])).toBe(SCALE_MEMBERS);
-    const organizations = Number((await h.sql.query(`SELECT count(*) AS n FROM organizations WHERE path LIKE $1 || '%'`, [await pathOf(SCALE_ROOT_ID)])).rows[0].n);
+    const organizations = Number(
+      (await h.sql.query(`SELECT count(*) AS n FROM organizations WHERE path LIKE $1 || '%'`, [await pathOf(SCALE_ROOT_ID)])).rows[0].n,
+    );
     expect(organizations).toBeGreaterThan(10_000);
     expect(await statsDrift(h.sql)).toEqual([]);
     const stats = (await h.gql(scaleUnion, STATS, { id: SCALE_ROOT_ID })).data!.organization.stats;
@@ -52,7 +55,9 @@ describe('scale data (seed:scale)', () => {
 
 describe('organization members: keyset pagination', () => {
   it('walks the whole subtree in (org_path, id) order, every member exactly once', async () => {
-    const expected = (await h.sql.query(`SELECT id FROM members m WHERE ${inSubtree} ORDER BY org_path, id`, [await pathOf(SCALE_ROOT_ID)])).rows.map((r) => r.id);
+    const expected = (await h.sql.query(`SELECT id FROM members m WHERE ${inSubtree} ORDER BY org_path, id`, [await pathOf(SCALE_ROOT_ID)])).rows.map(
+      (r) => r.id,
+    );
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
@@ -85,7 +90,8 @@ describe('organization members: keyset pagination', () => {
   });
 
   describe('bad input', () => {
-    const list = (principal: Principal, variables: Record<string, unknown>) => h.gql(principal, MEMBERS, { id: h.data.fixtures.districtUnionOrgId, ...variables });
+    const list = (principal: Principal, variables: Record<string, unknown>) =>
+      h.gql(principal, MEMBERS, { id: h.data.fixtures.districtUnionOrgId, ...variables });
     let cursor: string;
     beforeAll(async () => {
       cursor = (await list(h.principals.district, { first: 2 })).data!.organization.members.pageInfo.endCursor;
@@ -108,10 +114,12 @@ describe('organization members: keyset pagination', () => {
     });
 
     it("a foreign cursor (another organization's list, another filter, another kind of list) is BAD_USER_INPUT", async () => {
-      const sibling = (await h.gql(h.principals.sibling, MEMBERS, { id: h.data.fixtures.siblingDistrictUnionOrgId, first: 1 })).data!.organization.members.pageInfo.endCursor;
+      const sibling = (await h.gql(h.principals.sibling, MEMBERS, { id: h.data.fixtures.siblingDistrictUnionOrgId, first: 1 })).data!.organization.members
+        .pageInfo.endCursor;
       expect(codes(await list(h.principals.district, { after: sibling }))).toEqual(['BAD_USER_INPUT']);
       expect(codes(await list(h.principals.district, { after: cursor, filter: { status: 'ACTIVE' } }))).toEqual(['BAD_USER_INPUT']);
-      const children = (await h.gql(h.principals.district, CHILDREN, { id: h.data.fixtures.districtUnionOrgId })).data!.organization.children.pageInfo.endCursor;
+      const children = (await h.gql(h.principals.district, CHILDREN, { id: h.data.fixtures.districtUnionOrgId })).data!.organization.children.pageInfo
+        .endCursor;
       expect(codes(await list(h.principals.district, { after: children }))).toEqual(['BAD_USER_INPUT']);
     });
 
@@ -124,7 +132,12 @@ describe('organization members: keyset pagination', () => {
 
     it('a partner kind that never lists members gets none, even with member:read on its token', async () => {
       const id = h.data.fixtures.districtUnionOrgId;
-      const hospital: Principal = { kind: 'HOSPITAL', id: DEMO_PARTNERS.hospital.id, name: DEMO_PARTNERS.hospital.name, scopes: ['member:read', 'member:verify'] };
+      const hospital: Principal = {
+        kind: 'HOSPITAL',
+        id: DEMO_PARTNERS.hospital.id,
+        name: DEMO_PARTNERS.hospital.name,
+        scopes: ['member:read', 'member:verify'],
+      };
       const member: Principal = { kind: 'MEMBER', id: h.data.fixtures.districtMembers[0]!.id, name: 'member', scopes: ['member:self', 'member:read'] };
       for (const principal of [hospital, member]) {
         const listed = await h.gql(principal, MEMBERS, { id });
@@ -143,7 +156,8 @@ describe('organization children: keyset pagination', () => {
   }`;
   /** The parent with the most children in the scale tree. */
   const busiestParent = async () =>
-    (await h.sql.query(`SELECT parent_id AS id, count(*) AS n FROM organizations WHERE parent_id IS NOT NULL GROUP BY parent_id ORDER BY 2 DESC, 1 LIMIT 1`)).rows[0] as { id: string; n: string };
+    (await h.sql.query(`SELECT parent_id AS id, count(*) AS n FROM organizations WHERE parent_id IS NOT NULL GROUP BY parent_id ORDER BY 2 DESC, 1 LIMIT 1`))
+      .rows[0] as { id: string; n: string };
 
   it('walks all children of a parent by name ("C" collation), then id, each exactly once', async () => {
     const parent = await busiestParent();
@@ -162,7 +176,8 @@ describe('organization children: keyset pagination', () => {
 
   it('a page is an index range that starts at its cursor: no sort of all the children of the parent', async () => {
     const parent = await busiestParent();
-    const [cursor] = (await h.sql.query(`SELECT name, id FROM organizations WHERE parent_id = $1 ORDER BY name COLLATE "C", id OFFSET 3 LIMIT 1`, [parent.id])).rows;
+    const [cursor] = (await h.sql.query(`SELECT name, id FROM organizations WHERE parent_id = $1 ORDER BY name COLLATE "C", id OFFSET 3 LIMIT 1`, [parent.id]))
+      .rows;
     const { rows } = await h.sql.query(`EXPLAIN (FORMAT JSON) ${CHILDREN_PAGE_SQL}`, [[parent.id], [21], [cursor.name], [cursor.id]]);
     type PlanNode = { 'Node Type': string; 'Index Name'?: string; 'Index Cond'?: string; Plans?: PlanNode[] };
     const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
@@ -175,8 +190,7 @@ describe('organization children: keyset pagination', () => {
 });
 
 describe('search', () => {
-  const search = (principal: Principal, text: string) =>
-    h.gql(principal, MEMBERS, { id: principal.organizationId, filter: { search: text }, first: 100 });
+  const search = (principal: Principal, text: string) => h.gql(principal, MEMBERS, { id: principal.organizationId, filter: { search: text }, first: 100 });
 
   it('finds an own member by exact card number (any case), and nobody outside the subtree', async () => {
     const own = h.data.fixtures.districtMembers[2]!;
@@ -201,7 +215,10 @@ describe('search', () => {
 
   it('refuses a name prefix over 20 characters and an inverted date range', async () => {
     expect(codes(await search(h.principals.district, '王'.repeat(21)))).toEqual(['BAD_USER_INPUT']);
-    const inverted = await h.gql(h.principals.district, MEMBERS, { id: h.data.fixtures.districtUnionOrgId, filter: { joinedFrom: '2024-01-02', joinedTo: '2024-01-01' } });
+    const inverted = await h.gql(h.principals.district, MEMBERS, {
+      id: h.data.fixtures.districtUnionOrgId,
+      filter: { joinedFrom: '2024-01-02', joinedTo: '2024-01-01' },
+    });
     expect(codes(inverted)).toEqual(['BAD_USER_INPUT']);
     const impossible = await h.gql(h.principals.district, MEMBERS, { id: h.data.fixtures.districtUnionOrgId, filter: { joinedFrom: '2024-02-30' } });
     expect(codes(impossible)).toEqual(['BAD_USER_INPUT']);
@@ -221,7 +238,9 @@ describe('member export (GET /stream/member-export on the member subgraph)', () 
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(response.headers.get('x-export-masked')).toBe('false');
     const lines = (await response.text()).split('\r\n').filter(Boolean);
-    expect(lines[0]).toBe('id,card_number,display_name,full_name,phone,status,real_name_verified,new_employment_form,joined_at,organization_id,organization_name');
+    expect(lines[0]).toBe(
+      'id,card_number,display_name,full_name,phone,status,real_name_verified,new_employment_form,joined_at,organization_id,organization_name',
+    );
     const path = await pathOf(organizationId);
     expect(lines.length - 1).toBe(await sqlCount(inSubtree, [path]));
     const fixture = h.data.fixtures.districtMembers[0]!;
@@ -230,7 +249,15 @@ describe('member export (GET /stream/member-export on the member subgraph)', () 
     expect(row[3]).toBe(fixture.fullName);
 
     const audit = (await audits()).find((a) => a.id === response.headers.get('x-export-id'))!;
-    expect(audit).toMatchObject({ actor_id: h.principals.district.id, actor_kind: 'UNION', organization_id: organizationId, format: 'csv', masked: false, status: 'COMPLETED', filter: {} });
+    expect(audit).toMatchObject({
+      actor_id: h.principals.district.id,
+      actor_kind: 'UNION',
+      organization_id: organizationId,
+      format: 'csv',
+      masked: false,
+      status: 'COMPLETED',
+      filter: {},
+    });
     expect(Number(audit.row_count)).toBe(lines.length - 1);
     expect(audit.finished_at).toBeInstanceOf(Date);
   });
@@ -242,8 +269,17 @@ describe('member export (GET /stream/member-export on the member subgraph)', () 
     const response = await download(principal, { organizationId, format: 'ndjson', ...filter });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-export-masked')).toBe('true');
-    const rows = (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
-    const listed = (await h.gql(h.principals.city, MEMBERS, { id: organizationId, filter: { status: 'ACTIVE', newEmploymentForm: true, joinedFrom: '2018-01-01' }, first: 100 })).data!.organization.members;
+    const rows = (await response.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    const listed = (
+      await h.gql(h.principals.city, MEMBERS, {
+        id: organizationId,
+        filter: { status: 'ACTIVE', newEmploymentForm: true, joinedFrom: '2018-01-01' },
+        first: 100,
+      })
+    ).data!.organization.members;
     expect(rows.length).toBe(listed.totalCount);
     expect(rows.slice(0, listed.nodes.length).map((r) => r.id)).toEqual(listed.nodes.map((n: { id: string }) => n.id));
     for (const row of rows) {
@@ -273,7 +309,9 @@ describe('member export (GET /stream/member-export on the member subgraph)', () 
     expect(audit?.status).toBe('ABORTED');
     expect(Number(audit!.row_count)).toBeLessThan(SCALE_MEMBERS);
     // The cursor's transaction is gone, its connection back in the pool.
-    const open = await h.sql.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'member-subgraph' AND state LIKE 'idle in transaction%'`);
+    const open = await h.sql.query(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'member-subgraph' AND state LIKE 'idle in transaction%'`,
+    );
     expect(Number(open.rows[0].n)).toBe(0);
   });
 
@@ -313,14 +351,29 @@ describe('member export (GET /stream/member-export on the member subgraph)', () 
       ["a sibling's organization", () => h.principals.district, { organizationId: 'SIBLING' }, 403, 'FORBIDDEN'],
       ['an unknown organization', () => h.principals.district, { organizationId: '00000000-0000-4000-8000-000000000000' }, 404, 'NOT_FOUND'],
       ['without member:export', () => ({ ...h.principals.district, scopes: ['member:read', 'member:pii'] }), { organizationId: 'DISTRICT' }, 403, 'FORBIDDEN'],
-      ['a name search without member:pii', () => ({ ...h.principals.district, scopes: ['member:export'] }), { organizationId: 'DISTRICT', search: '王' }, 403, 'FORBIDDEN'],
-      ['a caller that is not a union', () => ({ ...h.principals.platform, scopes: ['member:read', 'member:export'] }), { organizationId: 'DISTRICT' }, 403, 'FORBIDDEN'],
+      [
+        'a name search without member:pii',
+        () => ({ ...h.principals.district, scopes: ['member:export'] }),
+        { organizationId: 'DISTRICT', search: '王' },
+        403,
+        'FORBIDDEN',
+      ],
+      [
+        'a caller that is not a union',
+        () => ({ ...h.principals.platform, scopes: ['member:read', 'member:export'] }),
+        { organizationId: 'DISTRICT' },
+        403,
+        'FORBIDDEN',
+      ],
       ['no internal token', () => null, { organizationId: 'DISTRICT' }, 401, 'UNAUTHENTICATED'],
     ];
     it.each(cases)('%s', async (_name, principal, params, status, code) => {
       const before = (await audits()).length;
       const resolved = Object.fromEntries(
-        Object.entries(params).map(([k, v]) => [k, v === 'DISTRICT' ? h.data.fixtures.districtUnionOrgId : v === 'SIBLING' ? h.data.fixtures.siblingDistrictUnionOrgId : v]),
+        Object.entries(params).map(([k, v]) => [
+          k,
+          v === 'DISTRICT' ? h.data.fixtures.districtUnionOrgId : v === 'SIBLING' ? h.data.fixtures.siblingDistrictUnionOrgId : v,
+        ]),
       );
       const response = await download(principal(), resolved);
       expect(response.status).toBe(status);

@@ -32,8 +32,7 @@ afterAll(() => h?.stop());
 const memberRows = async () => Number((await h.sql.query(`SELECT count(*) AS n FROM members`)).rows[0].n);
 const eventRows = async () => Number((await h.sql.query(`SELECT count(*) AS n FROM membership_events`)).rows[0].n);
 const orgOf = (name: string) => h.data.organizations.find((o) => o.name === name)!.id;
-const stats = async (principal = h.principals.city, id = h.data.fixtures.cityUnionOrgId) =>
-  (await h.gql(principal, STATS, { id })).data!.organization.stats;
+const stats = async (principal = h.principals.city, id = h.data.fixtures.cityUnionOrgId) => (await h.gql(principal, STATS, { id })).data!.organization.stats;
 
 describe('enrollMember', () => {
   it('enrolls a worker into an organization of the own subtree: ACTIVE, unverified, a new card number, counted at once', async () => {
@@ -44,7 +43,15 @@ describe('enrollMember', () => {
     expect(response.errors).toBeUndefined();
     const member = response.data!.enrollMember;
     const year = new Date(Date.now() + 8 * 3600_000).getUTCFullYear();
-    expect(member).toMatchObject({ status: 'ACTIVE', realNameVerified: false, newEmploymentForm: true, fullName: '张三丰', displayName: '张*丰', phone: input.phone, organization: { id: organizationId } });
+    expect(member).toMatchObject({
+      status: 'ACTIVE',
+      realNameVerified: false,
+      newEmploymentForm: true,
+      fullName: '张三丰',
+      displayName: '张*丰',
+      phone: input.phone,
+      organization: { id: organizationId },
+    });
     expect(member.cardNumber).toMatch(new RegExp(`^GD${year}9\\d{7}$`));
 
     // Only the keyed hash and the last 4 characters of the ID number are stored.
@@ -76,7 +83,9 @@ describe('enrollMember', () => {
   });
 
   it('starts real-name verified only when the caller asserts it with member:assert-verified', async () => {
-    const verified = await h.gql(h.principals.district, ENROLL, { input: { ...person(), organizationId: h.data.fixtures.districtUnionOrgId, realNameVerified: true } });
+    const verified = await h.gql(h.principals.district, ENROLL, {
+      input: { ...person(), organizationId: h.data.fixtures.districtUnionOrgId, realNameVerified: true },
+    });
     expect(verified.data!.enrollMember.realNameVerified).toBe(true);
 
     const without = { ...h.principals.district, scopes: ['member:read', 'member:write', 'member:pii'] };
@@ -94,7 +103,9 @@ describe('enrollMember', () => {
     const idNumber = '11010519491231002X';
     const first = await h.gql(h.principals.district, ENROLL, { input: { ...person(), idNumber, organizationId: h.data.fixtures.districtUnionOrgId } });
     expect(first.errors).toBeUndefined();
-    const again = await h.gql(h.principals.sibling, ENROLL, { input: { ...person(), idNumber: idNumber.toLowerCase(), organizationId: h.data.fixtures.siblingDistrictUnionOrgId } });
+    const again = await h.gql(h.principals.sibling, ENROLL, {
+      input: { ...person(), idNumber: idNumber.toLowerCase(), organizationId: h.data.fixtures.siblingDistrictUnionOrgId },
+    });
     expect(codes(again)).toEqual(['ALREADY_MEMBER']);
   });
 
@@ -127,7 +138,15 @@ describe('enrollMember', () => {
     const valid = () => ({ ...person(), organizationId: h.data.fixtures.districtUnionOrgId });
     const cases: Array<[string, () => Record<string, unknown>, string, string]> = [
       ['17-character ID number', () => ({ ...valid(), idNumber: residentId(1).slice(0, 17) }), 'BAD_USER_INPUT', '18 characters'],
-      ['wrong check digit', () => { const id = residentId(2); return { ...valid(), idNumber: id.slice(0, 17) + (id[17] === '1' ? '2' : '1') }; }, 'BAD_USER_INPUT', 'check digit'],
+      [
+        'wrong check digit',
+        () => {
+          const id = residentId(2);
+          return { ...valid(), idNumber: id.slice(0, 17) + (id[17] === '1' ? '2' : '1') };
+        },
+        'BAD_USER_INPUT',
+        'check digit',
+      ],
       ['impossible birth date (Feb 30)', () => ({ ...valid(), idNumber: residentId(3, '19900230') }), 'BAD_USER_INPUT', 'birth date'],
       ['birth date in the future', () => ({ ...valid(), idNumber: residentId(4, '20990101') }), 'BAD_USER_INPUT', 'birth date'],
       ['a child (under 16)', () => ({ ...valid(), idNumber: residentId(5, `${new Date().getUTCFullYear() - 10}0101`) }), 'BAD_USER_INPUT', '16'],
@@ -161,8 +180,9 @@ describe('enrollMember', () => {
 
 describe('subtree counters (statement-level triggers on members)', () => {
   it('follow status and verification changes and deletes, not only enrollments and transfers', async () => {
-    const member = (await h.gql(h.principals.district, ENROLL, { input: { ...person(), organizationId: orgOf('广州云途物流有限公司工会'), newEmploymentForm: true } })).data!
-      .enrollMember;
+    const member = (
+      await h.gql(h.principals.district, ENROLL, { input: { ...person(), organizationId: orgOf('广州云途物流有限公司工会'), newEmploymentForm: true } })
+    ).data!.enrollMember;
     await h.sql.query(`UPDATE members SET status = 'SUSPENDED' WHERE id = $1`, [member.id]);
     expect(await statsDrift(h.sql)).toEqual([]);
     await h.sql.query(`UPDATE members SET real_name_verified = true, new_employment_form = false WHERE id = $1`, [member.id]);
@@ -220,10 +240,17 @@ describe('transferMember', () => {
 
     const response = await h.gql(h.principals.city, TRANSFER, { memberId: fixture.id, to: target });
     expect(response.errors).toBeUndefined();
-    expect(response.data!.transferMember).toEqual({ id: fixture.id, cardNumber: fixture.cardNumber, status: 'ACTIVE', realNameVerified: true, organization: { id: target } });
+    expect(response.data!.transferMember).toEqual({
+      id: fixture.id,
+      cardNumber: fixture.cardNumber,
+      status: 'ACTIVE',
+      realNameVerified: true,
+      organization: { id: target },
+    });
 
     const one = { memberCount: 1, activeMemberCount: 1, realNameVerifiedCount: 1, newEmploymentFormCount: fixture.newEmploymentForm ? 1 : 0 };
-    const shifted = (s: Record<string, number>, sign: number) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v + sign * (one as Record<string, number>)[k]!]));
+    const shifted = (s: Record<string, number>, sign: number) =>
+      Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v + sign * (one as Record<string, number>)[k]!]));
     expect(await stats(h.principals.district, districtUnionOrgId)).toEqual(shifted(districtBefore, -1));
     expect(await stats(h.principals.sibling, siblingDistrictUnionOrgId)).toEqual(shifted(siblingBefore, +1));
     expect(await stats()).toEqual(cityBefore);

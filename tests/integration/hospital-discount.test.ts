@@ -50,10 +50,15 @@ afterAll(() => h?.stop());
 /** The counter: the member app shows a code, the hospital scans it. */
 async function verify(memberId: string, hospital: Principal = h.principals.hospital, purpose = 'HOSPITAL_DISCOUNT'): Promise<string> {
   const issued = await h.gql('member', h.member(memberId), `mutation { issueMemberCardToken { token } }`);
-  const verified = await h.gql('member', hospital, `mutation($t: String!, $p: VerificationPurpose!) { verifyMemberCard(token: $t, purpose: $p) { valid reason verificationId } }`, {
-    t: issued.data!.issueMemberCardToken.token,
-    p: purpose,
-  });
+  const verified = await h.gql(
+    'member',
+    hospital,
+    `mutation($t: String!, $p: VerificationPurpose!) { verifyMemberCard(token: $t, purpose: $p) { valid reason verificationId } }`,
+    {
+      t: issued.data!.issueMemberCardToken.token,
+      p: purpose,
+    },
+  );
   expect(verified.data!.verifyMemberCard.valid).toBe(true);
   return verified.data!.verifyMemberCard.verificationId;
 }
@@ -62,7 +67,9 @@ const apply = (hospital: Principal, input: Record<string, unknown>) => h.gql('be
 
 async function ledger(memberId?: string) {
   const claims = await h.sql.query(`SELECT count(*)::int AS n FROM benefit.discount_claims WHERE $1::uuid IS NULL OR member_id = $1`, [memberId ?? null]);
-  const usage = await h.sql.query(`SELECT coalesce(sum(used_fen), 0)::int AS used FROM benefit.discount_usage WHERE $1::uuid IS NULL OR member_id = $1`, [memberId ?? null]);
+  const usage = await h.sql.query(`SELECT coalesce(sum(used_fen), 0)::int AS used FROM benefit.discount_usage WHERE $1::uuid IS NULL OR member_id = $1`, [
+    memberId ?? null,
+  ]);
   return { claims: claims.rows[0].n as number, used: usage.rows[0].used as number };
 }
 
@@ -95,7 +102,14 @@ describe('quote, apply, caps, void', () => {
     const first = await apply(h.principals.hospital, { verificationId, invoiceNumber: number, selfPaidFen: 120_000 });
     expect(first.errors).toBeUndefined();
     firstClaim = first.data!.applyHospitalDiscount;
-    expect(firstClaim).toMatchObject({ selfPaidFen: 120_000, discountFen: 12_000, payableFen: 108_000, status: 'APPLIED', voidedAt: null, member: { id: memberId } });
+    expect(firstClaim).toMatchObject({
+      selfPaidFen: 120_000,
+      discountFen: 12_000,
+      payableFen: 108_000,
+      status: 'APPLIED',
+      voidedAt: null,
+      member: { id: memberId },
+    });
     const again = await apply(h.principals.hospital, { verificationId, invoiceNumber: number, selfPaidFen: 120_000 });
     expect(again.data!.applyHospitalDiscount).toEqual(firstClaim);
     const conflict = await apply(h.principals.hospital, { verificationId, invoiceNumber: number, selfPaidFen: 120_001 });
@@ -107,7 +121,11 @@ describe('quote, apply, caps, void', () => {
     ]);
     expect(await ledger(memberId)).toEqual({ claims: 1, used: 12_000 });
     // Invoice numbers are per hospital: the other hospital may have the same one.
-    const elsewhere = await apply(h.principals.otherHospital, { verificationId: await verify(memberId, h.principals.otherHospital), invoiceNumber: number, selfPaidFen: 10_000 });
+    const elsewhere = await apply(h.principals.otherHospital, {
+      verificationId: await verify(memberId, h.principals.otherHospital),
+      invoiceNumber: number,
+      selfPaidFen: 10_000,
+    });
     expect(elsewhere.data!.applyHospitalDiscount).toMatchObject({ discountFen: 800 });
   });
 
@@ -128,7 +146,9 @@ describe('quote, apply, caps, void', () => {
       expect(claim.discountFen).toBe(50_000);
     }
     const other = await verify(memberId, h.principals.otherHospital);
-    expect((await apply(h.principals.otherHospital, { verificationId: other, invoiceNumber: invoice(), ...big })).data!.applyHospitalDiscount.discountFen).toBe(30_000);
+    expect((await apply(h.principals.otherHospital, { verificationId: other, invoiceNumber: invoice(), ...big })).data!.applyHospitalDiscount.discountFen).toBe(
+      30_000,
+    );
     // 12,000 + 800 + 1,000 + 150,000 + 30,000 = 193,800: 6,200 left of the 200,000.
     const quote = (await h.gql('benefit', h.principals.hospital, QUOTE, { v: verificationId, amount: 1_000_000 })).data!.quoteHospitalDiscount;
     expect(quote).toMatchObject({ discountFen: 6_200, remainingAnnualCapFen: 0, payableFen: 993_800 });
@@ -189,7 +209,8 @@ describe('bad input writes nothing', () => {
   });
 
   it('malformed invoice numbers are BAD_USER_INPUT', async () => {
-    for (const invoiceNumber of ['', '   ', '=HYPERLINK("x")', 'a,b', 'x'.repeat(65), '发票1']) await expectRefused(h.principals.hospital, { invoiceNumber }, 'BAD_USER_INPUT');
+    for (const invoiceNumber of ['', '   ', '=HYPERLINK("x")', 'a,b', 'x'.repeat(65), '发票1'])
+      await expectRefused(h.principals.hospital, { invoiceNumber }, 'BAD_USER_INPUT');
   });
 
   it("another hospital's verification, one for another purpose, or an expired one is VERIFICATION_EXPIRED; an unknown one NOT_FOUND", async () => {
@@ -197,7 +218,9 @@ describe('bad input writes nothing', () => {
     const identityCheck = await verify(memberId, h.principals.hospital, 'IDENTITY_CHECK');
     await expectRefused(h.principals.hospital, { verificationId: identityCheck }, 'VERIFICATION_EXPIRED');
     const expiring = await verify(memberId);
-    await h.sql.query(`UPDATE member.member_verifications SET created_at = now() - interval '5 hours', expires_at = now() - interval '1 hour' WHERE id = $1`, [expiring]);
+    await h.sql.query(`UPDATE member.member_verifications SET created_at = now() - interval '5 hours', expires_at = now() - interval '1 hour' WHERE id = $1`, [
+      expiring,
+    ]);
     await expectRefused(h.principals.hospital, { verificationId: expiring }, 'VERIFICATION_EXPIRED');
     expect(codesOf(await h.gql('benefit', h.principals.hospital, QUOTE, { v: expiring, amount: 100 }))).toEqual(['VERIFICATION_EXPIRED']);
     await expectRefused(h.principals.hospital, { verificationId: '00000000-0000-4000-8000-000000000000' }, 'NOT_FOUND');
@@ -249,21 +272,40 @@ describe('which policy applies', () => {
   });
 
   it('a district program is nearer than the city program; programId picks one explicitly', async () => {
-    const create = await h.gql('benefit', h.principals.district, `mutation($input: CreateBenefitProgramInput!) { createBenefitProgram(input: $input) { id } }`, {
-      input: { name: '天河区职工就医优惠', kind: 'HOSPITAL_DISCOUNT', sponsorOrganizationId: h.world.organizations.districtUnionOrgId, validFrom: '2020-01-01T00:00:00+08:00', validTo: '2099-01-01T00:00:00+08:00' },
-    });
+    const create = await h.gql(
+      'benefit',
+      h.principals.district,
+      `mutation($input: CreateBenefitProgramInput!) { createBenefitProgram(input: $input) { id } }`,
+      {
+        input: {
+          name: '天河区职工就医优惠',
+          kind: 'HOSPITAL_DISCOUNT',
+          sponsorOrganizationId: h.world.organizations.districtUnionOrgId,
+          validFrom: '2020-01-01T00:00:00+08:00',
+          validTo: '2099-01-01T00:00:00+08:00',
+        },
+      },
+    );
     const programId = create.data!.createBenefitProgram.id;
-    const policy = await h.gql('benefit', h.principals.district, `mutation($input: CreateHospitalDiscountPolicyInput!) { createHospitalDiscountPolicy(input: $input) { id hospitalName } }`, {
-      input: { programId, hospitalPartnerId: DEMO_PARTNERS.hospital.id, rateBasisPoints: 2000, perClaimCapFen: 1_000, annualCapFen: 5_000 },
-    });
+    const policy = await h.gql(
+      'benefit',
+      h.principals.district,
+      `mutation($input: CreateHospitalDiscountPolicyInput!) { createHospitalDiscountPolicy(input: $input) { id hospitalName } }`,
+      {
+        input: { programId, hospitalPartnerId: DEMO_PARTNERS.hospital.id, rateBasisPoints: 2000, perClaimCapFen: 1_000, annualCapFen: 5_000 },
+      },
+    );
     expect(policy.data!.createHospitalDiscountPolicy.hospitalName).toBe(DEMO_PARTNERS.hospital.name);
     const v = await verify(cityMembers[5].id);
     const nearest = (await h.gql('benefit', h.principals.hospital, QUOTE, { v, amount: 10_000 })).data!.quoteHospitalDiscount;
     expect(nearest).toMatchObject({ discountFen: 1_000, policy: { program: { id: programId } } });
-    const explicit = (await h.gql('benefit', h.principals.hospital, QUOTE, { v, amount: 10_000, programId: DEMO_PROGRAMS.hospital })).data!.quoteHospitalDiscount;
+    const explicit = (await h.gql('benefit', h.principals.hospital, QUOTE, { v, amount: 10_000, programId: DEMO_PROGRAMS.hospital })).data!
+      .quoteHospitalDiscount;
     expect(explicit).toMatchObject({ discountFen: 1_000, policy: { program: { id: DEMO_PROGRAMS.hospital }, rateBasisPoints: 1000 } });
     // Closing the district policy sends the member back to the city program.
-    const closed = await h.gql('benefit', h.principals.district, `mutation($id: ID!) { closeHospitalDiscountPolicy(policyId: $id) { closedAt } }`, { id: policy.data!.createHospitalDiscountPolicy.id });
+    const closed = await h.gql('benefit', h.principals.district, `mutation($id: ID!) { closeHospitalDiscountPolicy(policyId: $id) { closedAt } }`, {
+      id: policy.data!.createHospitalDiscountPolicy.id,
+    });
     expect(closed.data!.closeHospitalDiscountPolicy.closedAt).not.toBeNull();
     const after = (await h.gql('benefit', h.principals.hospital, QUOTE, { v, amount: 10_000 })).data!.quoteHospitalDiscount;
     expect(after.policy.program.id).toBe(DEMO_PROGRAMS.hospital);
@@ -278,7 +320,13 @@ describe('managing policies', () => {
 
   beforeAll(async () => {
     const create = await h.gql('benefit', h.principals.city, `mutation($input: CreateBenefitProgramInput!) { createBenefitProgram(input: $input) { id } }`, {
-      input: { name: '管理测试', kind: 'HOSPITAL_DISCOUNT', sponsorOrganizationId: h.world.organizations.cityUnionOrgId, validFrom: '2020-01-01T00:00:00Z', validTo: '2099-01-01T00:00:00Z' },
+      input: {
+        name: '管理测试',
+        kind: 'HOSPITAL_DISCOUNT',
+        sponsorOrganizationId: h.world.organizations.cityUnionOrgId,
+        validFrom: '2020-01-01T00:00:00Z',
+        validTo: '2099-01-01T00:00:00Z',
+      },
     });
     programId = create.data!.createBenefitProgram.id;
   });
@@ -286,25 +334,44 @@ describe('managing policies', () => {
   it('creates, updates and closes a policy; refuses bad terms, duplicates, strangers and other kinds of program', async () => {
     const base = { programId, hospitalPartnerId: 'a0000000-0000-4000-8000-0000000000aa', rateBasisPoints: 500, perClaimCapFen: 10_000, annualCapFen: 50_000 };
     expect(codesOf(await h.gql('benefit', h.principals.city, CREATE, { input: base }))).toEqual(['BAD_USER_INPUT']); // unknown hospital, no name
-    for (const bad of [{ rateBasisPoints: 0 }, { rateBasisPoints: 10_001 }, { perClaimCapFen: 0 }, { annualCapFen: -5 }, { annualCapFen: 1_000_000_001 }, { hospitalPartnerId: 'x' }]) {
+    for (const bad of [
+      { rateBasisPoints: 0 },
+      { rateBasisPoints: 10_001 },
+      { perClaimCapFen: 0 },
+      { annualCapFen: -5 },
+      { annualCapFen: 1_000_000_001 },
+      { hospitalPartnerId: 'x' },
+    ]) {
       expect(codesOf(await h.gql('benefit', h.principals.city, CREATE, { input: { ...base, hospitalName: '新医院', ...bad } }))).toEqual(['BAD_USER_INPUT']);
     }
     expect(codesOf(await h.gql('benefit', h.principals.district, CREATE, { input: { ...base, hospitalName: '新医院' } }))).toEqual(['FORBIDDEN']);
     expect(codesOf(await h.gql('benefit', h.principals.hospital, CREATE, { input: { ...base, hospitalName: '新医院' } }))).toEqual(['FORBIDDEN']);
-    expect(codesOf(await h.gql('benefit', h.principals.city, CREATE, { input: { ...base, hospitalName: '新医院', programId: '00000000-0000-4000-8000-000000000000' } }))).toEqual(['NOT_FOUND']);
+    expect(
+      codesOf(
+        await h.gql('benefit', h.principals.city, CREATE, { input: { ...base, hospitalName: '新医院', programId: '00000000-0000-4000-8000-000000000000' } }),
+      ),
+    ).toEqual(['NOT_FOUND']);
     const created = (await h.gql('benefit', h.principals.city, CREATE, { input: { ...base, hospitalName: ' 新医院 ' } })).data!.createHospitalDiscountPolicy;
     expect(created).toMatchObject({ hospitalName: '新医院', rateBasisPoints: 500, program: { id: programId }, validFrom: '2020-01-01T00:00:00.000Z' });
     expect(codesOf(await h.gql('benefit', h.principals.city, CREATE, { input: { ...base } }))).toEqual(['BAD_USER_INPUT']); // second open policy
-    const updated = (await h.gql('benefit', h.principals.city, UPDATE, { id: created.id, input: { rateBasisPoints: 700, annualCapFen: 60_000 } })).data!.updateHospitalDiscountPolicy;
+    const updated = (await h.gql('benefit', h.principals.city, UPDATE, { id: created.id, input: { rateBasisPoints: 700, annualCapFen: 60_000 } })).data!
+      .updateHospitalDiscountPolicy;
     expect(updated).toMatchObject({ rateBasisPoints: 700, perClaimCapFen: 10_000, annualCapFen: 60_000, hospitalName: '新医院' });
     expect(codesOf(await h.gql('benefit', h.principals.district, UPDATE, { id: created.id, input: { rateBasisPoints: 1 } }))).toEqual(['FORBIDDEN']);
-    expect(codesOf(await h.gql('benefit', h.principals.city, UPDATE, { id: created.id, input: { validTo: '2000-01-01T00:00:00Z' } }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await h.gql('benefit', h.principals.city, UPDATE, { id: created.id, input: { validTo: '2000-01-01T00:00:00Z' } }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
     await h.gql('benefit', h.principals.city, `mutation($id: ID!) { closeHospitalDiscountPolicy(policyId: $id) { id } }`, { id: created.id });
     expect(codesOf(await h.gql('benefit', h.principals.city, UPDATE, { id: created.id, input: { rateBasisPoints: 1 } }))).toEqual(['BAD_USER_INPUT']);
     // Closed, the hospital may get a new policy in the program; the name is remembered.
     const replacement = (await h.gql('benefit', h.principals.city, CREATE, { input: base })).data!.createHospitalDiscountPolicy;
     expect(replacement.hospitalName).toBe('新医院');
-    const listed = await h.gql('benefit', h.principals.city, `query($id: ID!) { _entities(representations: [{ __typename: "BenefitProgram", id: $id }]) { ... on BenefitProgram { hospitalDiscountPolicies { id } all: hospitalDiscountPolicies(includeClosed: true) { id } } } }`, { id: programId });
+    const listed = await h.gql(
+      'benefit',
+      h.principals.city,
+      `query($id: ID!) { _entities(representations: [{ __typename: "BenefitProgram", id: $id }]) { ... on BenefitProgram { hospitalDiscountPolicies { id } all: hospitalDiscountPolicies(includeClosed: true) { id } } } }`,
+      { id: programId },
+    );
     expect(listed.data!._entities[0].hospitalDiscountPolicies).toEqual([{ id: replacement.id }]);
     expect(listed.data!._entities[0].all).toHaveLength(2);
   });
@@ -336,7 +403,7 @@ describe('reconciliation', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: any = (await h.gql('benefit', h.principals.hospital, CLAIMS, { ...window, first: 3, after })).data!.discountClaims;  
+      const page: any = (await h.gql('benefit', h.principals.hospital, CLAIMS, { ...window, first: 3, after })).data!.discountClaims;
       expect(page.totals).toEqual(all.totals);
       seen.push(...page.nodes.map((n: { id: string }) => n.id));
       if (!page.pageInfo.hasNextPage) break;
@@ -389,7 +456,11 @@ describe('reconciliation', () => {
     const month = now.toISOString().slice(0, 7);
     const csv: string = (await h.gql('benefit', h.principals.hospital, STATEMENT, { month })).data!.hospitalSettlementStatement;
     expect(csv.startsWith('\uFEFF')).toBe(true); // Excel on a Chinese-locale Windows reads UTF-8 only with a BOM
-    const lines = csv.slice(1).trimEnd().split('\r\n').map((line) => line.split(','));
+    const lines = csv
+      .slice(1)
+      .trimEnd()
+      .split('\r\n')
+      .map((line) => line.split(','));
     const header = lines[0];
     expect(header.slice(0, 3)).toEqual(['record_type', 'claim_id', 'applied_at_shanghai']);
     const col = (name: string) => header.indexOf(name);
@@ -412,16 +483,20 @@ describe('reconciliation', () => {
     expect(claims.every((l) => l[col('hospital_partner_id')] === DEMO_PARTNERS.hospital.id)).toBe(true);
 
     // The sponsoring union names the hospital and gets the same lines for its programs.
-    const union: string = (await h.gql('benefit', h.principals.city, STATEMENT, { month, hospital: DEMO_PARTNERS.hospital.id, program: DEMO_PROGRAMS.hospital })).data!
-      .hospitalSettlementStatement;
+    const union: string = (
+      await h.gql('benefit', h.principals.city, STATEMENT, { month, hospital: DEMO_PARTNERS.hospital.id, program: DEMO_PROGRAMS.hospital })
+    ).data!.hospitalSettlementStatement;
     const unionClaims = union.split('\r\n').filter((l) => l.startsWith('CLAIM,'));
     expect(unionClaims.length).toBeGreaterThan(0);
     expect(unionClaims.every((l) => l.includes(DEMO_PROGRAMS.hospital))).toBe(true);
 
     expect(codesOf(await h.gql('benefit', h.principals.city, STATEMENT, { month }))).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await h.gql('benefit', h.principals.hospital, STATEMENT, { month, hospital: DEMO_PARTNERS.otherHospital.id }))).toEqual(['FORBIDDEN']);
-    expect(codesOf(await h.gql('benefit', h.principals.district, STATEMENT, { month, hospital: DEMO_PARTNERS.hospital.id, program: DEMO_PROGRAMS.hospital }))).toEqual(['NOT_FOUND']);
-    for (const bad of ['2026-13', '2026-1', 'last month', '']) expect(codesOf(await h.gql('benefit', h.principals.hospital, STATEMENT, { month: bad }))).toEqual(['BAD_USER_INPUT']);
+    expect(
+      codesOf(await h.gql('benefit', h.principals.district, STATEMENT, { month, hospital: DEMO_PARTNERS.hospital.id, program: DEMO_PROGRAMS.hospital })),
+    ).toEqual(['NOT_FOUND']);
+    for (const bad of ['2026-13', '2026-1', 'last month', ''])
+      expect(codesOf(await h.gql('benefit', h.principals.hospital, STATEMENT, { month: bad }))).toEqual(['BAD_USER_INPUT']);
     const empty: string = (await h.gql('benefit', h.principals.hospital, STATEMENT, { month: '2001-02' })).data!.hospitalSettlementStatement;
     expect(empty.trimEnd().split('\r\n')).toHaveLength(2);
   });
@@ -434,7 +509,12 @@ describe('reconciliation', () => {
   });
 
   it('claims resolve as federation entities only for the hospital that made them and the sponsoring union', async () => {
-    const [claim] = (await h.sql.query(`SELECT id FROM benefit.discount_claims WHERE hospital_partner_id = $1 AND program_id = $2 LIMIT 1`, [DEMO_PARTNERS.hospital.id, DEMO_PROGRAMS.hospital])).rows;
+    const [claim] = (
+      await h.sql.query(`SELECT id FROM benefit.discount_claims WHERE hospital_partner_id = $1 AND program_id = $2 LIMIT 1`, [
+        DEMO_PARTNERS.hospital.id,
+        DEMO_PROGRAMS.hospital,
+      ])
+    ).rows;
     const query = `query($id: ID!) { _entities(representations: [{ __typename: "DiscountClaim", id: $id }]) { ... on DiscountClaim { id discountFen } } }`;
     expect((await h.gql('benefit', h.principals.hospital, query, { id: claim.id })).data!._entities[0]).toMatchObject({ id: claim.id });
     expect((await h.gql('benefit', h.principals.city, query, { id: claim.id })).data!._entities[0]).toMatchObject({ id: claim.id });

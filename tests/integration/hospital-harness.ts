@@ -39,7 +39,12 @@ export interface HospitalHarness {
   setMemberStatus(memberId: string, status: 'ACTIVE' | 'SUSPENDED' | 'LAPSED'): Promise<void>;
   /** ACTIVE members under an organization, straight from the member schema. */
   activeMembersUnder(organizationId: string, count: number): Promise<Array<{ id: string; cardNumber: string; fullName: string }>>;
-  gql<T = Record<string, any>>(service: 'member' | 'benefit', principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>>;
+  gql<T = Record<string, any>>(
+    service: 'member' | 'benefit',
+    principal: Principal,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLAnswer<T>>;
   /** SQL statements the benefit subgraph has sent so far (to show a list costs the same at any length). */
   benefitStatementCount(): Promise<number>;
   stop(): Promise<void>;

@@ -111,9 +111,7 @@ describe('rotating card codes', () => {
   it('two partners scanning one code at the same instant: exactly one wins', async () => {
     const token = await issueToken(members[2].id);
     const callers = [h.principals.hospital, h.principals.otherHospital, h.principals.merchant];
-    const answers = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => h.gql('member', callers[i % 3], VERIFY, { token, purpose: 'IDENTITY_CHECK' })),
-    );
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => h.gql('member', callers[i % 3], VERIFY, { token, purpose: 'IDENTITY_CHECK' })));
     const valid = answers.map((a) => a.data!.verifyMemberCard).filter((v) => v.valid);
     const winners = new Set(valid.map((v) => v.verificationId));
     expect(winners.size).toBe(1);
@@ -174,8 +172,9 @@ describe('paper card fallback', () => {
   it('card number and the stated full name verify; names are compared as people type them', async () => {
     const m = members[5];
     const spaced = ` ${Array.from(m.fullName).join(' ')} `;
-    const answer = (await h.gql('member', h.principals.hospital, VERIFY_PAPER, { cardNumber: m.cardNumber.toLowerCase(), fullName: spaced, purpose: 'HOSPITAL_DISCOUNT' }))
-      .data!.verifyMemberByCardNumber;
+    const answer = (
+      await h.gql('member', h.principals.hospital, VERIFY_PAPER, { cardNumber: m.cardNumber.toLowerCase(), fullName: spaced, purpose: 'HOSPITAL_DISCOUNT' })
+    ).data!.verifyMemberByCardNumber;
     expect(answer).toMatchObject({ valid: true, reason: null, member: { id: m.id } });
     expect(normalizeName('阿卜杜•热合曼')).toBe(normalizeName('阿卜杜·热合曼'));
     expect(normalizeName('ＡＢ')).toBe('AB');
@@ -192,8 +191,11 @@ describe('paper card fallback', () => {
   it('a wrong name is NAME_MISMATCH; the fifth failure within an hour locks the card, even for the right name', async () => {
     const m = members[6];
     const attempt = (fullName: string, partner = h.principals.hospital) =>
-      h.gql('member', partner, VERIFY_PAPER, { cardNumber: m.cardNumber, fullName, purpose: 'HOSPITAL_DISCOUNT' }).then((a) => a.data!.verifyMemberByCardNumber);
-    for (let i = 0; i < 5; i += 1) expect(await attempt(`王${i}明`, i % 2 ? h.principals.otherHospital : h.principals.hospital)).toMatchObject({ valid: false, reason: 'NAME_MISMATCH' });
+      h
+        .gql('member', partner, VERIFY_PAPER, { cardNumber: m.cardNumber, fullName, purpose: 'HOSPITAL_DISCOUNT' })
+        .then((a) => a.data!.verifyMemberByCardNumber);
+    for (let i = 0; i < 5; i += 1)
+      expect(await attempt(`王${i}明`, i % 2 ? h.principals.otherHospital : h.principals.hospital)).toMatchObject({ valid: false, reason: 'NAME_MISMATCH' });
     expect(await attempt(m.fullName)).toMatchObject({ valid: false, reason: 'CARD_LOCKED', verificationId: null, member: null });
     expect(await attempt('王五明')).toMatchObject({ valid: false, reason: 'CARD_LOCKED' });
     // An hour later the failures no longer count.
@@ -207,8 +209,8 @@ describe('paper card fallback', () => {
     for (let i = 0; i < 5; i += 1) {
       await h.gql('member', h.principals.hospital, VERIFY_PAPER, { cardNumber: m.cardNumber, fullName: `错${i}`, purpose: 'IDENTITY_CHECK' });
     }
-    const locked = (await h.gql('member', h.principals.hospital, VERIFY_PAPER, { cardNumber: m.cardNumber, fullName: m.fullName, purpose: 'IDENTITY_CHECK' })).data!
-      .verifyMemberByCardNumber;
+    const locked = (await h.gql('member', h.principals.hospital, VERIFY_PAPER, { cardNumber: m.cardNumber, fullName: m.fullName, purpose: 'IDENTITY_CHECK' }))
+      .data!.verifyMemberByCardNumber;
     expect(locked).toMatchObject({ valid: false, reason: 'CARD_LOCKED' });
     const eCard = (await h.gql('member', h.principals.hospital, VERIFY, { token: await issueToken(m.id), purpose: 'IDENTITY_CHECK' })).data!.verifyMemberCard;
     expect(eCard).toMatchObject({ valid: true, member: { id: m.id } });
@@ -229,8 +231,8 @@ describe('paper card fallback', () => {
   it('a suspended member with the right name is MEMBER_NOT_ACTIVE', async () => {
     const [m] = await h.activeMembersUnder(h.world.organizations.siblingDistrictUnionOrgId, 1);
     await h.setMemberStatus(m.id, 'LAPSED');
-    const answer = (await h.gql('member', h.principals.hospital, VERIFY_PAPER, { cardNumber: m.cardNumber, fullName: m.fullName, purpose: 'IDENTITY_CHECK' })).data!
-      .verifyMemberByCardNumber;
+    const answer = (await h.gql('member', h.principals.hospital, VERIFY_PAPER, { cardNumber: m.cardNumber, fullName: m.fullName, purpose: 'IDENTITY_CHECK' }))
+      .data!.verifyMemberByCardNumber;
     expect(answer).toMatchObject({ valid: false, reason: 'MEMBER_NOT_ACTIVE' });
     await h.setMemberStatus(m.id, 'ACTIVE');
   });

@@ -26,7 +26,11 @@ export async function openPointsDatabase(): Promise<{ db: DataSource; url: strin
   };
 }
 
-export const testConfig = loadPointsConfig({ DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x', INTERNAL_SECRET: 's'.repeat(40), POINTS_EXPIRY_INTERVAL_SECONDS: '0' });
+export const testConfig = loadPointsConfig({
+  DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x',
+  INTERNAL_SECRET: 's'.repeat(40),
+  POINTS_EXPIRY_INTERVAL_SECONDS: '0',
+});
 
 export const unionOrg = randomUUID();
 export const otherUnionOrg = randomUUID();
@@ -61,7 +65,12 @@ export function contextFor(db: DataSource, principal: Principal, members: Member
   };
 }
 
-export const platform: Principal = { kind: 'PLATFORM', id: 'a0000000-0000-4000-8000-000000000008', name: '粤工惠平台', scopes: ['points:award', 'reward:manage'] };
+export const platform: Principal = {
+  kind: 'PLATFORM',
+  id: 'a0000000-0000-4000-8000-000000000008',
+  name: '粤工惠平台',
+  scopes: ['points:award', 'reward:manage'],
+};
 export const districtUnion: Principal = { kind: 'UNION', id: randomUUID(), name: '天河区总工会', scopes: ['points:award'], organizationId: unionOrg };
 export const siblingUnion: Principal = { kind: 'UNION', id: randomUUID(), name: '越秀区总工会', scopes: ['points:award'], organizationId: otherUnionOrg };
 export const asMember = (id: string): Principal => ({ kind: 'MEMBER', id, name: 'member', scopes: ['member:self'] });
@@ -107,11 +116,13 @@ export async function balanceOf(db: DataSource, memberId: string): Promise<numbe
   return Number(row?.balance ?? 0);
 }
 
-export async function linesOf(db: DataSource, memberId: string): Promise<Array<{ kind: string; amount: number; balance_after: number; source_ref: string | null }>> {
-  const rows = await db.query(
-    `SELECT kind, amount::int, balance_after::int, source_ref FROM points_transactions WHERE member_id = $1 ORDER BY seq`,
-    [memberId],
-  );
+export async function linesOf(
+  db: DataSource,
+  memberId: string,
+): Promise<Array<{ kind: string; amount: number; balance_after: number; source_ref: string | null }>> {
+  const rows = await db.query(`SELECT kind, amount::int, balance_after::int, source_ref FROM points_transactions WHERE member_id = $1 ORDER BY seq`, [
+    memberId,
+  ]);
   return rows;
 }
 

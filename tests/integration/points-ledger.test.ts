@@ -106,9 +106,7 @@ describe('earning', () => {
 
   it('holds the daily cap under 20 concurrent READ_ARTICLE awards: exactly 20 points', async () => {
     const memberId = randomUUID();
-    const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => codeOf(award({ memberId, rule: 'READ_ARTICLE', sourceRef: `race-${i}` }))),
-    );
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => codeOf(award({ memberId, rule: 'READ_ARTICLE', sourceRef: `race-${i}` }))));
     expect(outcomes.filter((c) => c === 'NO_ERROR')).toHaveLength(4);
     expect(outcomes.filter((c) => c === 'DAILY_CAP_REACHED')).toHaveLength(16);
     expect(await balanceOf(db, memberId)).toBe(20);
@@ -151,7 +149,12 @@ describe('awardPoints authorization', () => {
   const suspended = memberFacts({ status: 'SUSPENDED' });
   const unverified = memberFacts({ realNameVerified: false });
   const members = [inDistrict, elsewhere, suspended, unverified];
-  const input = (memberId: string, rule: AwardRequest['rule'] = 'ACTIVITY') => ({ memberId, rule, sourceRef: randomUUID(), amount: rule === 'ACTIVITY' ? 10 : null });
+  const input = (memberId: string, rule: AwardRequest['rule'] = 'ACTIVITY') => ({
+    memberId,
+    rule,
+    sourceRef: randomUUID(),
+    amount: rule === 'ACTIVITY' ? 10 : null,
+  });
 
   it('lets a UNION award in its subtree and PLATFORM anywhere', async () => {
     await awardPoints(contextFor(db, districtUnion, members), input(inDistrict.id));

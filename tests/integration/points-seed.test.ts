@@ -14,7 +14,13 @@ afterAll(() => close());
 
 const ref = (organizationId: string): DemoMemberRef => ({ id: randomUUID(), cardNumber: 'GD0000000000', fullName: '测试', organizationId });
 const world: DemoWorld = {
-  organizations: { provinceId: randomUUID(), cityUnionOrgId: randomUUID(), districtUnionOrgId: randomUUID(), siblingDistrictUnionOrgId: randomUUID(), liaochengOrgId: randomUUID() },
+  organizations: {
+    provinceId: randomUUID(),
+    cityUnionOrgId: randomUUID(),
+    districtUnionOrgId: randomUUID(),
+    siblingDistrictUnionOrgId: randomUUID(),
+    liaochengOrgId: randomUUID(),
+  },
   districtMembers: Array.from({ length: 16 }, () => ref('d')),
   siblingDistrictMembers: Array.from({ length: 4 }, () => ref('s')),
   allMemberIds: [],

@@ -79,7 +79,9 @@ describe('createVoucherBatch', () => {
   });
 
   it('takes one partner id given twice, in two cases, once', async () => {
-    const res = await h.gql(h.principals.city, CREATE, { input: batchInput({ redeemablePartnerIds: [DEMO_PARTNERS.merchant.id, DEMO_PARTNERS.merchant.id.toUpperCase()] }) });
+    const res = await h.gql(h.principals.city, CREATE, {
+      input: batchInput({ redeemablePartnerIds: [DEMO_PARTNERS.merchant.id, DEMO_PARTNERS.merchant.id.toUpperCase()] }),
+    });
     expect(res.errors).toBeUndefined();
     expect(res.data!.createVoucherBatch.redeemablePartnerIds).toEqual([DEMO_PARTNERS.merchant.id]);
   });

@@ -40,7 +40,8 @@ async function createBatch(overrides: Record<string, unknown> = {}): Promise<str
 
 const vouchersOf = async (batchId: string, memberId?: string) =>
   Number(
-    (await h.sql.query(`SELECT count(*) AS n FROM vouchers WHERE batch_id = $1 AND ($2::uuid IS NULL OR member_id = $2)`, [batchId, memberId ?? null])).rows[0].n,
+    (await h.sql.query(`SELECT count(*) AS n FROM vouchers WHERE batch_id = $1 AND ($2::uuid IS NULL OR member_id = $2)`, [batchId, memberId ?? null])).rows[0]
+      .n,
   );
 const claimedCounter = async (batchId: string) => Number((await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId])).rows[0].claimed);
 
@@ -112,7 +113,12 @@ describe('claimVoucher with an idempotencyKey', () => {
     // Every member sends its claim twice with its own key, all at once.
     const answers = await Promise.all(members.flatMap((m) => [0, 1].map(() => h.gql(h.member(m), CLAIM, { batchId, key: `rush-${m}` }))));
     const byMember = new Map<string, string[]>();
-    members.forEach((m, i) => byMember.set(m, [answers[2 * i], answers[2 * i + 1]].map((a) => a.data?.claimVoucher?.id ?? codesOf(a).join())));
+    members.forEach((m, i) =>
+      byMember.set(
+        m,
+        [answers[2 * i], answers[2 * i + 1]].map((a) => a.data?.claimVoucher?.id ?? codesOf(a).join()),
+      ),
+    );
     for (const [, pair] of byMember) expect(pair[0]).toBe(pair[1]);
     const winners = [...byMember.values()].filter(([answer]) => answer !== 'SOLD_OUT');
     expect(winners).toHaveLength(5);
@@ -185,7 +191,9 @@ describe('grantVouchers with an idempotencyKey', () => {
     const memberIds = await h.activeCityMembers(3);
     expect((await h.gql(h.principals.city, GRANT, { batchId, memberIds: memberIds.slice(0, 2), key: 'grant-2' })).errors).toBeUndefined();
     expect(codesOf(await h.gql(h.principals.city, GRANT, { batchId, memberIds, key: 'grant-2' }))).toEqual(['IDEMPOTENCY_CONFLICT']);
-    expect(codesOf(await h.gql(h.principals.city, GRANT, { batchId: other, memberIds: memberIds.slice(0, 2), key: 'grant-2' }))).toEqual(['IDEMPOTENCY_CONFLICT']);
+    expect(codesOf(await h.gql(h.principals.city, GRANT, { batchId: other, memberIds: memberIds.slice(0, 2), key: 'grant-2' }))).toEqual([
+      'IDEMPOTENCY_CONFLICT',
+    ]);
     expect(await vouchersOf(batchId)).toBe(2);
     expect(await vouchersOf(other)).toBe(0);
   });

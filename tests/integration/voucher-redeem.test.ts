@@ -36,7 +36,12 @@ describe('validateVoucher', () => {
     const voucher = await claimed();
     const before = await snapshot();
     const res = await h.gql(h.principals.travelPartner, VALIDATE, { code: voucher.code, amount: 35_000 });
-    expect(res.data!.validateVoucher).toEqual({ valid: true, reason: null, discountFen: 10_000, voucher: { id: voucher.id, code: voucher.code, status: 'ISSUED' } });
+    expect(res.data!.validateVoucher).toEqual({
+      valid: true,
+      reason: null,
+      discountFen: 10_000,
+      voucher: { id: voucher.id, code: voucher.code, status: 'ISSUED' },
+    });
     expect(await snapshot()).toEqual(before);
   });
 
@@ -44,12 +49,16 @@ describe('validateVoucher', () => {
     ['an unknown code', async () => ({ code: 'ABCD-EFGH-JKLM-NPQR', amount: 40_000, principal: 'travelPartner' }), 'VOUCHER_NOT_FOUND'],
     ['a code with a typo', async () => ({ code: typo((await claimed()).code), amount: 40_000, principal: 'travelPartner' }), 'VOUCHER_NOT_FOUND'],
     ['a code with a 0 or an O', async () => ({ code: 'ABCD-EFGH-JKLM-NPQ0', amount: 40_000, principal: 'travelPartner' }), 'VOUCHER_NOT_FOUND'],
-    ['a code of a batch the partner may not redeem', async () => ({ code: (await claimed()).code, amount: 40_000, principal: 'merchant' }), 'PARTNER_NOT_ALLOWED'],
+    [
+      'a code of a batch the partner may not redeem',
+      async () => ({ code: (await claimed()).code, amount: 40_000, principal: 'merchant' }),
+      'PARTNER_NOT_ALLOWED',
+    ],
     ['an order below the minimum spend', async () => ({ code: (await claimed()).code, amount: 29_999, principal: 'travelPartner' }), 'MIN_SPEND_NOT_MET'],
   ] as const)('answers %s as not valid, with the redeem error code as reason', async (_, make, reason) => {
     const { code, amount, principal } = await make();
     const before = await snapshot();
-    const res = await h.gql(h.principals[principal as keyof VoucherHarness["principals"]], VALIDATE, { code, amount });
+    const res = await h.gql(h.principals[principal as keyof VoucherHarness['principals']], VALIDATE, { code, amount });
     expect(res.data!.validateVoucher).toMatchObject({ valid: false, reason, discountFen: null });
     expect(await snapshot()).toEqual(before);
   });
@@ -85,7 +94,9 @@ describe('redeemVoucher', () => {
     expect(redemption).toMatchObject({ partnerOrderId: orderId, orderAmountFen: 50_000, discountFen: 10_000, status: 'COMPLETED', cancelledAt: null });
     expect(redemption.voucher).toEqual({ id: voucher.id, code: voucher.code, status: 'REDEEMED', redemption: { id: redemption.id } });
 
-    const again = await h.gql(h.principals.travelPartner, REDEEM, { input: { code: voucher.code.toLowerCase(), partnerOrderId: orderId, orderAmountFen: 50_000 } });
+    const again = await h.gql(h.principals.travelPartner, REDEEM, {
+      input: { code: voucher.code.toLowerCase(), partnerOrderId: orderId, orderAmountFen: 50_000 },
+    });
     expect(again.data!.redeemVoucher.id).toBe(redemption.id);
 
     const other = await h.gql(h.principals.travelPartner, REDEEM, { input: { code: voucher.code, partnerOrderId: order(), orderAmountFen: 50_000 } });
@@ -114,23 +125,33 @@ describe('redeemVoucher', () => {
     ['an unknown code', async () => ({ code: 'ABCD-EFGH-JKLM-NPQR', amount: 40_000, principal: 'travelPartner' }), 'VOUCHER_NOT_FOUND'],
     ['a code with a typo', async () => ({ code: typo((await claimed()).code), amount: 40_000, principal: 'travelPartner' }), 'VOUCHER_NOT_FOUND'],
     ['garbage', async () => ({ code: "'; DROP TABLE vouchers; --", amount: 40_000, principal: 'travelPartner' }), 'VOUCHER_NOT_FOUND'],
-    ['another partner\'s batch', async () => ({ code: (await claimed()).code, amount: 40_000, principal: 'merchant' }), 'PARTNER_NOT_ALLOWED'],
+    ["another partner's batch", async () => ({ code: (await claimed()).code, amount: 40_000, principal: 'merchant' }), 'PARTNER_NOT_ALLOWED'],
     ['an order below the minimum spend', async () => ({ code: (await claimed()).code, amount: 100, principal: 'travelPartner' }), 'MIN_SPEND_NOT_MET'],
-    ['an expired voucher', async () => {
-      const v = await claimed();
-      await h.sql.query(`UPDATE vouchers SET valid_from = now() - interval '10 days', valid_to = now() - interval '1 second' WHERE id = $1`, [v.id]);
-      return { code: v.code, amount: 40_000, principal: 'travelPartner' };
-    }, 'VOUCHER_EXPIRED'],
-    ['a voucher not valid yet', async () => {
-      const v = await claimed();
-      await h.sql.query(`UPDATE vouchers SET valid_from = now() + interval '1 day' WHERE id = $1`, [v.id]);
-      return { code: v.code, amount: 40_000, principal: 'travelPartner' };
-    }, 'VOUCHER_EXPIRED'],
+    [
+      'an expired voucher',
+      async () => {
+        const v = await claimed();
+        await h.sql.query(`UPDATE vouchers SET valid_from = now() - interval '10 days', valid_to = now() - interval '1 second' WHERE id = $1`, [v.id]);
+        return { code: v.code, amount: 40_000, principal: 'travelPartner' };
+      },
+      'VOUCHER_EXPIRED',
+    ],
+    [
+      'a voucher not valid yet',
+      async () => {
+        const v = await claimed();
+        await h.sql.query(`UPDATE vouchers SET valid_from = now() + interval '1 day' WHERE id = $1`, [v.id]);
+        return { code: v.code, amount: 40_000, principal: 'travelPartner' };
+      },
+      'VOUCHER_EXPIRED',
+    ],
     ['a zero amount', async () => ({ code: (await claimed()).code, amount: 0, principal: 'travelPartner' }), 'BAD_USER_INPUT'],
   ] as const)('refuses %s with its contract error and writes nothing', async (_, make, errorCode) => {
     const { code, amount, principal } = await make();
     const before = await snapshot();
-    const res = await h.gql(h.principals[principal as keyof VoucherHarness["principals"]], REDEEM, { input: { code, partnerOrderId: order(), orderAmountFen: amount } });
+    const res = await h.gql(h.principals[principal as keyof VoucherHarness['principals']], REDEEM, {
+      input: { code, partnerOrderId: order(), orderAmountFen: amount },
+    });
     expect(codesOf(res)).toEqual([errorCode]);
     expect(await snapshot()).toEqual(before);
   });
@@ -155,7 +176,9 @@ describe('redeemVoucher', () => {
   it('redeems a code exactly once when 20 orders race for it', async () => {
     const voucher = await claimed();
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => h.gql(h.principals.travelPartner, REDEEM, { input: { code: voucher.code, partnerOrderId: order(), orderAmountFen: 40_000 } })),
+      Array.from({ length: 20 }, () =>
+        h.gql(h.principals.travelPartner, REDEEM, { input: { code: voucher.code, partnerOrderId: order(), orderAmountFen: 40_000 } }),
+      ),
     );
     expect(answers.filter((a) => !a.errors)).toHaveLength(1);
     for (const a of answers.filter((x) => x.errors)) expect(codesOf(a)).toEqual(['VOUCHER_ALREADY_REDEEMED']);
@@ -167,7 +190,9 @@ describe('redeemVoucher', () => {
     const voucher = await claimed();
     const orderId = order();
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => h.gql(h.principals.travelPartner, REDEEM, { input: { code: voucher.code, partnerOrderId: orderId, orderAmountFen: 40_000 } })),
+      Array.from({ length: 10 }, () =>
+        h.gql(h.principals.travelPartner, REDEEM, { input: { code: voucher.code, partnerOrderId: orderId, orderAmountFen: 40_000 } }),
+      ),
     );
     expect(answers.map((a) => codesOf(a))).toEqual(answers.map(() => []));
     expect(new Set(answers.map((a) => a.data!.redeemVoucher.id)).size).toBe(1);
@@ -185,10 +210,15 @@ describe('redeemVoucher', () => {
   });
 
   it('counts refused attempts per partner for the rate limiter', async () => {
-    const before = Number((await h.sql.query(`SELECT coalesce(sum(failures), 0) AS n FROM redemption_failures WHERE partner_id = $1`, [DEMO_PARTNERS.merchant.id])).rows[0].n);
-    for (let i = 0; i < 3; i++) await h.gql(h.principals.merchant, REDEEM, { input: { code: `ZZZZ-ZZZZ-ZZZZ-ZZ${i + 2}Z`, partnerOrderId: order(), orderAmountFen: 100 } });
+    const before = Number(
+      (await h.sql.query(`SELECT coalesce(sum(failures), 0) AS n FROM redemption_failures WHERE partner_id = $1`, [DEMO_PARTNERS.merchant.id])).rows[0].n,
+    );
+    for (let i = 0; i < 3; i++)
+      await h.gql(h.principals.merchant, REDEEM, { input: { code: `ZZZZ-ZZZZ-ZZZZ-ZZ${i + 2}Z`, partnerOrderId: order(), orderAmountFen: 100 } });
     await h.gql(h.principals.merchant, VALIDATE, { code: 'ZZZZ-ZZZZ-ZZZZ-ZZZZ', amount: 100 });
-    const after = (await h.sql.query(`SELECT reason, sum(failures)::int AS n FROM redemption_failures WHERE partner_id = $1 GROUP BY reason`, [DEMO_PARTNERS.merchant.id])).rows;
+    const after = (
+      await h.sql.query(`SELECT reason, sum(failures)::int AS n FROM redemption_failures WHERE partner_id = $1 GROUP BY reason`, [DEMO_PARTNERS.merchant.id])
+    ).rows;
     expect(after.reduce((sum, r) => sum + r.n, 0) - before).toBe(4);
     expect(after.map((r) => r.reason)).toContain('VOUCHER_NOT_FOUND');
   });
@@ -239,11 +269,12 @@ describe('redemptions and statements', () => {
   }`;
   const range = () => ({ from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 3600_000).toISOString() });
 
-  it("shows a partner its own redemptions, with totals, page by page", async () => {
+  it('shows a partner its own redemptions, with totals, page by page', async () => {
     const window = range();
     const first = await h.gql(h.principals.travelPartner, LIST, { ...window, first: 2 });
     expect(first.errors).toBeUndefined();
-    const all = (await h.sql.query(`SELECT status, discount_fen, order_amount_fen FROM redemptions WHERE partner_id = $1`, [DEMO_PARTNERS.travelPartner.id])).rows;
+    const all = (await h.sql.query(`SELECT status, discount_fen, order_amount_fen FROM redemptions WHERE partner_id = $1`, [DEMO_PARTNERS.travelPartner.id]))
+      .rows;
     const completed = all.filter((r) => r.status === 'COMPLETED');
     expect(first.data!.redemptions.totalCount).toBe(all.length);
     expect(first.data!.redemptions.totals).toEqual({
@@ -284,7 +315,9 @@ describe('redemptions and statements', () => {
     const statement = own.data!.redemptionStatement;
     expect(statement.csv.startsWith('\uFEFF')).toBe(true); // Excel on a Chinese-locale Windows reads UTF-8 only with a BOM
     const lines = statement.csv.slice(1).trimEnd().split('\r\n');
-    expect(lines[0]).toBe('redemption_id,redeemed_at,partner_order_id,voucher_code,batch_id,batch_name,voucher_kind,order_amount_fen,discount_fen,status,cancelled_at');
+    expect(lines[0]).toBe(
+      'redemption_id,redeemed_at,partner_order_id,voucher_code,batch_id,batch_name,voucher_kind,order_amount_fen,discount_fen,status,cancelled_at',
+    );
     expect(lines).toHaveLength(1 + statement.completedCount + statement.cancelledCount);
     expect(lines[1]).toMatch(/^[0-9a-f-]{36},\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00,ORDER-/);
     expect(lines[1]).toContain('****-****-****-');

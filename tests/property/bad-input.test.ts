@@ -102,14 +102,31 @@ const slots = new Map(
 
 const CONTROL = ['\u0000', '\u0001', '\u0007', '\u0008', '\u000b', '\u001b', '\u007f', '\u0085', '\u009f'];
 const text = fc.string({ maxLength: 12 });
-const withControl = fc.tuple(text, fc.constantFrom(...CONTROL), text).map(([a, c, b]) => ({ value: `${a}${c}${b}`, refusedAtGateway: true, kind: 'control character' }));
+const withControl = fc
+  .tuple(text, fc.constantFrom(...CONTROL), text)
+  .map(([a, c, b]) => ({ value: `${a}${c}${b}`, refusedAtGateway: true, kind: 'control character' }));
 const withLoneSurrogate = fc
   .tuple(text, fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff'), text)
   .filter(([a, , b]) => !/[\ud800-\udbff]$/.test(a) && !/^[\udc00-\udfff]/.test(b))
   .map(([a, s, b]) => ({ value: `${a}${s}${b}`, refusedAtGateway: true, kind: 'lone surrogate' }));
 const overLong = (max: number) =>
-  fc.tuple(fc.integer({ min: max + 1, max: max + 64 }), fc.constantFrom('a', '工', '𠀀')).map(([n, c]) => ({ value: c.repeat(n), refusedAtGateway: true, kind: 'too long' }));
-const BAD_DATE_TIMES = ['2026-11-01', '2026-11-01T00:00:00', '2026-02-30T00:00:00+08:00', '2026-13-01T00:00:00Z', '0000-01-01T00:00:00Z', '1899-12-31T23:59:59Z', '+275760-09-13T00:00:00Z', '10000-01-01T00:00:00Z', '2026-01-01T25:00:00Z', '2026-01-01T00:00:00+99:00', 'now', ''];
+  fc
+    .tuple(fc.integer({ min: max + 1, max: max + 64 }), fc.constantFrom('a', '工', '𠀀'))
+    .map(([n, c]) => ({ value: c.repeat(n), refusedAtGateway: true, kind: 'too long' }));
+const BAD_DATE_TIMES = [
+  '2026-11-01',
+  '2026-11-01T00:00:00',
+  '2026-02-30T00:00:00+08:00',
+  '2026-13-01T00:00:00Z',
+  '0000-01-01T00:00:00Z',
+  '1899-12-31T23:59:59Z',
+  '+275760-09-13T00:00:00Z',
+  '10000-01-01T00:00:00Z',
+  '2026-01-01T25:00:00Z',
+  '2026-01-01T00:00:00+99:00',
+  'now',
+  '',
+];
 const BAD_DATES = ['2026-02-30', '2026-1-1', '0000-01-01', '1899-12-31', '2026-01-01T00:00:00Z', '20260101', 'today', ''];
 const WEIRD_IDS = ['not-a-uuid', "' OR '1'='1", '../../etc/passwd', '00000000-0000-0000-0000-00000000000G', '%', '_', '-1', '9'.repeat(40), ' '];
 
@@ -118,7 +135,12 @@ function badValue(slot: Slot): fc.Arbitrary<Bad> {
     case 'String':
       return fc.oneof(withControl, withLoneSurrogate, overLong(slot.max));
     case 'ID':
-      return fc.oneof(withControl, withLoneSurrogate, overLong(slot.max), fc.constantFrom(...WEIRD_IDS).map((value) => ({ value, refusedAtGateway: false, kind: 'malformed id' })));
+      return fc.oneof(
+        withControl,
+        withLoneSurrogate,
+        overLong(slot.max),
+        fc.constantFrom(...WEIRD_IDS).map((value) => ({ value, refusedAtGateway: false, kind: 'malformed id' })),
+      );
     case 'Int':
       return fc.oneof(
         fc.integer({ min: slot.max + 1, max: 2_147_483_647 }).map((value) => ({ value, refusedAtGateway: true, kind: 'over the bound' })),
@@ -126,14 +148,19 @@ function badValue(slot: Slot): fc.Arbitrary<Bad> {
         fc.integer({ min: -2_147_483_648, max: -1 }).map((value) => ({ value, refusedAtGateway: false, kind: 'negative' })),
       );
     case 'DateTime':
-      return fc.oneof(
-        fc.constantFrom(...BAD_DATE_TIMES),
-        fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 19)),
-        fc.string({ maxLength: 30 }).filter((s) => !/^\d{4}-\d{2}-\d{2}T/.test(s)),
-      ).map((value) => ({ value, refusedAtGateway: true, kind: 'bad DateTime' }));
+      return fc
+        .oneof(
+          fc.constantFrom(...BAD_DATE_TIMES),
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 19)),
+          fc.string({ maxLength: 30 }).filter((s) => !/^\d{4}-\d{2}-\d{2}T/.test(s)),
+        )
+        .map((value) => ({ value, refusedAtGateway: true, kind: 'bad DateTime' }));
     case 'Date':
       return fc
-        .oneof(fc.constantFrom(...BAD_DATES), fc.string({ maxLength: 12 }).filter((s) => !/^\d{4}-\d{2}-\d{2}$/.test(s)))
+        .oneof(
+          fc.constantFrom(...BAD_DATES),
+          fc.string({ maxLength: 12 }).filter((s) => !/^\d{4}-\d{2}-\d{2}$/.test(s)),
+        )
         .map((value) => ({ value, refusedAtGateway: true, kind: 'bad Date' }));
   }
 }
@@ -152,7 +179,9 @@ function literalOf(value: unknown, type: GraphQLInputType | undefined): string {
   if (Array.isArray(value)) return `[${value.map((item) => literalOf(item, inner && isListType(inner) ? inner.ofType : undefined)).join(', ')}]`;
   if (typeof value === 'object') {
     const fields = named && isInputObjectType(named) ? named.getFields() : {};
-    return `{ ${Object.entries(value as Record<string, unknown>).map(([key, item]) => `${key}: ${literalOf(item, fields[key]?.type)}`).join(', ')} }`;
+    return `{ ${Object.entries(value as Record<string, unknown>)
+      .map(([key, item]) => `${key}: ${literalOf(item, fields[key]?.type)}`)
+      .join(', ')} }`;
   }
   if (typeof value === 'string' && named && isEnumType(named)) return value;
   // JSON's string escapes are GraphQL's (a lone surrogate becomes \ud800, which GraphQL refuses to parse).

@@ -32,8 +32,20 @@ type Op =
 
 const member = fc.integer({ min: 0, max: 2 });
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('award' as const), member, rule: fc.constantFrom('READ_ARTICLE', 'DAILY_SIGN_IN', 'REAL_NAME_VERIFIED', 'ACTIVITY' as const), ref: fc.integer({ min: 0, max: 6 }), amount: fc.integer({ min: 1, max: 120 }) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('order' as const), member, reward: fc.integer({ min: 0, max: 1 }), quantity: fc.integer({ min: 1, max: 3 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('award' as const),
+      member,
+      rule: fc.constantFrom('READ_ARTICLE', 'DAILY_SIGN_IN', 'REAL_NAME_VERIFIED', 'ACTIVITY' as const),
+      ref: fc.integer({ min: 0, max: 6 }),
+      amount: fc.integer({ min: 1, max: 120 }),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('order' as const), member, reward: fc.integer({ min: 0, max: 1 }), quantity: fc.integer({ min: 1, max: 3 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), order: fc.nat(), byOwner: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('age' as const), member }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const), yearsAhead: fc.integer({ min: 0, max: 3 }) }) },
@@ -69,7 +81,11 @@ it('keeps every balance equal to its ledger and never negative, over random sequ
           }
           case 'order': {
             const memberId = members[o.member];
-            const placed = await placeOrder(db, { memberId, rewardId: rewards[o.reward].id, quantity: o.quantity }, { actor: { kind: 'MEMBER', id: memberId } });
+            const placed = await placeOrder(
+              db,
+              { memberId, rewardId: rewards[o.reward].id, quantity: o.quantity },
+              { actor: { kind: 'MEMBER', id: memberId } },
+            );
             orders.push({ id: placed.id, memberId });
             return;
           }
@@ -111,10 +127,7 @@ it('keeps every balance equal to its ledger and never negative, over random sequ
           );
           if (stock + held !== r.stock || stock < 0) throw new Error(`stock of reward not conserved: ${stock} left + ${held} ordered != ${r.stock}`);
         }
-        const [{ negative }] = await db.query(
-          `SELECT count(*)::int AS negative FROM points_accounts WHERE member_id = ANY($1) AND balance < 0`,
-          [members],
-        );
+        const [{ negative }] = await db.query(`SELECT count(*)::int AS negative FROM points_accounts WHERE member_id = ANY($1) AND balance < 0`, [members]);
         if (negative > 0) throw new Error('negative balance');
       }
     }),

@@ -34,7 +34,13 @@ export interface LauncherOptions {
 }
 
 export async function startLauncher(dataDir: string, options: LauncherOptions = {}): Promise<Launcher> {
-  const ports = { GATEWAY_PORT: await freePort(), MEMBER_PORT: await freePort(), BENEFIT_PORT: await freePort(), POINTS_PORT: await freePort(), EMBEDDED_PG_PORT: await freePort() };
+  const ports = {
+    GATEWAY_PORT: await freePort(),
+    MEMBER_PORT: await freePort(),
+    BENEFIT_PORT: await freePort(),
+    POINTS_PORT: await freePort(),
+    EMBEDDED_PG_PORT: await freePort(),
+  };
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, DEMO_MEMBER_COUNT: String(options.memberCount ?? 60), HOST: '127.0.0.1', ...options.env };
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
   for (const name of ['DATABASE_URL', 'MEMBER_SUBGRAPH_URL', 'BENEFIT_SUBGRAPH_URL', 'POINTS_SUBGRAPH_URL', 'NODE_ENV']) delete env[name];

@@ -1,4 +1,13 @@
-import { DEMO_PARTNERS, type DemoPartnerKey, type DemoWorld, INTERNAL_TOKEN_HEADER, InternalClient, type Principal, type RunningSubgraph, signInternalToken } from '@union/common';
+import {
+  DEMO_PARTNERS,
+  type DemoPartnerKey,
+  type DemoWorld,
+  INTERNAL_TOKEN_HEADER,
+  InternalClient,
+  type Principal,
+  type RunningSubgraph,
+  signInternalToken,
+} from '@union/common';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { loadBenefitConfig } from '../../subgraphs/benefit/src/config';
@@ -25,7 +34,13 @@ export const codesOf = (answer: GraphQLAnswer<unknown>) => (answer.errors ?? [])
 export const TEST_SECRETS = { INTERNAL_SECRET: 'i'.repeat(40), ID_NUMBER_HMAC_KEY: 'h'.repeat(40), CARD_TOKEN_SECRET: 'c'.repeat(40) };
 
 /** POST a GraphQL request to a subgraph with an internal token over `principal`, signed with `secret`. */
-export async function postInternalGraphQL<T>(url: string, secret: string, principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>> {
+export async function postInternalGraphQL<T>(
+  url: string,
+  secret: string,
+  principal: Principal,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<GraphQLAnswer<T>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: await signInternalToken(principal, secret) },
@@ -44,7 +59,13 @@ export const demoPartnerPrincipal = (key: DemoPartnerKey, scopes: string[], orga
 });
 
 /** A member acting through the demo platform's member app (a MEMBER token from the token exchange). */
-export const memberPrincipal = (id: string): Principal => ({ kind: 'MEMBER', id, name: 'member', scopes: ['member:self'], actingPartnerId: DEMO_PARTNERS.platform.id });
+export const memberPrincipal = (id: string): Principal => ({
+  kind: 'MEMBER',
+  id,
+  name: 'member',
+  scopes: ['member:self'],
+  actingPartnerId: DEMO_PARTNERS.platform.id,
+});
 
 /** ACTIVE members under an organization (its subtree), by id, straight from the member schema; throws when there are fewer than `count`. */
 export async function activeMembersUnder(
@@ -73,7 +94,12 @@ export interface MemberAndBenefit {
    * GraphQL straight to a subgraph with an internal token over `principal`. An INTERNAL_SERVER_ERROR
    * in the answer throws, with the services' logs.
    */
-  gql<T = Record<string, any>>(service: 'member' | 'benefit', principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer<T>>;
+  gql<T = Record<string, any>>(
+    service: 'member' | 'benefit',
+    principal: Principal,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLAnswer<T>>;
   /** SQL statements the benefit subgraph has sent so far (to show a list costs the same at any length). */
   benefitStatementCount(): Promise<number>;
   stop(): Promise<void>;
@@ -103,7 +129,13 @@ export async function startMemberAndBenefit(options: {
   await seedMemberDemo(member.db, memberConfig.idNumberHmacKey, data);
   const world = demoWorld(data);
 
-  const benefitConfig = loadBenefitConfig({ ...secrets, DATABASE_URL: database.url, BENEFIT_PORT: '0', DB_POOL_SIZE: String(options.benefitPoolSize), MEMBER_SUBGRAPH_URL: member.url });
+  const benefitConfig = loadBenefitConfig({
+    ...secrets,
+    DATABASE_URL: database.url,
+    BENEFIT_PORT: '0',
+    DB_POOL_SIZE: String(options.benefitPoolSize),
+    MEMBER_SUBGRAPH_URL: member.url,
+  });
   await migrateBenefit(benefitConfig);
   const benefit = await startBenefitSubgraph(benefitConfig, { log: (line) => logs.push(line) });
   await options.seedBenefit(benefit.db, world);

@@ -65,7 +65,8 @@ export class WebhookReceiver {
   async waitFor(done: (received: ReceivedWebhook[]) => boolean, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!done(this.received)) {
-      if (Date.now() > deadline) throw new Error(`webhook receiver: condition not met within ${timeoutMs} ms; got ${this.received.length} deliveries (${this.refused.length} refused)`);
+      if (Date.now() > deadline)
+        throw new Error(`webhook receiver: condition not met within ${timeoutMs} ms; got ${this.received.length} deliveries (${this.refused.length} refused)`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -75,7 +76,11 @@ export class WebhookReceiver {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const headers = { 'webhook-id': String(req.headers['webhook-id']), 'webhook-timestamp': String(req.headers['webhook-timestamp']), 'webhook-signature': String(req.headers['webhook-signature']) };
+      const headers = {
+        'webhook-id': String(req.headers['webhook-id']),
+        'webhook-timestamp': String(req.headers['webhook-timestamp']),
+        'webhook-signature': String(req.headers['webhook-signature']),
+      };
       const id = headers['webhook-id'];
       const attempt = (this.attempts.get(id) ?? 0) + 1;
       this.attempts.set(id, attempt);
@@ -94,7 +99,14 @@ export class WebhookReceiver {
           res.writeHead(400).end();
           return;
         }
-        this.received.push({ id, timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body, payload: JSON.parse(body), receivedAt: Date.now() });
+        this.received.push({
+          id,
+          timestamp: headers['webhook-timestamp'],
+          signature: headers['webhook-signature'],
+          body,
+          payload: JSON.parse(body),
+          receivedAt: Date.now(),
+        });
       }
       res.writeHead(answer).end();
     });

@@ -157,9 +157,19 @@ describe('access tokens', () => {
     const principal = await tokens.verifyAccessToken(issued.accessToken);
     expect(principal).toMatchObject({ kind: 'UNION', organizationId: ORGANIZATION_ID, scopes: ['member:read'] });
 
-    const [header, payload] = issued.accessToken.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    const [header, payload] = issued.accessToken
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
     expect(header).toEqual({ alg: 'EdDSA', typ: 'at+jwt', kid: signingKey.keyId });
-    expect(payload).toMatchObject({ iss: 'union-benefits-gateway', aud: 'union-benefits-api', sub: union.id, kind: 'UNION', scope: 'member:read', org: ORGANIZATION_ID });
+    expect(payload).toMatchObject({
+      iss: 'union-benefits-gateway',
+      aud: 'union-benefits-api',
+      sub: union.id,
+      kind: 'UNION',
+      scope: 'member:read',
+      org: ORGANIZATION_ID,
+    });
     expect(payload.exp - payload.iat).toBe(600);
     expect(typeof payload.jti).toBe('string');
   });
@@ -277,11 +287,15 @@ describe('scope requirements at the gateway (@requiresScopes, before planning)',
     expect(refusal('{ viewer { organization { ...O } } } fragment O on UnionOrganization { members { totalCount } }', union)).toBeNull();
   });
 
-  it('checks a field on a type reached through another subgraph\'s entity', () => {
+  it("checks a field on a type reached through another subgraph's entity", () => {
     // Member is the member subgraph's; a hospital reaches it through its own discount claims (benefit).
     expect(refusal(`${CLAIMS} { discountClaims(from: $from, to: $to) { nodes { member { displayName } } } }`, hospital)).toBeNull();
-    expect(refusal(`${CLAIMS} { discountClaims(from: $from, to: $to) { nodes { member { membershipHistory { totalCount } } } } }`, hospital)).toMatch(/Member\.membershipHistory requires scope member:read/);
-    expect(refusal(`${CLAIMS} { discountClaims(from: $from, to: $to) { nodes { member { organization { children { totalCount } } } } } }`, hospital)).toMatch(/UnionOrganization\.children/);
+    expect(refusal(`${CLAIMS} { discountClaims(from: $from, to: $to) { nodes { member { membershipHistory { totalCount } } } } }`, hospital)).toMatch(
+      /Member\.membershipHistory requires scope member:read/,
+    );
+    expect(refusal(`${CLAIMS} { discountClaims(from: $from, to: $to) { nodes { member { organization { children { totalCount } } } } } }`, hospital)).toMatch(
+      /UnionOrganization\.children/,
+    );
   });
 
   describe('on abstract types', () => {
@@ -304,7 +318,9 @@ describe('scope requirements at the gateway (@requiresScopes, before planning)',
     });
 
     it("holds it to the interface's own requirement", () => {
-      expect(refusal('{ accounts { owner } }', caller('PLATFORM', ['reward:manage']), abstractSchema, declared)).toMatch(/Account\.owner requires scope member:read/);
+      expect(refusal('{ accounts { owner } }', caller('PLATFORM', ['reward:manage']), abstractSchema, declared)).toMatch(
+        /Account\.owner requires scope member:read/,
+      );
       expect(refusal('{ accounts { owner } }', reader, abstractSchema, declared)).toBeNull();
     });
 
@@ -381,7 +397,14 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('auth');
-    dataSource = createDataSource({ url: database.url, schema: GATEWAY_SCHEMA, entities: [], migrations: gatewayMigrations, applicationName: 'auth-test', poolSize: 4 });
+    dataSource = createDataSource({
+      url: database.url,
+      schema: GATEWAY_SCHEMA,
+      entities: [],
+      migrations: gatewayMigrations,
+      applicationName: 'auth-test',
+      poolSize: 4,
+    });
     await migrate(dataSource, database.url, GATEWAY_SCHEMA);
     auth = createAuth({
       dataSource,
@@ -404,9 +427,15 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
   });
 
   describe('registry', () => {
-    it('creates partners with all their kind\'s scopes by default and a one-time secret', async () => {
+    it("creates partners with all their kind's scopes by default and a one-time secret", async () => {
       const { partner, clientSecret } = await auth.registry.create({ name: 'Default Scopes Hospital', kind: 'HOSPITAL' });
-      expect(partner).toMatchObject({ kind: 'HOSPITAL', status: 'active', scopes: [...SCOPES_BY_KIND.HOSPITAL], organizationId: null, rateLimitPerMinute: null });
+      expect(partner).toMatchObject({
+        kind: 'HOSPITAL',
+        status: 'active',
+        scopes: [...SCOPES_BY_KIND.HOSPITAL],
+        organizationId: null,
+        rateLimitPerMinute: null,
+      });
       expect(partner.clientId).toMatch(/^cl_[a-z2-7]{20}$/);
       expect(clientSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
       const [{ secret_hash }] = await dataSource.query(`SELECT secret_hash FROM partners WHERE id = $1`, [partner.id]);
@@ -423,12 +452,12 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
       await expect(auth.registry.create({ name: 'Selfish', kind: 'PLATFORM', scopes: ['member:self'] })).rejects.toThrow(PartnerInputError);
       await expect(auth.registry.create({ name: 'Nobody', kind: 'MERCHANT', scopes: [] })).rejects.toThrow(/at least one scope/);
       await expect(auth.registry.create({ name: 'Orphan Union', kind: 'UNION' })).rejects.toThrow(/needs an organization/);
-      await expect(auth.registry.create({ name: 'Merchant', kind: 'MERCHANT', organizationId: ORGANIZATION_ID })).rejects.toThrow(
-        /only UNION partners/,
-      );
+      await expect(auth.registry.create({ name: 'Merchant', kind: 'MERCHANT', organizationId: ORGANIZATION_ID })).rejects.toThrow(/only UNION partners/);
       // The database holds the same line even for hand-written SQL.
       await expect(
-        dataSource.query(`INSERT INTO partners (name, kind, scopes, client_id, secret_hash) VALUES ('x', 'UNION', '{member:read}', 'cl_handwritten01', 'scrypt$x')`),
+        dataSource.query(
+          `INSERT INTO partners (name, kind, scopes, client_id, secret_hash) VALUES ('x', 'UNION', '{member:read}', 'cl_handwritten01', 'scrypt$x')`,
+        ),
       ).rejects.toThrow(/partners_union_has_organization/);
     });
 
@@ -479,7 +508,13 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
     });
 
     it('answers 429 with Retry-After, without checking the secret, once an address failed too often', async () => {
-      const strict = createAuth({ dataSource, signingKey: await loadOrCreateSigningKey({}), lookupMember: async () => null, failedAuthenticationsPerMinute: 2, log: () => {} });
+      const strict = createAuth({
+        dataSource,
+        signingKey: await loadOrCreateSigningKey({}),
+        lookupMember: async () => null,
+        failedAuthenticationsPerMinute: 2,
+        log: () => {},
+      });
       const strictServer = createServer((req, res) => void strict.handleTokenRequest(req, res));
       await new Promise<void>((resolve) => strictServer.listen(0, '127.0.0.1', resolve));
       const url = `http://127.0.0.1:${(strictServer.address() as AddressInfo).port}/oauth/token`;
@@ -544,7 +579,10 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
     });
 
     it('answers invalid_client 401 for a wrong secret and an unknown client, with a Basic challenge', async () => {
-      for (const response of [await clientCredentials(hospital, `${hospitalSecret}x`), await clientCredentials({ clientId: 'cl_aaaaaaaaaaaaaaaaaaaa' }, hospitalSecret)]) {
+      for (const response of [
+        await clientCredentials(hospital, `${hospitalSecret}x`),
+        await clientCredentials({ clientId: 'cl_aaaaaaaaaaaaaaaaaaaa' }, hospitalSecret),
+      ]) {
         expect(response.status).toBe(401);
         expect(response.body.error).toBe('invalid_client');
         expect(response.headers.get('www-authenticate')).toBe('Basic realm="union-benefits"');
@@ -596,10 +634,16 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
       const text = await requestToken({}, { contentType: 'text/plain', rawBody: 'grant_type=client_credentials', basic: [hospital.clientId, hospitalSecret] });
       expect([text.status, text.body.error]).toEqual([400, 'invalid_request']);
 
-      const repeated = await requestToken({}, { rawBody: 'grant_type=client_credentials&scope=member:verify&scope=discount:apply', basic: [hospital.clientId, hospitalSecret] });
+      const repeated = await requestToken(
+        {},
+        { rawBody: 'grant_type=client_credentials&scope=member:verify&scope=discount:apply', basic: [hospital.clientId, hospitalSecret] },
+      );
       expect([repeated.status, repeated.body.error]).toEqual([400, 'invalid_request']);
 
-      const twoMethods = await requestToken({ grant_type: 'client_credentials', client_secret: hospitalSecret }, { basic: [hospital.clientId, hospitalSecret] });
+      const twoMethods = await requestToken(
+        { grant_type: 'client_credentials', client_secret: hospitalSecret },
+        { basic: [hospital.clientId, hospitalSecret] },
+      );
       expect([twoMethods.status, twoMethods.body.error]).toEqual([400, 'invalid_request']);
 
       const huge = await requestToken({ grant_type: 'client_credentials', padding: 'x'.repeat(20_000) }, { basic: [hospital.clientId, hospitalSecret] });
@@ -720,7 +764,13 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
     it('creates, lists, rotates and disables partners, printing the secret once', async () => {
       const lines: string[] = [];
       const io = { print: (line: string) => lines.push(line) };
-      expect(await runPartnerCommand(['create', '--name', 'CLI Union', '--kind', 'union', '--organization', ORGANIZATION_ID, '--scopes', 'member:read,member:pii', '--json'], dataSource, io)).toBe(0);
+      expect(
+        await runPartnerCommand(
+          ['create', '--name', 'CLI Union', '--kind', 'union', '--organization', ORGANIZATION_ID, '--scopes', 'member:read,member:pii', '--json'],
+          dataSource,
+          io,
+        ),
+      ).toBe(0);
       const created = JSON.parse(lines.join('\n')) as { id: string; clientId: string; clientSecret: string; scopes: string[] };
       expect(created.scopes).toEqual(['member:read', 'member:pii']);
       expect((await clientCredentials(created, created.clientSecret)).status).toBe(200);
@@ -741,7 +791,9 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
       await runPartnerCommand(['disable', created.id], dataSource, io);
       expect((await clientCredentials(created, rotated!)).status).toBe(401);
 
-      await expect(runPartnerCommand(['create', '--name', 'Bad', '--kind', 'HOSPITAL', '--scopes', 'member:pii'], dataSource, io)).rejects.toThrow(PartnerInputError);
+      await expect(runPartnerCommand(['create', '--name', 'Bad', '--kind', 'HOSPITAL', '--scopes', 'member:pii'], dataSource, io)).rejects.toThrow(
+        PartnerInputError,
+      );
       await expect(runPartnerCommand(['disable', randomUUID()], dataSource, io)).rejects.toThrow(/not found/);
     });
   });
@@ -750,7 +802,14 @@ describeWithDatabase('partner registry and token endpoint (PostgreSQL)', () => {
 describeWithDatabase('gateway migrations (PostgreSQL)', () => {
   it('can be reverted and re-applied', async () => {
     const database = await createTestDatabase('auth_migrations');
-    const dataSource = createDataSource({ url: database.url, schema: GATEWAY_SCHEMA, entities: [], migrations: gatewayMigrations, applicationName: 'auth-test', poolSize: 1 });
+    const dataSource = createDataSource({
+      url: database.url,
+      schema: GATEWAY_SCHEMA,
+      entities: [],
+      migrations: gatewayMigrations,
+      applicationName: 'auth-test',
+      poolSize: 1,
+    });
     try {
       const names = gatewayMigrations.map((migration) => migration.name);
       expect(await migrate(dataSource, database.url, GATEWAY_SCHEMA)).toEqual(names);

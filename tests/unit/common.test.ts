@@ -66,7 +66,11 @@ describe('keyset cursors', () => {
     const cursor = cursors.encode('members:org-1', ['/1/2/', 'id-9']);
     const [body, signature] = cursor.split('.');
     const edited = `${Buffer.from(JSON.stringify(['members:org-1', ['/1/', 'id-1']])).toString('base64url')}.${signature}`;
-    for (const bad of [() => cursors.decode('members:org-2', cursor), () => cursors.decode('members:org-1', edited), () => cursors.decode('members:org-1', body)]) {
+    for (const bad of [
+      () => cursors.decode('members:org-2', cursor),
+      () => cursors.decode('members:org-1', edited),
+      () => cursors.decode('members:org-1', body),
+    ]) {
       expect(codeOf(bad)).toBe('BAD_USER_INPUT');
     }
   });

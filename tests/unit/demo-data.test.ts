@@ -15,11 +15,7 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 // A fixed "today" keeps validity checks independent of when the suite runs.
 const TODAY = new Date(Date.UTC(2026, 0, 15));
 
-const PLATFORM_INDUSTRY_UNIONS = [
-  '广州市快递行业工会联合会',
-  '广州市网约车行业工会联合会',
-  '广州市外卖配送行业工会联合会',
-];
+const PLATFORM_INDUSTRY_UNIONS = ['广州市快递行业工会联合会', '广州市网约车行业工会联合会', '广州市外卖配送行业工会联合会'];
 
 function isInSubtree(orgId: string, rootId: string, byId: Map<string, DemoOrganization>): boolean {
   // Walk parents explicitly (bounded, in case a bug introduced a cycle) rather than trusting the generator's own subtree logic.
@@ -54,9 +50,7 @@ describe('generateDemoData (default options)', () => {
 
   it('is deterministic: same seed gives byte-identical output', () => {
     expect(JSON.stringify(generateDemoData())).toBe(JSON.stringify(data));
-    expect(JSON.stringify(generateDemoData({ seed: 7, memberCount: 500 }))).toBe(
-      JSON.stringify(generateDemoData({ seed: 7, memberCount: 500 })),
-    );
+    expect(JSON.stringify(generateDemoData({ seed: 7, memberCount: 500 }))).toBe(JSON.stringify(generateDemoData({ seed: 7, memberCount: 500 })));
   });
 
   it('gives different ids for a different seed', () => {

@@ -49,7 +49,11 @@ export function raisedCodes(source: string): string[] {
   return patterns.flatMap((pattern) => [...source.matchAll(pattern)].map((match) => match[1]));
 }
 
-const serviceDirs = [join(root, 'gateway', 'src'), join(root, 'packages', 'common', 'src'), ...readdirSync(join(root, 'subgraphs')).map((name) => join(root, 'subgraphs', name, 'src'))];
+const serviceDirs = [
+  join(root, 'gateway', 'src'),
+  join(root, 'packages', 'common', 'src'),
+  ...readdirSync(join(root, 'subgraphs')).map((name) => join(root, 'subgraphs', name, 'src')),
+];
 const raised = new Map<string, string[]>();
 for (const file of serviceDirs.flatMap(sourceFiles)) {
   if (file.endsWith('error-catalogue.ts')) continue; // describes the codes, raises none
@@ -63,14 +67,25 @@ describe('error catalogue', () => {
       'TEAPOT',
       'THIRD',
     ]);
-    for (const code of ['UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED', 'QUERY_TOO_COMPLEX', 'SOLD_OUT', 'ANNUAL_CAP_REACHED', 'DAILY_CAP_REACHED', 'ALREADY_MEMBER']) {
+    for (const code of [
+      'UNAUTHENTICATED',
+      'FORBIDDEN',
+      'RATE_LIMITED',
+      'QUERY_TOO_COMPLEX',
+      'SOLD_OUT',
+      'ANNUAL_CAP_REACHED',
+      'DAILY_CAP_REACHED',
+      'ALREADY_MEMBER',
+    ]) {
       expect(raised.has(code)).toBe(true);
     }
   });
 
   it('every code a service can raise is in the catalogue and in the contract', () => {
     const contract = contractCodes();
-    const unknown = [...raised.entries()].filter(([code]) => !(code in ERROR_CATALOGUE) || !contract.has(code)).map(([code, files]) => `${code} (${files.join(', ')})`);
+    const unknown = [...raised.entries()]
+      .filter(([code]) => !(code in ERROR_CATALOGUE) || !contract.has(code))
+      .map(([code, files]) => `${code} (${files.join(', ')})`);
     expect(unknown).toEqual([]);
   });
 

@@ -47,9 +47,24 @@ describe('DateTime and Date', () => {
     }
   });
   it('checks input objects too (createVoucherBatch), and Date in filters', () => {
-    const input = { programId: 'p', name: 'n', voucherKind: 'MEAL', faceValueFen: 100, totalQuantity: 1, claimStartsAt: '2026-02-30T00:00:00Z', claimEndsAt: '2026-03-01T00:00:00Z', validFrom: '2026-03-01T00:00:00Z', validTo: '2026-04-01T00:00:00Z', redeemablePartnerIds: [] };
-    expect(refusal(`mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, { input })).toMatchObject({ argument: 'input.claimStartsAt' });
-    expect(refusal(`{ organization(id: "o") { members(filter: { joinedFrom: "2026-02-30" }) { totalCount } } }`)).toMatchObject({ argument: 'filter.joinedFrom' });
+    const input = {
+      programId: 'p',
+      name: 'n',
+      voucherKind: 'MEAL',
+      faceValueFen: 100,
+      totalQuantity: 1,
+      claimStartsAt: '2026-02-30T00:00:00Z',
+      claimEndsAt: '2026-03-01T00:00:00Z',
+      validFrom: '2026-03-01T00:00:00Z',
+      validTo: '2026-04-01T00:00:00Z',
+      redeemablePartnerIds: [],
+    };
+    expect(refusal(`mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, { input })).toMatchObject({
+      argument: 'input.claimStartsAt',
+    });
+    expect(refusal(`{ organization(id: "o") { members(filter: { joinedFrom: "2026-02-30" }) { totalCount } } }`)).toMatchObject({
+      argument: 'filter.joinedFrom',
+    });
   });
 });
 
@@ -62,7 +77,9 @@ describe('strings, money and counts', () => {
     ['lone high surrogate', 'x\ud800'],
     ['lone low surrogate', '\udc00x'],
   ])('refuses a %s in any string argument', (_name, value) => {
-    expect(refusal(`query ($s: String) { organization(id: "o") { members(filter: { search: $s }) { totalCount } } }`, { s: value })).toMatchObject({ argument: 'filter.search' });
+    expect(refusal(`query ($s: String) { organization(id: "o") { members(filter: { search: $s }) { totalCount } } }`, { s: value })).toMatchObject({
+      argument: 'filter.search',
+    });
     expect(refusal(`mutation ($r: String!) { voidDiscountClaim(claimId: "c", reason: $r) { id } }`, { r: value })).toMatchObject({ argument: 'reason' });
     expect(refusal(`query ($id: ID!) { member(id: $id) { id } }`, { id: value })).toMatchObject({ argument: 'id' });
   });
@@ -70,11 +87,15 @@ describe('strings, money and counts', () => {
     expect(refusal(`mutation ($r: String!) { voidDiscountClaim(claimId: "c", reason: $r) { id } }`, { r: '医保结算撤销\n第二行\t𠀀' })).toBeNull();
   });
   it('refuses a string over the length its description states', () => {
-    expect(refusal(`mutation ($r: String!) { voidDiscountClaim(claimId: "c", reason: $r) { id } }`, { r: 'x'.repeat(501) })).toMatchObject({ argument: 'reason' });
+    expect(refusal(`mutation ($r: String!) { voidDiscountClaim(claimId: "c", reason: $r) { id } }`, { r: 'x'.repeat(501) })).toMatchObject({
+      argument: 'reason',
+    });
     expect(refusal(`mutation ($r: String!) { voidDiscountClaim(claimId: "c", reason: $r) { id } }`, { r: '撤'.repeat(500) })).toBeNull();
   });
   it('refuses money and counts over their bound', () => {
-    expect(refusal(`mutation { quoteHospitalDiscount(verificationId: "v", selfPaidFen: 2147483647) { discountFen } }`)).toMatchObject({ argument: 'selfPaidFen' });
+    expect(refusal(`mutation { quoteHospitalDiscount(verificationId: "v", selfPaidFen: 2147483647) { discountFen } }`)).toMatchObject({
+      argument: 'selfPaidFen',
+    });
     expect(refusal(`mutation { redeemReward(rewardId: "r", quantity: 101) { id } }`)).toMatchObject({ argument: 'quantity' });
     expect(refusal(`{ rewards(first: 101) { totalCount } }`)).toMatchObject({ argument: 'first' });
   });

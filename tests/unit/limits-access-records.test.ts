@@ -89,7 +89,7 @@ describe('observeExport counts rows as they pass, without buffering', () => {
 describe('PartnerAccessCache', () => {
   function fakeDb(rows: () => unknown[]) {
     let queries = 0;
-    const db = { query: async () => (queries += 1, rows()) } as unknown as DataSource;
+    const db = { query: async () => ((queries += 1), rows()) } as unknown as DataSource;
     return { db, queries: () => queries };
   }
 
@@ -111,7 +111,12 @@ describe('PartnerAccessCache', () => {
 
   it('treats an unknown partner as not active and does not remember a failed lookup', async () => {
     let fail = true;
-    const db = { query: async () => { if (fail) throw new Error('database down'); return []; } } as unknown as DataSource;
+    const db = {
+      query: async () => {
+        if (fail) throw new Error('database down');
+        return [];
+      },
+    } as unknown as DataSource;
     const cache = new PartnerAccessCache(db, 15_000);
     await expect(cache.get('p')).rejects.toThrow('database down');
     fail = false;

@@ -16,7 +16,10 @@ describe('docs/access.md', () => {
   });
 
   it('names every partner-facing operation with the scopes the gateway enforces', () => {
-    for (const line of ['| `Query.organization` | `member:read` | UNION, PLATFORM |', '| `Mutation.verifyMemberCard` | `member:verify` | HOSPITAL, TRAVEL_PARTNER, MERCHANT |']) {
+    for (const line of [
+      '| `Query.organization` | `member:read` | UNION, PLATFORM |',
+      '| `Mutation.verifyMemberCard` | `member:verify` | HOSPITAL, TRAVEL_PARTNER, MERCHANT |',
+    ]) {
       expect(doc).toContain(line);
     }
   });
@@ -56,6 +59,8 @@ describe('docs/access.md', () => {
     expect(config.rateLimit.perMinute).toBe(600);
     expect(config.partnerCacheMs).toBe(500);
     expect(config.tokenFailuresPerMinute).toBe(0);
-    expect(() => loadGatewayConfig({ INTERNAL_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', MAX_QUERY_DEPTH: 'deep' })).toThrow(/MAX_QUERY_DEPTH/);
+    expect(() => loadGatewayConfig({ INTERNAL_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db', MAX_QUERY_DEPTH: 'deep' })).toThrow(
+      /MAX_QUERY_DEPTH/,
+    );
   });
 });

@@ -41,9 +41,29 @@ describe('logger', () => {
 
   it('writes one JSON line per request with time, service, request id, partner, operation, duration and outcome', () => {
     const { logger, lines } = capture();
-    logRequest(logger, { requestId: 'abc', route: '/graphql', method: 'POST', status: 200, durationMs: 3.2, partnerId: 'p1', partnerKind: 'UNION', operation: 'member', outcome: 'OK' });
+    logRequest(logger, {
+      requestId: 'abc',
+      route: '/graphql',
+      method: 'POST',
+      status: 200,
+      durationMs: 3.2,
+      partnerId: 'p1',
+      partnerKind: 'UNION',
+      operation: 'member',
+      outcome: 'OK',
+    });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 'info', service: 'member', msg: 'request', requestId: 'abc', partnerId: 'p1', partnerKind: 'UNION', operation: 'member', outcome: 'OK', durationMs: 3.2 });
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      service: 'member',
+      msg: 'request',
+      requestId: 'abc',
+      partnerId: 'p1',
+      partnerKind: 'UNION',
+      operation: 'member',
+      outcome: 'OK',
+      durationMs: 3.2,
+    });
     expect(new Date(String(lines[0].time)).toISOString()).toBe(lines[0].time);
   });
 
@@ -57,7 +77,14 @@ describe('logger', () => {
   it('redacts personal data, variables, bodies and credentials whatever a caller passes', () => {
     const { logger, lines } = capture();
     logger.warn(
-      { variables: { fullName: '张三' }, body: 'x', fullName: '张三', member: { phone: '13800000000', cardNumber: 'GD000000000001' }, headers: { authorization: 'Bearer t' }, clientSecret: 's' },
+      {
+        variables: { fullName: '张三' },
+        body: 'x',
+        fullName: '张三',
+        member: { phone: '13800000000', cardNumber: 'GD000000000001' },
+        headers: { authorization: 'Bearer t' },
+        clientSecret: 's',
+      },
       'something',
     );
     const text = JSON.stringify(lines[0]);
@@ -138,7 +165,12 @@ describe('readiness and graceful shutdown', () => {
     const failing = await serve([{ name: 'database', check: async () => Promise.reject(new Error('connection refused')) }]);
     const notReady = await get(failing.port, '/ready');
     expect([notReady.status, notReady.headers['retry-after']]).toEqual([503, '5']);
-    expect(JSON.parse(notReady.body)).toMatchObject({ status: 'unavailable', service: 'test', down: ['database'], checks: { database: { status: 'down', reason: 'connection refused' } } });
+    expect(JSON.parse(notReady.body)).toMatchObject({
+      status: 'unavailable',
+      service: 'test',
+      down: ['database'],
+      checks: { database: { status: 'down', reason: 'connection refused' } },
+    });
     await drainServer(failing.server, failing.readiness, 1000);
   });
 
@@ -171,9 +203,25 @@ describe('readiness and graceful shutdown', () => {
 
 describe('npm start on a terminal', () => {
   it('shows request lines short and readable, and passes other output unchanged', () => {
-    const line = JSON.stringify({ level: 'info', time: '2026-11-29T10:42:07.123Z', service: 'gateway', msg: 'request', requestId: 'abc', route: '/graphql', method: 'POST', status: 200, durationMs: 12.3, partnerKind: 'HOSPITAL', operation: 'member', outcome: 'OK', subgraphFetches: 2 });
+    const line = JSON.stringify({
+      level: 'info',
+      time: '2026-11-29T10:42:07.123Z',
+      service: 'gateway',
+      msg: 'request',
+      requestId: 'abc',
+      route: '/graphql',
+      method: 'POST',
+      status: 200,
+      durationMs: 12.3,
+      partnerKind: 'HOSPITAL',
+      operation: 'member',
+      outcome: 'OK',
+      subgraphFetches: 2,
+    });
     expect(readableLogLine(`[gateway] ${line}`)).toBe('10:42:07 gateway  POST /graphql 200 OK 12.3 ms member hospital fetches=2 req=abc');
-    expect(readableLogLine('[member] {"level":"warn","time":"2026-11-29T10:42:07.123Z","service":"member","msg":"slow","ms":5}')).toBe('10:42:07 member   WARN slow {"ms":5}');
+    expect(readableLogLine('[member] {"level":"warn","time":"2026-11-29T10:42:07.123Z","service":"member","msg":"slow","ms":5}')).toBe(
+      '10:42:07 member   WARN slow {"ms":5}',
+    );
     expect(readableLogLine('stopping ...')).toBe('stopping ...');
   });
 });

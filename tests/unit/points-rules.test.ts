@@ -22,7 +22,8 @@ describe('points rules', () => {
     expect(awardAmount('REAL_NAME_VERIFIED', null)).toBe(100);
     expect(awardAmount('ACTIVITY', 1)).toBe(1);
     expect(awardAmount('ACTIVITY', 1000)).toBe(1000);
-    for (const bad of [0, 1001, -5, 1.5, null]) expect(() => awardAmount('ACTIVITY', bad)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
+    for (const bad of [0, 1001, -5, 1.5, null])
+      expect(() => awardAmount('ACTIVITY', bad)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
     expect(() => awardAmount('DAILY_SIGN_IN', 3)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
   });
 });

@@ -1,10 +1,5 @@
 import fc from 'fast-check';
-import {
-  isValidResidentId,
-  residentIdAge,
-  residentIdCheckDigit,
-  residentIdProblem,
-} from '../../subgraphs/member/src/modules/enrollment/resident-id';
+import { isValidResidentId, residentIdAge, residentIdCheckDigit, residentIdProblem } from '../../subgraphs/member/src/modules/enrollment/resident-id';
 import * as demoData from '../../subgraphs/member/src/seed/demo-data';
 
 const TODAY = new Date('2026-01-15T12:00:00+08:00');

@@ -43,7 +43,9 @@ describe('classifyFetchFailure', () => {
     for (const status of [502, 503, 504]) expect(classifyFetchFailure(fromResponse(status, '')).kind).toBe('unavailable');
   });
   it('passes a subgraph 400 with contract errors through as the client mistake it is', () => {
-    const failure = classifyFetchFailure(fromResponse(400, { errors: [{ message: 'Variable "$from" got invalid value', extensions: { code: 'BAD_USER_INPUT' } }] }));
+    const failure = classifyFetchFailure(
+      fromResponse(400, { errors: [{ message: 'Variable "$from" got invalid value', extensions: { code: 'BAD_USER_INPUT' } }] }),
+    );
     expect(failure).toEqual({ kind: 'client-mistake', errors: [{ message: 'Variable "$from" got invalid value', extensions: { code: 'BAD_USER_INPUT' } }] });
   });
   it('keeps anything else internal (a 401 on the internal token, a 500)', () => {
@@ -67,7 +69,10 @@ describe('subgraph error formatting', () => {
       new ServiceUnavailableError('127.0.0.1:4001', 'member-facts: fetch failed'),
     ]) {
       const error = wrapped(original);
-      expect(format({ message: error.message, path: error.path }, error)).toMatchObject({ path: ['member', 'points'], extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      expect(format({ message: error.message, path: error.path }, error)).toMatchObject({
+        path: ['member', 'points'],
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      });
     }
   });
   it('turns PostgreSQL data exceptions into BAD_USER_INPUT, and leaves bugs internal', () => {

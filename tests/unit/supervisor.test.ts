@@ -19,7 +19,11 @@ const terminate = (child: ChildProcess) =>
     child.kill('SIGTERM');
   });
 
-const delaysIn = (lines: string[]) => lines.map((line) => /restarting in (\d+) ms/.exec(line)).filter((m) => m !== null).map((m) => Number(m![1]));
+const delaysIn = (lines: string[]) =>
+  lines
+    .map((line) => /restarting in (\d+) ms/.exec(line))
+    .filter((m) => m !== null)
+    .map((m) => Number(m![1]));
 
 describe('SupervisedProcess', () => {
   it('restarts a killed process with delays doubling up to the maximum, and from the start again after a stable run', async () => {

@@ -53,6 +53,8 @@ describe('typed client generator (scripts/src/generate-client.ts)', () => {
   it('refuses operations the schema does not have, unnamed operations, and wrong variable types', () => {
     expect(() => generate(`query Bad { people { id salary } }`)).toThrow(/Cannot query field "salary" on type "Person"/);
     expect(() => generate(`query { people { id } }`)).toThrow(/every operation needs a name/);
-    expect(() => generate(`mutation Rename($id: Int!) { rename(id: $id, name: "x") { id } }`)).toThrow(/Variable "\$id" of type "Int!" used in position expecting type "ID!"/);
+    expect(() => generate(`mutation Rename($id: Int!) { rename(id: $id, name: "x") { id } }`)).toThrow(
+      /Variable "\$id" of type "Int!" used in position expecting type "ID!"/,
+    );
   });
 });

@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { CODE_ALPHABET, CODE_RANDOM_BITS, generateVoucherCode, maskVoucherCode, normalizeVoucherCode } from '../../subgraphs/benefit/src/modules/voucher/voucher.code';
+import {
+  CODE_ALPHABET,
+  CODE_RANDOM_BITS,
+  generateVoucherCode,
+  maskVoucherCode,
+  normalizeVoucherCode,
+} from '../../subgraphs/benefit/src/modules/voucher/voucher.code';
 
 describe('voucher codes', () => {
   it('carry at least 60 bits in 16 symbols without 0/O/1/I, grouped by four', () => {
@@ -26,18 +32,28 @@ describe('voucher codes', () => {
 
   it('normalize what people type: case, spaces and dashes do not matter', () => {
     fc.assert(
-      fc.property(fc.constant(null).map(generateVoucherCode), fc.array(fc.constantFrom(' ', '-', '  '), { minLength: 16, maxLength: 16 }), (code, separators) => {
-        const compact = code.replace(/-/g, '');
-        const typed = [...compact].map((c, i) => (i % 2 ? c.toLowerCase() : c) + separators[i]).join('');
-        expect(normalizeVoucherCode(typed)).toBe(code);
-      }),
+      fc.property(
+        fc.constant(null).map(generateVoucherCode),
+        fc.array(fc.constantFrom(' ', '-', '  '), { minLength: 16, maxLength: 16 }),
+        (code, separators) => {
+          const compact = code.replace(/-/g, '');
+          const typed = [...compact].map((c, i) => (i % 2 ? c.toLowerCase() : c) + separators[i]).join('');
+          expect(normalizeVoucherCode(typed)).toBe(code);
+        },
+      ),
     );
   });
 
-  it.each(['', 'ABCD-EFGH-JKLM-NPQ', 'ABCD-EFGH-JKLM-NPQRS', 'ABCD-EFGH-JKLM-NPQ0', 'ABCD-EFGH-JKLM-NPQO', 'ABCD-EFGH-JKLM-NPQ1', 'ABCD-EFGH-JKLM-NPQI', 'ABCD-EFGH-JKLM-NPQ!'])(
-    'refuse %j without a lookup',
-    (input) => expect(normalizeVoucherCode(input)).toBeNull(),
-  );
+  it.each([
+    '',
+    'ABCD-EFGH-JKLM-NPQ',
+    'ABCD-EFGH-JKLM-NPQRS',
+    'ABCD-EFGH-JKLM-NPQ0',
+    'ABCD-EFGH-JKLM-NPQO',
+    'ABCD-EFGH-JKLM-NPQ1',
+    'ABCD-EFGH-JKLM-NPQI',
+    'ABCD-EFGH-JKLM-NPQ!',
+  ])('refuse %j without a lookup', (input) => expect(normalizeVoucherCode(input)).toBeNull());
 
   it('mask all but the last group', () => {
     expect(maskVoucherCode('WPS7-WQBN-7LC4-YYEU')).toBe('****-****-****-YYEU');

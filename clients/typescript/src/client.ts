@@ -118,7 +118,9 @@ export class UnionApiClient implements GraphQLRequester {
     });
     const answer = (await response.json().catch(() => ({}))) as TokenAnswer;
     if (!response.ok || !answer.access_token) {
-      throw new UnionApiError(response.status, [{ message: answer.error_description ?? answer.error ?? 'token request failed', extensions: { code: 'UNAUTHENTICATED' } }]);
+      throw new UnionApiError(response.status, [
+        { message: answer.error_description ?? answer.error ?? 'token request failed', extensions: { code: 'UNAUTHENTICATED' } },
+      ]);
     }
     return answer;
   }

@@ -87,13 +87,7 @@ export class FailedAuthenticationLimiter {
 
 /** The RFC 6749 §5.2 error codes (plus RFC 6749 §4.1.2.1's temporarily_unavailable). */
 type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_client'
-  | 'invalid_grant'
-  | 'unauthorized_client'
-  | 'unsupported_grant_type'
-  | 'invalid_scope'
-  | 'temporarily_unavailable';
+  'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable';
 
 class OAuthError extends Error {
   constructor(
@@ -133,7 +127,11 @@ export async function handleTokenRequest(req: IncomingMessage, res: ServerRespon
       sendJson(
         res,
         503,
-        { error: 'temporarily_unavailable', error_description: `the token service is unavailable at the moment; retry after ${RETRY_AFTER_SECONDS} s`, code: 'SERVICE_UNAVAILABLE' },
+        {
+          error: 'temporarily_unavailable',
+          error_description: `the token service is unavailable at the moment; retry after ${RETRY_AFTER_SECONDS} s`,
+          code: 'SERVICE_UNAVAILABLE',
+        },
         { ...NO_STORE, 'retry-after': String(RETRY_AFTER_SECONDS) },
       );
       return;

@@ -291,9 +291,7 @@ export class PartnerRegistry {
    */
   async authenticate(clientId: string, clientSecret: string): Promise<Partner | null> {
     const plausible = CLIENT_ID_PATTERN.test(clientId) && clientSecret.length > 0 && clientSecret.length <= MAX_SECRET_LENGTH;
-    const rows: PartnerRow[] = plausible
-      ? await this.dataSource.query(`SELECT ${PARTNER_COLUMNS} FROM partners WHERE client_id = $1`, [clientId])
-      : [];
+    const rows: PartnerRow[] = plausible ? await this.dataSource.query(`SELECT ${PARTNER_COLUMNS} FROM partners WHERE client_id = $1`, [clientId]) : [];
     const row = rows[0];
     const secret = clientSecret.slice(0, MAX_SECRET_LENGTH);
     const recentlyVerified = row !== undefined && this.verifiedSecrets.has(row.secret_hash, secret);

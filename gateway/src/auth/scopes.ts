@@ -12,7 +12,7 @@ export const SCOPE_DESCRIPTIONS = {
   'member:write': "Enroll, update and change the status of members in the union's own subtree.",
   'member:export': "Export member lists of the union's own subtree.",
   'member:act-as': 'Exchange a member id for a short-lived MEMBER token (member apps on a platform).',
-  'member:assert-verified': 'Assert at enrollment that the union has verified the member\'s real name.',
+  'member:assert-verified': "Assert at enrollment that the union has verified the member's real name.",
   'discount:apply': 'Apply a hospital discount to a verified member.',
   'voucher:redeem': 'Redeem vouchers presented by members, and cancel own redemptions.',
   'voucher:grant': 'Grant vouchers from programs the union sponsors.',
@@ -20,7 +20,7 @@ export const SCOPE_DESCRIPTIONS = {
   'points:award': 'Award points to members.',
   'reward:manage': 'Manage the points mall: rewards, stock and prices.',
   'reconcile:read': 'Read reconciliation reports of own redemptions (a union: of programs it sponsors).',
-  'member:self': "Act as the member: own card, vouchers and points. Only ever in MEMBER tokens.",
+  'member:self': 'Act as the member: own card, vouchers and points. Only ever in MEMBER tokens.',
 } as const;
 
 export type Scope = keyof typeof SCOPE_DESCRIPTIONS;

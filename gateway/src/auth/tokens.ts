@@ -62,8 +62,7 @@ export function signingKeyPemProblem(pem: string): string | null {
   return key.asymmetricKeyType === 'ed25519' ? null : `must be an Ed25519 private key, not ${key.asymmetricKeyType ?? key.type}`;
 }
 
-const generatePrivateKeyPem = () =>
-  generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+const generatePrivateKeyPem = () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 
 /**
  * The token signing key: the configured PEM if there is one; else the key in `keyFile`, generated
@@ -157,7 +156,10 @@ export class TokenService {
     this.partnerTokenTtlSeconds = options.partnerTokenTtlSeconds ?? DEFAULT_PARTNER_TOKEN_TTL_SECONDS;
     this.memberTokenTtlSeconds = options.memberTokenTtlSeconds ?? DEFAULT_MEMBER_TOKEN_TTL_SECONDS;
     this.clock = options.clock ?? (() => new Date());
-    for (const [label, ttl] of [['partner', this.partnerTokenTtlSeconds], ['member', this.memberTokenTtlSeconds]] as const) {
+    for (const [label, ttl] of [
+      ['partner', this.partnerTokenTtlSeconds],
+      ['member', this.memberTokenTtlSeconds],
+    ] as const) {
       if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new Error(`${label} token lifetime must be a positive number of seconds`);
     }
   }

@@ -121,7 +121,10 @@ function load(body: Buffer, type: string): LoadedAsset {
 /** The example operations, by file name without .graphql, and which one each kind opens with. */
 export function exampleOperations(dir: string = OPERATIONS_DIR): { files: Record<string, string>; byKind: Record<string, string> } {
   const files: Record<string, string> = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.graphql')).sort()) files[basename(name, '.graphql')] = readFileSync(join(dir, name), 'utf8');
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.graphql'))
+    .sort())
+    files[basename(name, '.graphql')] = readFileSync(join(dir, name), 'utf8');
   return { files, byKind: OPERATIONS_BY_KIND };
 }
 

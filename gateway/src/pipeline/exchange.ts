@@ -112,6 +112,11 @@ export async function runStages(stages: readonly NamedStage[], exchange: GraphQL
 }
 
 /** A GraphQL-shaped refusal: `{ errors: [{ message, extensions: { code, ...extensions } }] }`. */
-export function graphQLRefusal(status: number, code: string, message: string, options: { headers?: Record<string, string>; extensions?: Record<string, unknown> } = {}): Refusal {
+export function graphQLRefusal(
+  status: number,
+  code: string,
+  message: string,
+  options: { headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
+): Refusal {
   return { status, body: { errors: [{ message, extensions: { code, ...options.extensions } }] }, headers: options.headers };
 }

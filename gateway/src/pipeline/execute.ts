@@ -9,7 +9,10 @@ import type { GatewayContext, GraphQLExchange } from './exchange';
  * operation against the subgraphs. The context it runs with stays on the exchange, so the stages
  * after it read what the subgraphs reported.
  */
-export async function executeOperation(exchange: GraphQLExchange, deps: { apollo: Pick<ApolloServer<GatewayContext>, 'executeHTTPGraphQLRequest'> }): Promise<void> {
+export async function executeOperation(
+  exchange: GraphQLExchange,
+  deps: { apollo: Pick<ApolloServer<GatewayContext>, 'executeHTTPGraphQLRequest'> },
+): Promise<void> {
   const { principal, rate } = exchange;
   if (!principal || !rate) throw new Error('execute: the request was not authenticated and charged');
   const context: GatewayContext = {

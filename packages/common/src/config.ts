@@ -48,17 +48,15 @@ export const operationsSettings = {
  * where it listens, and the secret that proves a request came through the gateway.
  * `<NAME>_DATABASE_URL`, `<NAME>_DB_SCHEMA`, `<NAME>_PORT`; `extra` adds the service's own.
  */
-export function loadSubgraphConfig<E extends z.ZodRawShape>(
-  name: string,
-  defaultPort: number,
-  extra: E,
-  env: Record<string, string | undefined>,
-) {
+export function loadSubgraphConfig<E extends z.ZodRawShape>(name: string, defaultPort: number, extra: E, env: Record<string, string | undefined>) {
   const upper = name.toUpperCase();
   const schema = z.object({
     [`${upper}_DATABASE_URL`]: z.string().url().optional(),
     DATABASE_URL: z.string().url().optional(),
-    [`${upper}_DB_SCHEMA`]: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(name),
+    [`${upper}_DB_SCHEMA`]: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/)
+      .default(name),
     [`${upper}_PORT`]: port(defaultPort),
     HOST: z.string().default('127.0.0.1'),
     INTERNAL_SECRET: secret,

@@ -88,9 +88,7 @@ export async function openDatabase(dataSource: DataSource, service: string): Pro
   try {
     await dataSource.initialize();
   } catch (error) {
-    throw new StartupError(
-      `${service}: cannot reach PostgreSQL at ${redactUrl(url)} (${(error as Error).message}); set DATABASE_URL to a reachable server`,
-    );
+    throw new StartupError(`${service}: cannot reach PostgreSQL at ${redactUrl(url)} (${(error as Error).message}); set DATABASE_URL to a reachable server`);
   }
   const schema = (dataSource.options as { schema?: string }).schema ?? 'public';
   const [{ table }] = await dataSource.query(`SELECT to_regclass($1) AS table`, [`${schema}.migrations`]);

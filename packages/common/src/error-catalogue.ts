@@ -31,12 +31,14 @@ export const ERROR_CATALOGUE: { readonly [C in ErrorCode]: Omit<ErrorCatalogueEn
     httpStatus: 401,
     retryable: false,
     meaning: 'No access token, or one that is expired, forged, issued for another audience, or of a partner disabled since (within 15 s).',
-    action: 'Get a new token from POST /oauth/token (client credentials) and send it as `Authorization: Bearer ...`; if a fresh token is refused too, ask the operator whether the partner is disabled.',
+    action:
+      'Get a new token from POST /oauth/token (client credentials) and send it as `Authorization: Bearer ...`; if a fresh token is refused too, ask the operator whether the partner is disabled.',
   },
   FORBIDDEN: {
     httpStatus: 403,
     retryable: false,
-    meaning: 'Authenticated, but the token lacks a scope (named in the message), the partner kind may not do it, or the organization is outside the union\'s subtree. 403 when the gateway refuses the operation before running it; 200 when one field is refused.',
+    meaning:
+      "Authenticated, but the token lacks a scope (named in the message), the partner kind may not do it, or the organization is outside the union's subtree. 403 when the gateway refuses the operation before running it; 200 when one field is refused.",
     action: 'Do not retry. Check `viewer { scopes }`; ask the operator for the scope, or act only on your own subtree, claims and redemptions.',
   },
   NOT_FOUND: {
@@ -48,14 +50,16 @@ export const ERROR_CATALOGUE: { readonly [C in ErrorCode]: Omit<ErrorCatalogueEn
   BAD_USER_INPUT: {
     httpStatus: 200,
     retryable: false,
-    meaning: 'Malformed input: zero or negative money, a bad ID-number check digit, `first` over 100, a forged cursor, an operation that does not parse or validate (HTTP 400), a body that is not JSON (400). `extensions.field` names the input where known.',
+    meaning:
+      'Malformed input: zero or negative money, a bad ID-number check digit, `first` over 100, a forged cursor, an operation that does not parse or validate (HTTP 400), a body that is not JSON (400). `extensions.field` names the input where known.',
     action: 'Fix the request (the message and `extensions.field` say what); the same request will fail again. Nothing was written.',
   },
   IDEMPOTENCY_CONFLICT: {
     httpStatus: 200,
     retryable: false,
     meaning: 'An idempotency key (invoice number, partner order id, sourceRef, idempotencyKey) was sent again with different content.',
-    action: 'A retry must repeat the original request exactly; for a new business event use a new key. Look the original up (e.g. discountClaims, redemptions) if unsure.',
+    action:
+      'A retry must repeat the original request exactly; for a new business event use a new key. Look the original up (e.g. discountClaims, redemptions) if unsure.',
   },
   VERIFICATION_EXPIRED: {
     httpStatus: 200,
@@ -66,13 +70,13 @@ export const ERROR_CATALOGUE: { readonly [C in ErrorCode]: Omit<ErrorCatalogueEn
   NOT_ELIGIBLE: {
     httpStatus: 200,
     retryable: false,
-    meaning: 'The member is not ACTIVE, not in the program sponsor\'s subtree, or does not meet the rule (e.g. not real-name verified).',
+    meaning: "The member is not ACTIVE, not in the program sponsor's subtree, or does not meet the rule (e.g. not real-name verified).",
     action: 'Do not grant the benefit; tell the member to contact their union. Retrying does not help.',
   },
   ANNUAL_CAP_REACHED: {
     httpStatus: 200,
     retryable: false,
-    meaning: 'The member\'s yearly hospital discount cap is used up (quoteHospitalDiscount answers 0 instead).',
+    meaning: "The member's yearly hospital discount cap is used up (quoteHospitalDiscount answers 0 instead).",
     action: 'Bill the self-paid amount without a union discount. The cap renews on 1 January (Asia/Shanghai) or when a claim is voided.',
   },
   ALREADY_MEMBER: {
@@ -96,7 +100,7 @@ export const ERROR_CATALOGUE: { readonly [C in ErrorCode]: Omit<ErrorCatalogueEn
   CLAIM_NOT_OPEN: {
     httpStatus: 200,
     retryable: true,
-    meaning: 'claimVoucher: the batch\'s claim window has not started (or has ended).',
+    meaning: "claimVoucher: the batch's claim window has not started (or has ended).",
     action: 'Retry only after the time named in the message; after the window has ended it will not open again.',
   },
   VOUCHER_NOT_FOUND: {
@@ -120,7 +124,7 @@ export const ERROR_CATALOGUE: { readonly [C in ErrorCode]: Omit<ErrorCatalogueEn
   MIN_SPEND_NOT_MET: {
     httpStatus: 200,
     retryable: false,
-    meaning: 'The order amount is below the voucher\'s minimum spend.',
+    meaning: "The order amount is below the voucher's minimum spend.",
     action: 'Redeem with a larger order, or without the voucher.',
   },
   PARTNER_NOT_ALLOWED: {
@@ -132,7 +136,7 @@ export const ERROR_CATALOGUE: { readonly [C in ErrorCode]: Omit<ErrorCatalogueEn
   INSUFFICIENT_POINTS: {
     httpStatus: 200,
     retryable: false,
-    meaning: 'The member\'s points balance is below the reward\'s cost.',
+    meaning: "The member's points balance is below the reward's cost.",
     action: 'Show the balance; the member can redeem after earning more.',
   },
   OUT_OF_STOCK: {
@@ -144,7 +148,7 @@ export const ERROR_CATALOGUE: { readonly [C in ErrorCode]: Omit<ErrorCatalogueEn
   DAILY_CAP_REACHED: {
     httpStatus: 200,
     retryable: false,
-    meaning: 'The points rule\'s cap for this member is reached (per Asia/Shanghai day, or once ever); `extensions.rule`, `cap`, `period`.',
+    meaning: "The points rule's cap for this member is reached (per Asia/Shanghai day, or once ever); `extensions.rule`, `cap`, `period`.",
     action: 'Do not retry today; a daily cap renews at midnight Asia/Shanghai.',
   },
   RATE_LIMITED: {
@@ -187,7 +191,11 @@ export function errorCatalogue(): ErrorCatalogueEntry[] {
 /** Errors of POST /oauth/token (RFC 6749 section 5.2), answered as `{ error, error_description }`. */
 export const TOKEN_ERRORS = [
   { error: 'invalid_request', httpStatus: 400, action: 'Send grant_type and the client credentials (HTTP Basic or form fields), form-encoded.' },
-  { error: 'invalid_client', httpStatus: 401, action: 'Check client id and secret; unknown client, wrong secret and disabled partner answer alike on purpose.' },
+  {
+    error: 'invalid_client',
+    httpStatus: 401,
+    action: 'Check client id and secret; unknown client, wrong secret and disabled partner answer alike on purpose.',
+  },
   { error: 'invalid_grant', httpStatus: 400, action: 'Token exchange: the subject (member) is unknown or may not be acted for.' },
   { error: 'unauthorized_client', httpStatus: 400, action: 'Your partner kind may not use this grant type.' },
   { error: 'unsupported_grant_type', httpStatus: 400, action: 'Use client_credentials (or token exchange for a platform).' },

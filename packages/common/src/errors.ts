@@ -37,8 +37,7 @@ export function contractError(code: ErrorCode, message: string, extensions: Reco
   return new GraphQLError(message, { extensions: { ...extensions, code } });
 }
 
-export const badInput = (message: string, field?: string) =>
-  contractError('BAD_USER_INPUT', message, field ? { field } : {});
+export const badInput = (message: string, field?: string) => contractError('BAD_USER_INPUT', message, field ? { field } : {});
 export const notFound = (what: string) => contractError('NOT_FOUND', `${what} not found`);
 export const forbidden = (message: string) => contractError('FORBIDDEN', message);
 

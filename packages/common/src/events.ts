@@ -144,7 +144,8 @@ const DIGITS = /^\d{1,20}$/;
 export function eventOutboxRoute(db: SqlRunner): InternalRoute {
   return async (body) => {
     const request = (body ?? {}) as { after?: Partial<OutboxPosition> | null; limit?: unknown };
-    const after = request.after && DIGITS.test(String(request.after.xid)) && DIGITS.test(String(request.after.seq)) ? (request.after as OutboxPosition) : OUTBOX_START;
+    const after =
+      request.after && DIGITS.test(String(request.after.xid)) && DIGITS.test(String(request.after.seq)) ? (request.after as OutboxPosition) : OUTBOX_START;
     const limit = Math.min(Math.max(Number(request.limit) || 100, 1), 1000);
     const [{ horizon }] = (await db.query(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon`)) as Array<{ horizon: string }>;
     const rows = (await db.query(
@@ -154,10 +155,26 @@ export function eventOutboxRoute(db: SqlRunner): InternalRoute {
         ORDER BY xid, seq
         LIMIT $4`,
       [horizon, after.xid, after.seq, limit],
-    )) as Array<{ id: string; type: EventTypeName; subject_id: string; data: Record<string, unknown>; audience: string[]; occurred_at: Date; xid: string; seq: string }>;
-    const events = rows.map(
-      (r): OutboxEvent => ({ id: r.id, type: r.type, subjectId: r.subject_id, data: r.data, audience: r.audience, occurredAt: r.occurred_at.toISOString(), xid: r.xid, seq: r.seq }),
-    );
+    )) as Array<{
+      id: string;
+      type: EventTypeName;
+      subject_id: string;
+      data: Record<string, unknown>;
+      audience: string[];
+      occurred_at: Date;
+      xid: string;
+      seq: string;
+    }>;
+    const events = rows.map((r): OutboxEvent => ({
+      id: r.id,
+      type: r.type,
+      subjectId: r.subject_id,
+      data: r.data,
+      audience: r.audience,
+      occurredAt: r.occurred_at.toISOString(),
+      xid: r.xid,
+      seq: r.seq,
+    }));
     const last = events[events.length - 1];
     const next = events.length === limit && last ? { xid: last.xid, seq: last.seq } : maxPosition(after, { xid: horizon, seq: '0' });
     return { events, next } satisfies OutboxPage;

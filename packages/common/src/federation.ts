@@ -61,9 +61,7 @@ export async function buildFederatedSchema(options: {
     skipCheck: true,
     validate: false,
     authChecker: scopeAuthChecker,
-    scalarsMap: [
-      { type: Date, scalar: DateTimeScalar },
-    ],
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
   });
   const typeDefs = annotateInputLimits(parse(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeGraphqlSchema)}`));
   const resolverMap = createResolversMap(typeGraphqlSchema) as Record<string, Record<string, unknown>>;

@@ -42,7 +42,10 @@ export class InternalClient {
       });
     } catch (error) {
       // Refused, reset or timed out: the other service is down or restarting, not broken.
-      throw new ServiceUnavailableError(this.serviceName(), `${route}: ${(error as Error)?.cause ? String((error as Error & { cause: unknown }).cause) : (error as Error).message}`);
+      throw new ServiceUnavailableError(
+        this.serviceName(),
+        `${route}: ${(error as Error)?.cause ? String((error as Error & { cause: unknown }).cause) : (error as Error).message}`,
+      );
     }
     if (response.status === 502 || response.status === 503 || response.status === 504) {
       throw new ServiceUnavailableError(this.serviceName(), `${route} answered HTTP ${response.status}`);

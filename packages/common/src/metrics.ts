@@ -61,7 +61,11 @@ export class ServiceMetrics {
   }
 
   observeRequest(path: string, method: string, status: number): void {
-    this.httpRequests.inc({ route: this.routeLabel(path), method: ['GET', 'POST', 'HEAD', 'OPTIONS'].includes(method) ? method : 'other', status: String(status) });
+    this.httpRequests.inc({
+      route: this.routeLabel(path),
+      method: ['GET', 'POST', 'HEAD', 'OPTIONS'].includes(method) ? method : 'other',
+      status: String(status),
+    });
   }
 
   observeOperation(operation: string, partnerKind: string | null | undefined, outcome: string | null | undefined, seconds: number): void {
@@ -106,7 +110,9 @@ export function mayReadMetrics(req: IncomingMessage, token: string | undefined):
 /** GET /metrics in the Prometheus text format, or 403 for a caller that may not read it. */
 export async function answerMetrics(req: IncomingMessage, res: ServerResponse, metrics: ServiceMetrics, token: string | undefined): Promise<void> {
   if (!mayReadMetrics(req, token)) {
-    const body = JSON.stringify({ errors: [{ message: 'metrics are served on loopback, or with the METRICS_TOKEN bearer', extensions: { code: 'FORBIDDEN' } }] });
+    const body = JSON.stringify({
+      errors: [{ message: 'metrics are served on loopback, or with the METRICS_TOKEN bearer', extensions: { code: 'FORBIDDEN' } }],
+    });
     res.writeHead(403, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
     return;

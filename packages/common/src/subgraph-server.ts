@@ -67,12 +67,7 @@ export interface AccessReportingContext {
 /** Error codes of a mutation that mean "no such code / not yours": what guessing bearer codes produces. */
 export const FAILED_GUESS_ERROR_CODES: ReadonlySet<string> = new Set(['VOUCHER_NOT_FOUND', 'VOUCHER_EXPIRED', 'PARTNER_NOT_ALLOWED']);
 /** `reason`s of a `valid: false` answer (verifyMemberCard, verifyMemberByCardNumber, validateVoucher) that mean the same. */
-export const FAILED_GUESS_REASONS: ReadonlySet<string> = new Set([
-  'TOKEN_INVALID',
-  'CARD_NOT_FOUND',
-  'NAME_MISMATCH',
-  ...FAILED_GUESS_ERROR_CODES,
-]);
+export const FAILED_GUESS_REASONS: ReadonlySet<string> = new Set(['TOKEN_INVALID', 'CARD_NOT_FOUND', 'NAME_MISMATCH', ...FAILED_GUESS_ERROR_CODES]);
 
 const failedGuessCounts = new WeakMap<object, number>();
 const COUNTING = Symbol('counts failed guesses');
@@ -215,7 +210,12 @@ export function safeErrorFormatter(service: string, log: (line: string) => void)
       return { message: unavailable.message, locations: formatted.locations, path: formatted.path, extensions: unavailable.extensions };
     }
     if (isInputDataError(original)) {
-      return { message: 'a value of this request is not valid here', locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
+      return {
+        message: 'a value of this request is not valid here',
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: 'BAD_USER_INPUT' },
+      };
     }
     const code = formatted.extensions?.code;
     if (code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_USER_INPUT') {
@@ -239,8 +239,16 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
   const log = lineLogger(logger);
   const readiness = new Readiness(options.readinessChecks ?? []);
   const knownOperations = new Set(['_entities', '_service']);
-  for (const root of [options.schema.getQueryType(), options.schema.getMutationType()]) for (const field of Object.keys(root?.getFields() ?? {})) knownOperations.add(field);
-  const routes = ['/graphql', '/health', '/ready', '/metrics', ...Object.keys(options.internalRoutes ?? {}).map((r) => `/internal/${r}`), ...Object.keys(options.streamRoutes ?? {}).map((r) => `/stream/${r}`)];
+  for (const root of [options.schema.getQueryType(), options.schema.getMutationType()])
+    for (const field of Object.keys(root?.getFields() ?? {})) knownOperations.add(field);
+  const routes = [
+    '/graphql',
+    '/health',
+    '/ready',
+    '/metrics',
+    ...Object.keys(options.internalRoutes ?? {}).map((r) => `/internal/${r}`),
+    ...Object.keys(options.streamRoutes ?? {}).map((r) => `/stream/${r}`),
+  ];
   const metrics = new ServiceMetrics(options.name, knownOperations, new Set(routes));
   if (options.database) metrics.observeDatabasePool(options.database);
   if (options.countedMutations?.length) {
@@ -386,7 +394,11 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
   }
 
   const server = createServer((req, res) => {
-    const record: SubgraphRequestRecord = { requestId: requestIdOf(req.headers), startedAt: performance.now(), url: new URL(req.url ?? '/', 'http://subgraph') };
+    const record: SubgraphRequestRecord = {
+      requestId: requestIdOf(req.headers),
+      startedAt: performance.now(),
+      url: new URL(req.url ?? '/', 'http://subgraph'),
+    };
     res.setHeader(REQUEST_ID_HEADER, record.requestId);
     req.headers[REQUEST_ID_HEADER] = record.requestId;
     closeWhileDraining(readiness, res);

@@ -28,7 +28,12 @@ async function main(): Promise<void> {
     const union = await demoPartnerAccessToken(system.credentials, 'cityUnion');
     // Spread over 100 members: events of one member are delivered one after the other (per-subject order).
     const cityOrg = system.credentials.partners.cityUnion.organizationId;
-    const listed = await gatewayQuery(system, platform, `query ($org: ID!) { organization(id: $org) { members(first: 100, filter: { status: ACTIVE }) { nodes { id } } } }`, { org: cityOrg });
+    const listed = await gatewayQuery(
+      system,
+      platform,
+      `query ($org: ID!) { organization(id: $org) { members(first: 100, filter: { status: ACTIVE }) { nodes { id } } } }`,
+      { org: cityOrg },
+    );
     const members: string[] = listed.data?.organization?.members?.nodes?.map((n: { id: string }) => n.id) ?? [];
     if (members.length === 0) throw new Error(`could not list members: ${JSON.stringify(listed.errors)}`);
 
@@ -54,7 +59,12 @@ async function main(): Promise<void> {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    const created = await gatewayQuery(system, platform, `mutation ($url: String!) { createWebhookEndpoint(url: $url, eventTypes: [POINTS_AWARDED]) { secret } }`, { url });
+    const created = await gatewayQuery(
+      system,
+      platform,
+      `mutation ($url: String!) { createWebhookEndpoint(url: $url, eventTypes: [POINTS_AWARDED]) { secret } }`,
+      { url },
+    );
     secret = created.data?.createWebhookEndpoint?.secret;
     if (!secret) throw new Error(`could not create the endpoint: ${JSON.stringify(created.errors)}`);
 
@@ -105,7 +115,10 @@ async function main(): Promise<void> {
       if (!page.data!.events.pageInfo.hasNextPage) break;
     }
 
-    const lags = [...committedAt].filter(([ref]) => received.has(ref)).map(([ref, at]) => received.get(ref)! - at).sort((a, b) => a - b);
+    const lags = [...committedAt]
+      .filter(([ref]) => received.has(ref))
+      .map(([ref, at]) => received.get(ref)! - at)
+      .sort((a, b) => a - b);
     const missing = [...committedAt.keys()].filter((ref) => !received.has(ref)).length;
     console.log(
       `writes: ${committedAt.size} committed, ${failed} failed ${JSON.stringify(failures)}, sent at ${(total / sendSeconds).toFixed(1)}/s; deliveries: ${lags.length} received (${missing} missing, ${refused} refused signatures); ${inFeed.size} in the feed`,

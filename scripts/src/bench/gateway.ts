@@ -93,7 +93,14 @@ interface Phase {
   cpuPerRequest: Record<string, number>;
 }
 
-async function run(name: string, url: string, headers: Record<string, string>, body: string, duration: number, processes: Record<string, number | null> = {}): Promise<Phase> {
+async function run(
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  duration: number,
+  processes: Record<string, number | null> = {},
+): Promise<Phase> {
   const before = Object.fromEntries(Object.entries(processes).map(([label, pid]) => [label, cpuMs(pid)]));
   const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, connections, duration });
   const cpuPerRequest: Record<string, number> = {};
@@ -101,11 +108,21 @@ async function run(name: string, url: string, headers: Record<string, string>, b
     const after = cpuMs(pid);
     if (after !== null && before[label] !== null) cpuPerRequest[label] = (after - (before[label] as number)) / Math.max(1, result.requests.total);
   }
-  return { name, perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, failures: result.non2xx + result.errors, cpuPerRequest };
+  return {
+    name,
+    perSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total: result.requests.total,
+    failures: result.non2xx + result.errors,
+    cpuPerRequest,
+  };
 }
 
 function print(phase: Phase): void {
-  const cpu = Object.entries(phase.cpuPerRequest).map(([label, ms]) => `${label} ${ms.toFixed(3)} ms`).join(', ');
+  const cpu = Object.entries(phase.cpuPerRequest)
+    .map(([label, ms]) => `${label} ${ms.toFixed(3)} ms`)
+    .join(', ');
   console.log(
     `${phase.name.padEnd(34)} ${phase.perSecond.toFixed(0).padStart(6)} req/s  p50 ${phase.p50.toFixed(1).padStart(5)} ms  p99 ${phase.p99.toFixed(1).padStart(5)} ms  (${phase.total} requests, ${phase.failures} failed)${cpu ? `  CPU per request: ${cpu}` : ''}`,
   );
@@ -119,7 +136,11 @@ async function main(): Promise<void> {
     const body = JSON.stringify({ query: QUERY, variables: { id: member.id }, operationName: 'MemberById' });
 
     // Check both paths answer the same before timing anything.
-    const viaGateway = await fetch(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+    const viaGateway = await fetch(system.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    });
     const gatewayAnswer = (await viaGateway.json()) as { data?: { member?: { id: string } } };
     if (gatewayAnswer.data?.member?.id !== member.id) throw new Error(`gateway answered ${JSON.stringify(gatewayAnswer)}`);
     const principal: Principal = {
@@ -131,7 +152,11 @@ async function main(): Promise<void> {
       actingPartnerId: null,
     };
     const internalToken = await signInternalToken(principal, system.secrets.INTERNAL_SECRET, seconds * 4 + 120);
-    const direct = await fetch(system.subgraphUrls.member, { method: 'POST', headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: internalToken }, body });
+    const direct = await fetch(system.subgraphUrls.member, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: internalToken },
+      body,
+    });
     const directAnswer = (await direct.json()) as { data?: { member?: { id: string } } };
     if (directAnswer.data?.member?.id !== member.id) throw new Error(`member subgraph answered ${JSON.stringify(directAnswer)}`);
 
@@ -142,13 +167,24 @@ async function main(): Promise<void> {
       gateway: pidListeningOn(Number(new URL(system.gatewayUrl).port)),
       member: pidListeningOn(Number(new URL(system.subgraphUrls.member).port)),
     };
-    const subgraph = await run('member subgraph, internal token', system.subgraphUrls.member, { [INTERNAL_TOKEN_HEADER]: internalToken }, body, seconds, processes);
+    const subgraph = await run(
+      'member subgraph, internal token',
+      system.subgraphUrls.member,
+      { [INTERNAL_TOKEN_HEADER]: internalToken },
+      body,
+      seconds,
+      processes,
+    );
     const gateway = await run('gateway, partner bearer token', system.gatewayUrl, { authorization: `Bearer ${token}` }, body, seconds, processes);
     print(subgraph);
     print(gateway);
-    console.log(`gateway costs ${(subgraph.perSecond / gateway.perSecond).toFixed(2)}x the throughput of the subgraph behind it (p50 ${(gateway.p50 / Math.max(subgraph.p50, 0.1)).toFixed(1)}x)`);
+    console.log(
+      `gateway costs ${(subgraph.perSecond / gateway.perSecond).toFixed(2)}x the throughput of the subgraph behind it (p50 ${(gateway.p50 / Math.max(subgraph.p50, 0.1)).toFixed(1)}x)`,
+    );
     if (gateway.cpuPerRequest.gateway !== undefined && gateway.cpuPerRequest.member !== undefined) {
-      console.log(`gateway process: ${gateway.cpuPerRequest.gateway.toFixed(3)} CPU ms per request, the member subgraph behind it ${gateway.cpuPerRequest.member.toFixed(3)}`);
+      console.log(
+        `gateway process: ${gateway.cpuPerRequest.gateway.toFixed(3)} CPU ms per request, the member subgraph behind it ${gateway.cpuPerRequest.member.toFixed(3)}`,
+      );
     }
   });
 }

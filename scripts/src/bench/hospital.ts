@@ -35,9 +35,17 @@ function print(r: PhaseResult): void {
 async function main(): Promise<void> {
   // Measures the service, not the per-partner budget: one hospital token sends every request.
   await withThrowawaySystem('hospital', { env: { RATE_LIMIT_PER_MINUTE: '100000000' } }, async (system) => {
-    const [hospital, platform] = await Promise.all([demoPartnerAccessToken(system.credentials, 'hospital'), demoPartnerAccessToken(system.credentials, 'platform')]);
+    const [hospital, platform] = await Promise.all([
+      demoPartnerAccessToken(system.credentials, 'hospital'),
+      demoPartnerAccessToken(system.credentials, 'platform'),
+    ]);
     const cityOrg = system.credentials.partners.cityUnion.organizationId;
-    const listed = await gatewayQuery(system, platform, `query ($org: ID!) { organization(id: $org) { members(first: 100, filter: { status: ACTIVE }) { nodes { id } } } }`, { org: cityOrg });
+    const listed = await gatewayQuery(
+      system,
+      platform,
+      `query ($org: ID!) { organization(id: $org) { members(first: 100, filter: { status: ACTIVE }) { nodes { id } } } }`,
+      { org: cityOrg },
+    );
     const members: string[] = listed.data?.organization?.members?.nodes?.map((n: { id: string }) => n.id) ?? [];
     if (members.length === 0) throw new Error(`could not list members: ${JSON.stringify(listed.errors)}`);
     const memberTokens = await Promise.all(members.slice(0, 20).map((id) => demoPartnerAccessToken(system.credentials, 'platform', memberTokenExchange(id))));
@@ -50,7 +58,11 @@ async function main(): Promise<void> {
     await phase('warm-up', 200, concurrency, async (i) => outcomeOf(await gatewayQuery(system, memberTokens[i % memberTokens.length], ISSUE)));
 
     const results: PhaseResult[] = [];
-    results.push(await phase('issueMemberCardToken (member app)', requestsPerPhase, concurrency, async (i) => outcomeOf(await gatewayQuery(system, memberTokens[i % memberTokens.length], ISSUE))));
+    results.push(
+      await phase('issueMemberCardToken (member app)', requestsPerPhase, concurrency, async (i) =>
+        outcomeOf(await gatewayQuery(system, memberTokens[i % memberTokens.length], ISSUE)),
+      ),
+    );
     const codes = Array.from({ length: requestsPerPhase }, (_, i) => codec.issue(members[i % members.length]).token);
     const verificationOf = new Map<string, string>();
     results.push(
@@ -78,7 +90,9 @@ async function main(): Promise<void> {
     );
     results.push(
       await phase('applyHospitalDiscount (one member, row lock)', requestsPerPhase, concurrency, async (i) =>
-        outcomeOf(await gatewayQuery(system, hospital, APPLY, { input: { verificationId: verifications[0], invoiceNumber: `B-${runId}-O-${i}`, selfPaidFen: 500 } })),
+        outcomeOf(
+          await gatewayQuery(system, hospital, APPLY, { input: { verificationId: verifications[0], invoiceNumber: `B-${runId}-O-${i}`, selfPaidFen: 500 } }),
+        ),
       ),
     );
     results.push(
@@ -102,7 +116,9 @@ async function main(): Promise<void> {
               (SELECT count(*)::int FROM member.member_verifications) AS verifications`,
     );
     await sql.end();
-    console.log(`\nfinal: ${rows[0].claims} claims, ${rows[0].verifications} verifications, claimed ${rows[0].claimed} fen, usage rows ${rows[0].used} fen (${rows[0].claimed === rows[0].used ? 'equal' : 'MISMATCH'})`);
+    console.log(
+      `\nfinal: ${rows[0].claims} claims, ${rows[0].verifications} verifications, claimed ${rows[0].claimed} fen, usage rows ${rows[0].used} fen (${rows[0].claimed === rows[0].used ? 'equal' : 'MISMATCH'})`,
+    );
   });
 }
 

@@ -53,15 +53,25 @@ function serviceMemory(): Record<string, number> {
 }
 
 /** POSTs the file (streamed from disk) and answers the status and the JSON summary. */
-function upload(system: LaunchedSystem, token: string, path: string, organizationId: string, dryRun: boolean): Promise<{ status: number; body: Record<string, unknown> }> {
+function upload(
+  system: LaunchedSystem,
+  token: string,
+  path: string,
+  organizationId: string,
+  dryRun: boolean,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const url = new URL(`/imports/members?organizationId=${organizationId}&dryRun=${dryRun}`, system.baseUrl);
-    const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'content-length': statSync(path).size } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'content-length': statSync(path).size } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     createReadStream(path).pipe(req);
   });
@@ -77,7 +87,11 @@ async function main(): Promise<void> {
     const organizationId = system.credentials.partners.districtUnion.organizationId!;
     const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 
-    for (const [label, dryRun] of [['dry run', true], ['import', false], ['same file again', false]] as const) {
+    for (const [label, dryRun] of [
+      ['dry run', true],
+      ['import', false],
+      ['same file again', false],
+    ] as const) {
       const before = serviceMemory();
       const peak = { ...before };
       const sampler = setInterval(() => {
@@ -88,12 +102,19 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - started) / 1000;
       clearInterval(sampler);
       if (answer.status !== 200) throw new Error(`import answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 500)}`);
-      const { totalRows, created, alreadyMembers, rejected } = answer.body as { totalRows: number; created: number; alreadyMembers: number; rejected: unknown[] };
+      const { totalRows, created, alreadyMembers, rejected } = answer.body as {
+        totalRows: number;
+        created: number;
+        alreadyMembers: number;
+        rejected: unknown[];
+      };
       console.log(
-        `${label.padEnd(16)} ${seconds.toFixed(1).padStart(6)} s  ${Math.round(totalRows / seconds).toLocaleString('en').padStart(8)} rows/s  ` +
-          `created ${created}, already members ${alreadyMembers}, rejected ${rejected.length}`,
+        `${label.padEnd(16)} ${seconds.toFixed(1).padStart(6)} s  ${Math.round(totalRows / seconds)
+          .toLocaleString('en')
+          .padStart(8)} rows/s  ` + `created ${created}, already members ${alreadyMembers}, rejected ${rejected.length}`,
       );
-      for (const name of ['member', 'gateway']) console.log(`  ${name.padEnd(8)} RSS before ${mib(before[name] ?? 0).padStart(8)}, peak ${mib(peak[name] ?? 0).padStart(8)}`);
+      for (const name of ['member', 'gateway'])
+        console.log(`  ${name.padEnd(8)} RSS before ${mib(before[name] ?? 0).padStart(8)}, peak ${mib(peak[name] ?? 0).padStart(8)}`);
     }
     const sql = new Client({ connectionString: system.databaseUrl });
     await sql.connect();

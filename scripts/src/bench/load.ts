@@ -50,7 +50,11 @@ export async function gatewayQuery(system: LaunchedSystem, token: string, query:
 export const outcomeOf = (answer: GatewayAnswer): string => (answer.errors?.length ? (answer.errors[0].extensions?.code ?? 'error') : 'ok');
 
 /** `count` tasks with `limit` in flight: each task's result and latency (milliseconds) by index, and the wall time. */
-export async function bounded<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<{ results: T[]; latencies: number[]; seconds: number }> {
+export async function bounded<T>(
+  count: number,
+  limit: number,
+  task: (i: number) => Promise<T>,
+): Promise<{ results: T[]; latencies: number[]; seconds: number }> {
   const results = new Array<T>(count);
   const latencies = new Array<number>(count);
   let next = 0;

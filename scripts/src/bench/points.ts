@@ -30,7 +30,12 @@ async function main(): Promise<void> {
   await withThrowawaySystem('points', { env: { RATE_LIMIT_PER_MINUTE: '100000000' } }, async (system) => {
     const token = await demoPartnerAccessToken(system.credentials, 'platform');
     const cityOrg = system.credentials.partners.cityUnion.organizationId;
-    const listed = await gatewayQuery(system, token, `query ($org: ID!) { organization(id: $org) { members(first: 100, filter: { status: ACTIVE }) { nodes { id } } } }`, { org: cityOrg });
+    const listed = await gatewayQuery(
+      system,
+      token,
+      `query ($org: ID!) { organization(id: $org) { members(first: 100, filter: { status: ACTIVE }) { nodes { id } } } }`,
+      { org: cityOrg },
+    );
     const members: string[] = listed.data?.organization?.members?.nodes?.map((n: { id: string }) => n.id) ?? [];
     if (members.length === 0) throw new Error(`could not list members: ${JSON.stringify(listed.errors)}`);
     const runId = Date.now().toString(36);
@@ -45,7 +50,9 @@ async function main(): Promise<void> {
       await phase('baseline: rewards(first: 1) read', awardsPerPhase, concurrency, async () =>
         outcomeOf(await gatewayQuery(system, token, `{ rewards(first: 1) { nodes { id stock } } }`)),
       ),
-      await phase(`spread over ${members.length} members`, awardsPerPhase, concurrency, (i) => award(members[i % members.length], `bench-${runId}-spread-${i}`, 1 + (i % 10))),
+      await phase(`spread over ${members.length} members`, awardsPerPhase, concurrency, (i) =>
+        award(members[i % members.length], `bench-${runId}-spread-${i}`, 1 + (i % 10)),
+      ),
       await phase('one hot member', awardsPerPhase, concurrency, (i) => award(members[0], `bench-${runId}-hot-${i}`, 1)),
       await phase('idempotent replays', awardsPerPhase, concurrency, (i) => award(members[i % members.length], `bench-${runId}-spread-${i}`, 1 + (i % 10))),
     ];
@@ -59,7 +66,9 @@ async function main(): Promise<void> {
                count(*) FILTER (WHERE a.balance <> (SELECT coalesce(sum(amount), 0) FROM points.points_transactions t WHERE t.member_id = a.member_id))::int AS unexplained
           FROM points.points_accounts a`);
       const { rows: lines } = await sql.query(`SELECT count(*)::int AS n FROM points.points_transactions WHERE source_ref LIKE $1`, [`bench-${runId}-%`]);
-      console.log(`ledger: ${rows[0].accounts} accounts, ${rows[0].unexplained} whose balance differs from the sum of its lines; ${lines[0].n} bench lines written (expected ${200 + 2 * awardsPerPhase})`);
+      console.log(
+        `ledger: ${rows[0].accounts} accounts, ${rows[0].unexplained} whose balance differs from the sum of its lines; ${lines[0].n} bench lines written (expected ${200 + 2 * awardsPerPhase})`,
+      );
     } finally {
       await sql.end();
     }

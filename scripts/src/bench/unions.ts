@@ -72,13 +72,20 @@ async function main(): Promise<void> {
     );
     const sql = new Client({ connectionString: system.databaseUrl });
     await sql.connect();
-    const size = await sql.query(`SELECT pg_size_pretty(pg_total_relation_size('member.members')) AS members, pg_size_pretty(pg_database_size(current_database())) AS db`);
+    const size = await sql.query(
+      `SELECT pg_size_pretty(pg_total_relation_size('member.members')) AS members, pg_size_pretty(pg_database_size(current_database())) AS db`,
+    );
     console.log(`members table with indexes: ${size.rows[0].members}; database: ${size.rows[0].db}`);
 
     // A UNION partner over the scale root, with an unlimited budget: the bench measures the service.
     const gatewayDb = gatewayDataSource({ databaseUrl: system.databaseUrl, dbSchema: 'gateway', poolSize: 1 });
     await gatewayDb.initialize();
-    const { partner, clientSecret } = await new PartnerRegistry(gatewayDb).create({ name: '规模测试省总工会', kind: 'UNION', organizationId: SCALE_ROOT_ID, rateLimitPerMinute: 100_000_000 });
+    const { partner, clientSecret } = await new PartnerRegistry(gatewayDb).create({
+      name: '规模测试省总工会',
+      kind: 'UNION',
+      organizationId: SCALE_ROOT_ID,
+      rateLimitPerMinute: 100_000_000,
+    });
     await gatewayDb.destroy();
     const token = (await requestToken(system.credentials.tokenUrl, { clientId: partner.clientId, clientSecret })).body.access_token;
     const root = { id: SCALE_ROOT_ID };
@@ -95,9 +102,13 @@ async function main(): Promise<void> {
       const answer: GatewayAnswer = await graphql(system, token, PAGE, { ...root, after });
       after = answer.data!.organization.members.pageInfo.endCursor;
     }
-    console.log(`walked pages 1..499 in ${((performance.now() - walkStarted) / 1000).toFixed(1)} s (${((performance.now() - walkStarted) / 499).toFixed(1)} ms a page)`);
+    console.log(
+      `walked pages 1..499 in ${((performance.now() - walkStarted) / 1000).toFixed(1)} s (${((performance.now() - walkStarted) / 499).toFixed(1)} ms a page)`,
+    );
     await latency('organization(root).members page 500 (20)', repeat, () => graphql(system, token, PAGE, { ...root, after }));
-    await latency('members page 1, filter status SUSPENDED', Math.min(repeat, 100), () => graphql(system, token, PAGE, { ...root, filter: { status: 'SUSPENDED' } }));
+    await latency('members page 1, filter status SUSPENDED', Math.min(repeat, 100), () =>
+      graphql(system, token, PAGE, { ...root, filter: { status: 'SUSPENDED' } }),
+    );
     await latency('members totalCount, no filter (counters)', repeat, () => graphql(system, token, COUNT, root));
     await latency('members totalCount, filter SUSPENDED (counted)', 5, () => graphql(system, token, COUNT, { ...root, filter: { status: 'SUSPENDED' } }));
 
@@ -108,7 +119,9 @@ async function main(): Promise<void> {
         for (const [name, kib] of Object.entries(serviceMemory())) peak[name] = Math.max(peak[name] ?? 0, kib);
       }, 100);
       const started = performance.now();
-      const response = await fetch(`${system.baseUrl}/exports/members?organizationId=${SCALE_ROOT_ID}&format=${format}`, { headers: { authorization: `Bearer ${token}` } });
+      const response = await fetch(`${system.baseUrl}/exports/members?organizationId=${SCALE_ROOT_ID}&format=${format}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       if (response.status !== 200) throw new Error(`export answered ${response.status}: ${await response.text()}`);
       let bytes = 0;
       let newlines = 0;

@@ -27,7 +27,10 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 100);
 
 /** MEMBER tokens as the token exchange issues them, signed with the gateway's key from dataDir. */
 async function memberTokenMinter(dataDir: string, system: LaunchedSystem) {
-  const tokens = new TokenService({ signingKey: await loadOrCreateSigningKey({ keyFile: join(dataDir, 'gateway-signing-key.pem') }), memberTokenTtlSeconds: 3600 });
+  const tokens = new TokenService({
+    signingKey: await loadOrCreateSigningKey({ keyFile: join(dataDir, 'gateway-signing-key.pem') }),
+    memberTokenTtlSeconds: 3600,
+  });
   const platform = {
     id: DEMO_PARTNERS.platform.id,
     name: DEMO_PARTNERS.platform.name,
@@ -41,7 +44,11 @@ async function memberTokenMinter(dataDir: string, system: LaunchedSystem) {
 
 /** A gateway request; the HTTP status comes with the answer. */
 async function graphql(system: LaunchedSystem, token: string, query: string, variables: Record<string, unknown>) {
-  const response = await fetch(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(system.gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -67,7 +74,9 @@ async function main(): Promise<void> {
     await sql.connect();
     try {
       const memberIds = await addMembers(sql, system.credentials.partners.districtUnion.organizationId!, memberCount);
-      console.log(`voucher claim rush: ${memberIds.length} members, batch of ${quantity} (1 per member), ${concurrency} claims in flight, through ${system.gatewayUrl}`);
+      console.log(
+        `voucher claim rush: ${memberIds.length} members, batch of ${quantity} (1 per member), ${concurrency} claims in flight, through ${system.gatewayUrl}`,
+      );
 
       const mint = await memberTokenMinter(dataDir, system);
       const tokens = await Promise.all(memberIds.map(mint));
@@ -76,21 +85,32 @@ async function main(): Promise<void> {
       if (exchanged.status !== 200) throw new Error(`member token exchange failed: ${exchanged.status} ${JSON.stringify(exchanged.body)}`);
 
       const union = await requestDemoPartnerToken(system.credentials, 'cityUnion');
-      const created = await graphql(system, union.body.access_token, `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, {
-        input: {
-          programId: DEMO_PROGRAMS.welfare,
-          name: '压测 观影券',
-          voucherKind: 'MOVIE',
-          faceValueFen: 3500,
-          totalQuantity: quantity,
-          perMemberLimit: 1,
-          claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
-          claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
-          validFrom: new Date(Date.now() - 60_000).toISOString(),
-          validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-          redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+      const created = await graphql(
+        system,
+        union.body.access_token,
+        `
+          mutation ($input: CreateVoucherBatchInput!) {
+            createVoucherBatch(input: $input) {
+              id
+            }
+          }
+        `,
+        {
+          input: {
+            programId: DEMO_PROGRAMS.welfare,
+            name: '压测 观影券',
+            voucherKind: 'MOVIE',
+            faceValueFen: 3500,
+            totalQuantity: quantity,
+            perMemberLimit: 1,
+            claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
+            claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
+            validFrom: new Date(Date.now() - 60_000).toISOString(),
+            validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+            redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+          },
         },
-      });
+      );
       const batchId: string | undefined = created.body.data?.createVoucherBatch?.id;
       if (!batchId) throw new Error(`createVoucherBatch failed: ${JSON.stringify(created.body.errors)}`);
 
@@ -110,7 +130,9 @@ async function main(): Promise<void> {
         [batchId],
       );
       const exact = rows[0].vouchers === quantity && rows[0].owners === quantity && rows[0].claimed === quantity;
-      console.log(`final count: ${rows[0].vouchers} vouchers, ${rows[0].owners} distinct owners, pool counter ${rows[0].claimed} (expected exactly ${quantity}): ${exact ? 'OK' : 'WRONG'}`);
+      console.log(
+        `final count: ${rows[0].vouchers} vouchers, ${rows[0].owners} distinct owners, pool counter ${rows[0].claimed} (expected exactly ${quantity}): ${exact ? 'OK' : 'WRONG'}`,
+      );
       if (!exact) process.exitCode = 1;
     } finally {
       await sql.end();

@@ -16,8 +16,12 @@ export interface BenefitContext {
   cursors: CursorCodec;
   /** Facts about members and organizations, from the member subgraph, batched per request. */
   directory: MemberDirectory;
-  loaders: ReturnType<typeof programLoaders> & ReturnType<typeof memberAccountLoaders> & ReturnType<typeof hospitalLoaders> &
-    ReturnType<typeof batchLoaders> & ReturnType<typeof voucherLoaders> & ReturnType<typeof redemptionLoaders>;
+  loaders: ReturnType<typeof programLoaders> &
+    ReturnType<typeof memberAccountLoaders> &
+    ReturnType<typeof hospitalLoaders> &
+    ReturnType<typeof batchLoaders> &
+    ReturnType<typeof voucherLoaders> &
+    ReturnType<typeof redemptionLoaders>;
 }
 
 export function createBenefitContext(db: DataSource, config: BenefitConfig, principal: Principal, requestId: string): BenefitContext {
@@ -28,6 +32,13 @@ export function createBenefitContext(db: DataSource, config: BenefitConfig, prin
     config,
     cursors: new CursorCodec(config.internalSecret),
     directory: memberDirectory(new InternalClient(config.memberSubgraphUrl, 'benefit', config.internalSecret, requestId)),
-    loaders: { ...programLoaders(db), ...memberAccountLoaders(db), ...hospitalLoaders(db), ...batchLoaders(db), ...voucherLoaders(db), ...redemptionLoaders(db) },
+    loaders: {
+      ...programLoaders(db),
+      ...memberAccountLoaders(db),
+      ...hospitalLoaders(db),
+      ...batchLoaders(db),
+      ...voucherLoaders(db),
+      ...redemptionLoaders(db),
+    },
   };
 }

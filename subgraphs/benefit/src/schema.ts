@@ -15,7 +15,19 @@ import { resolveRedemptionReference } from './modules/redemption/redemption.refe
 
 export function buildBenefitSchema(): Promise<FederatedSchema> {
   return buildFederatedSchema({
-    resolvers: [ProgramResolver, MemberBenefitsResolver, VoucherConnectionResolver, VoucherResolver, BatchResolver, RedemptionResolver, RedemptionConnectionResolver, DiscountClaimResolver, HospitalPolicyResolver, HospitalProgramResolver, DiscountClaimConnectionResolver],
+    resolvers: [
+      ProgramResolver,
+      MemberBenefitsResolver,
+      VoucherConnectionResolver,
+      VoucherResolver,
+      BatchResolver,
+      RedemptionResolver,
+      RedemptionConnectionResolver,
+      DiscountClaimResolver,
+      HospitalPolicyResolver,
+      HospitalProgramResolver,
+      DiscountClaimConnectionResolver,
+    ],
     // Entities that only extend another subgraph's type are reachable from no root field.
     orphanedTypes: [MemberBenefits],
     references: {

@@ -20,7 +20,10 @@ export function loadEventsConfig(env: Record<string, string | undefined> = proce
       /** Outbox rows relayed per service per round. */
       EVENTS_RELAY_BATCH: z.coerce.number().int().min(1).max(1000).default(500),
       /** PostgreSQL schema of the pg-boss job queue that runs webhook deliveries. */
-      EVENTS_JOB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('events_jobs'),
+      EVENTS_JOB_SCHEMA: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/)
+        .default('events_jobs'),
       /** Deliveries one process runs at the same time. */
       WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
       /** A delivery must get a 2xx within this (the contract says 10 s). */

@@ -5,5 +5,6 @@ export const EventsErrors = {
   badInput,
   notFound,
   forbidden,
-  tooManyEndpoints: (max: number) => contractError('BAD_USER_INPUT', `a partner may have at most ${max} webhook endpoints`, { field: 'url', reason: 'TOO_MANY_ENDPOINTS' }),
+  tooManyEndpoints: (max: number) =>
+    contractError('BAD_USER_INPUT', `a partner may have at most ${max} webhook endpoints`, { field: 'url', reason: 'TOO_MANY_ENDPOINTS' }),
 };

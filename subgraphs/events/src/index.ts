@@ -24,7 +24,13 @@ export async function startEventsSubgraph(config: EventsConfig, options: { log?:
     log: options.log,
   });
   try {
-    webhooks = new WebhookDispatcher(service.db, { databaseUrl: config.databaseUrl, jobSchema: config.jobSchema, production: config.production, settings: config.webhooks, log });
+    webhooks = new WebhookDispatcher(service.db, {
+      databaseUrl: config.databaseUrl,
+      jobSchema: config.jobSchema,
+      production: config.production,
+      settings: config.webhooks,
+      log,
+    });
     await webhooks.start();
   } catch (error) {
     await service.stop();

@@ -13,7 +13,7 @@ export const MemberErrors = {
       'ALREADY_MEMBER',
       memberIdInSubtree
         ? 'this person is already a member of another organization of your subtree: transfer the member (transferMember) instead'
-        : "this person is already a member of a union outside your subtree: the union above both organizations transfers the member (transferMember)",
+        : 'this person is already a member of a union outside your subtree: the union above both organizations transfers the member (transferMember)',
       { hint: 'TRANSFER', remedy: 'transferMember', ...(memberIdInSubtree ? { memberId: memberIdInSubtree } : {}) },
     ),
   applicationClosed: (why: string) => contractError('APPLICATION_CLOSED', why),

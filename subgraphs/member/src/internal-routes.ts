@@ -15,21 +15,18 @@ const idsOf = (body: unknown): string[] => {
 export function memberInternalRoutes(db: DataSource): Record<string, InternalRoute> {
   return {
     'member-facts': async (body) => {
-      const rows: Array<{ id: string; status: MemberFacts['status']; real_name_verified: boolean; organization_id: string; chain: string[] }> =
-        await db.query(
-          `SELECT m.id, m.status, m.real_name_verified, m.organization_id, ${organizationChainSql('m.org_path')} AS chain
+      const rows: Array<{ id: string; status: MemberFacts['status']; real_name_verified: boolean; organization_id: string; chain: string[] }> = await db.query(
+        `SELECT m.id, m.status, m.real_name_verified, m.organization_id, ${organizationChainSql('m.org_path')} AS chain
              FROM members m WHERE m.id = ANY($1::uuid[])`,
-          [idsOf(body)],
-        );
-      return rows.map(
-        (r): MemberFacts => ({
-          id: r.id,
-          status: r.status,
-          realNameVerified: r.real_name_verified,
-          organizationId: r.organization_id,
-          organizationChain: r.chain,
-        }),
+        [idsOf(body)],
       );
+      return rows.map((r): MemberFacts => ({
+        id: r.id,
+        status: r.status,
+        realNameVerified: r.real_name_verified,
+        organizationId: r.organization_id,
+        organizationChain: r.chain,
+      }));
     },
     'organization-facts': async (body) => {
       const rows: Array<{ id: string; chain: string[] }> = await db.query(

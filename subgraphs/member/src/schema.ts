@@ -12,7 +12,22 @@ import { JoinApplicationConnectionResolver, JoinApplicationResolver, JoinInvitat
 
 export function buildMemberSchema(): Promise<FederatedSchema> {
   return buildFederatedSchema({
-    resolvers: [MemberResolver, MemberConnectionResolver, OrganizationResolver, OrganizationConnectionResolver, ViewerResolver, EnrollmentResolver, TransferResolver, MembershipEventResolver, MembershipEventConnectionResolver, VerificationResolver, LifecycleResolver, JoinInvitationResolver, JoinApplicationResolver, JoinApplicationConnectionResolver],
+    resolvers: [
+      MemberResolver,
+      MemberConnectionResolver,
+      OrganizationResolver,
+      OrganizationConnectionResolver,
+      ViewerResolver,
+      EnrollmentResolver,
+      TransferResolver,
+      MembershipEventResolver,
+      MembershipEventConnectionResolver,
+      VerificationResolver,
+      LifecycleResolver,
+      JoinInvitationResolver,
+      JoinApplicationResolver,
+      JoinApplicationConnectionResolver,
+    ],
     references: {
       Member: resolveMemberReference,
       UnionOrganization: resolveOrganizationReference,

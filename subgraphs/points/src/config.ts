@@ -15,7 +15,12 @@ const expirySettings = {
   /** 1 = points expire at the end of the calendar year after the year they were earned. */
   POINTS_EXPIRY_YEARS: z.coerce.number().int().min(0).max(50).default(DEFAULT_EXPIRY_POLICY.expiryYearsAfterEarning),
   /** Seconds between expiry runs inside the subgraph; 0 turns the timer off (run dist/expire.js instead). */
-  POINTS_EXPIRY_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
+  POINTS_EXPIRY_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .default(3600),
 };
 
 export function loadPointsConfig(env: Record<string, string | undefined> = process.env) {
@@ -45,7 +50,10 @@ export function loadExpiryJobConfig(env: Record<string, string | undefined> = pr
       .object({
         POINTS_DATABASE_URL: z.string().url().optional(),
         DATABASE_URL: z.string().url().optional(),
-        POINTS_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('points'),
+        POINTS_DB_SCHEMA: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]*$/)
+          .default('points'),
       })
       .refine((c) => c.POINTS_DATABASE_URL ?? c.DATABASE_URL, { message: 'set POINTS_DATABASE_URL or DATABASE_URL', path: ['DATABASE_URL'] }),
     env,

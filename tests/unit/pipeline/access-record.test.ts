@@ -10,8 +10,18 @@ function executed(report: unknown) {
   const accessReport = new AccessReportCollector();
   accessReport.add(report);
   return exchangeFor(incomingRequest(), {
-    context: { principal: UNION, requestId: 'req-1', accessReport, rate: { key: 'partner:u', perMinute: 500 }, notes: { subgraphFetches: 1, operationName: 'LookUpMember', outcome: 'OK' } },
-    response: { status: 200, headers: new HeaderMap([['content-type', 'application/json; charset=utf-8']]), body: { kind: 'complete', string: '{"data":{"member":{"fullName":"李四"}}}' } },
+    context: {
+      principal: UNION,
+      requestId: 'req-1',
+      accessReport,
+      rate: { key: 'partner:u', perMinute: 500 },
+      notes: { subgraphFetches: 1, operationName: 'LookUpMember', outcome: 'OK' },
+    },
+    response: {
+      status: 200,
+      headers: new HeaderMap([['content-type', 'application/json; charset=utf-8']]),
+      body: { kind: 'complete', string: '{"data":{"member":{"fullName":"李四"}}}' },
+    },
   });
 }
 
@@ -31,7 +41,9 @@ describe('stage access-record', () => {
       },
       logError: () => {},
     });
-    expect(records).toEqual([{ principal: UNION, operationName: 'LookUpMember', memberIds: [MEMBER], fields: ['fullName', 'phone'], detail: { requestId: 'req-1' } }]);
+    expect(records).toEqual([
+      { principal: UNION, operationName: 'LookUpMember', memberIds: [MEMBER], fields: ['fullName', 'phone'], detail: { requestId: 'req-1' } },
+    ]);
   });
 
   it('appends nothing for a masked answer, and charges failed guesses to the bucket', async () => {

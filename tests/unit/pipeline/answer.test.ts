@@ -29,7 +29,9 @@ describe('stage answer', () => {
   });
 
   it("writes Apollo's answer when no stage refused", async () => {
-    next = { response: { status: 200, headers: new HeaderMap([['content-type', 'application/json']]), body: { kind: 'complete', string: '{"data":{"a":1}}' } } };
+    next = {
+      response: { status: 200, headers: new HeaderMap([['content-type', 'application/json']]), body: { kind: 'complete', string: '{"data":{"a":1}}' } },
+    };
     const res = await fetch(base);
     expect([res.status, res.headers.get('x-request-id')]).toEqual([200, 'req-1']);
     expect(await res.json()).toEqual({ data: { a: 1 } });

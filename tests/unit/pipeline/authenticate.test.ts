@@ -43,7 +43,10 @@ describe('stage authenticate', () => {
   });
 
   it('answers 401 for a partner disabled since its token was issued', async () => {
-    const refusal = await authenticate(exchangeFor(incomingRequest({ headers: { authorization: 'Bearer good' } })), deps({ access: { ...active, status: 'disabled' } }).d);
+    const refusal = await authenticate(
+      exchangeFor(incomingRequest({ headers: { authorization: 'Bearer good' } })),
+      deps({ access: { ...active, status: 'disabled' } }).d,
+    );
     expect(refusal?.status).toBe(401);
     expect(errorsOf(refusal?.body)[0].message).toBe('this partner is disabled');
   });

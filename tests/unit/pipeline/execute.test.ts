@@ -44,7 +44,10 @@ describe('stage execute', () => {
   /** The stages up to execute, as the gateway runs them (limits parse through the shared document cache). */
   async function run(query: string, variables: Record<string, unknown> = {}) {
     const analyzer = new OperationAnalyzer(schema, LIMITS, 1000, (source, maxTokens) => documents.parse(source, { maxTokens }));
-    const exchange = exchangeFor(incomingRequest({ body: JSON.stringify({ query, variables }) }), { principal: HOSPITAL, rate: { key: 'partner:x', perMinute: null } });
+    const exchange = exchangeFor(incomingRequest({ body: JSON.stringify({ query, variables }) }), {
+      principal: HOSPITAL,
+      rate: { key: 'partner:x', perMinute: null },
+    });
     await readGraphQLRequest(exchange, { maxBodyBytes: 10_000 });
     enforceQueryLimits(exchange, { analyzer });
     await executeOperation(exchange, { apollo });
@@ -52,7 +55,7 @@ describe('stage execute', () => {
     return { exchange, body };
   }
 
-  it("runs the operation on the document the limits stage parsed: Apollo does not parse the query text again", async () => {
+  it('runs the operation on the document the limits stage parsed: Apollo does not parse the query text again', async () => {
     const query = 'query Greet($n: String!) { greeting(name: $n) count }';
     for (const name of ['a', 'b', 'c']) {
       const { exchange, body } = await run(query, { n: name });

@@ -4,7 +4,10 @@ import { errorsOf, exchangeFor, incomingRequest, LIMITS, SUPERGRAPH_SCHEMA } fro
 
 const analyzer = new OperationAnalyzer(SUPERGRAPH_SCHEMA, LIMITS);
 const exchange = (query: string, introspectionAllowed = false) =>
-  exchangeFor(incomingRequest(), { analysis: analyzer.analyze(query, null, null), access: { status: 'active', rateLimitPerMinute: null, introspectionAllowed } });
+  exchangeFor(incomingRequest(), {
+    analysis: analyzer.analyze(query, null, null),
+    access: { status: 'active', rateLimitPerMinute: null, introspectionAllowed },
+  });
 
 describe('stage introspection-gate', () => {
   const production = { production: true, allowIntrospection: false };

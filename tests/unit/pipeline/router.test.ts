@@ -7,7 +7,9 @@ describe('gateway router', () => {
     called.push(name);
   };
   const table = gatewayRouteTable(
-    Object.fromEntries(['graphql', 'token', 'jwks', 'memberExport', 'memberImport', 'health', 'ready', 'metrics', 'errors', 'explorer'].map((n) => [n, handler(n)])) as unknown as GatewayRoutes,
+    Object.fromEntries(
+      ['graphql', 'token', 'jwks', 'memberExport', 'memberImport', 'health', 'ready', 'metrics', 'errors', 'explorer'].map((n) => [n, handler(n)]),
+    ) as unknown as GatewayRoutes,
   );
 
   it('lists every route of the gateway', () => {

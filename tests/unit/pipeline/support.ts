@@ -19,8 +19,19 @@ export const LIMITS: QueryLimits = {
   mutationFieldCost: 10,
 };
 
-export const HOSPITAL: Principal = { kind: 'HOSPITAL', id: 'a0000000-0000-4000-8000-000000000001', name: 'hospital', scopes: ['member:verify', 'discount:apply', 'reconcile:read'] };
-export const UNION: Principal = { kind: 'UNION', id: 'a0000000-0000-4000-8000-000000000002', name: 'union', scopes: ['member:read', 'member:pii'], organizationId: 'o1' };
+export const HOSPITAL: Principal = {
+  kind: 'HOSPITAL',
+  id: 'a0000000-0000-4000-8000-000000000001',
+  name: 'hospital',
+  scopes: ['member:verify', 'discount:apply', 'reconcile:read'],
+};
+export const UNION: Principal = {
+  kind: 'UNION',
+  id: 'a0000000-0000-4000-8000-000000000002',
+  name: 'union',
+  scopes: ['member:read', 'member:pii'],
+  organizationId: 'o1',
+};
 
 /** A Node request as the HTTP server hands it over: a readable body with method, URL and headers. */
 export function incomingRequest(options: { method?: string; url?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): IncomingMessage {

@@ -28,10 +28,38 @@ export async function seedHospitalDemo(db: DataSource, world: DemoWorld): Promis
     { id: DEMO_HOSPITAL.liaochengProgramId, name: `聊城市总工会 ${year}-${year + 1}年会员就医优惠`, sponsor: world.organizations.liaochengOrgId },
   ];
   const policies = [
-    { id: DEMO_HOSPITAL.policies.cityHospital, programId: DEMO_PROGRAMS.hospital, hospital: DEMO_PARTNERS.hospital, rate: 1000, perClaim: 50_000, annual: 200_000 },
-    { id: DEMO_HOSPITAL.policies.cityOtherHospital, programId: DEMO_PROGRAMS.hospital, hospital: DEMO_PARTNERS.otherHospital, rate: 800, perClaim: 30_000, annual: 200_000 },
-    { id: DEMO_HOSPITAL.policies.liaochengHospital, programId: DEMO_HOSPITAL.liaochengProgramId, hospital: DEMO_PARTNERS.hospital, rate: 1000, perClaim: 50_000, annual: 200_000 },
-    { id: DEMO_HOSPITAL.policies.liaochengOtherHospital, programId: DEMO_HOSPITAL.liaochengProgramId, hospital: DEMO_PARTNERS.otherHospital, rate: 800, perClaim: 30_000, annual: 200_000 },
+    {
+      id: DEMO_HOSPITAL.policies.cityHospital,
+      programId: DEMO_PROGRAMS.hospital,
+      hospital: DEMO_PARTNERS.hospital,
+      rate: 1000,
+      perClaim: 50_000,
+      annual: 200_000,
+    },
+    {
+      id: DEMO_HOSPITAL.policies.cityOtherHospital,
+      programId: DEMO_PROGRAMS.hospital,
+      hospital: DEMO_PARTNERS.otherHospital,
+      rate: 800,
+      perClaim: 30_000,
+      annual: 200_000,
+    },
+    {
+      id: DEMO_HOSPITAL.policies.liaochengHospital,
+      programId: DEMO_HOSPITAL.liaochengProgramId,
+      hospital: DEMO_PARTNERS.hospital,
+      rate: 1000,
+      perClaim: 50_000,
+      annual: 200_000,
+    },
+    {
+      id: DEMO_HOSPITAL.policies.liaochengOtherHospital,
+      programId: DEMO_HOSPITAL.liaochengProgramId,
+      hospital: DEMO_PARTNERS.otherHospital,
+      rate: 800,
+      perClaim: 30_000,
+      annual: 200_000,
+    },
   ];
   await db.transaction(async (tx) => {
     for (const program of programs) {

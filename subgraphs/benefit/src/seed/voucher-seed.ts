@@ -28,18 +28,106 @@ interface DemoBatch {
   validDaysAfterClaim: number | null;
 }
 
-const travel = (b: Omit<DemoBatch, 'programId' | 'partnerId'>): DemoBatch => ({ ...b, programId: DEMO_PROGRAMS.travelCard, partnerId: DEMO_PARTNERS.travelPartner.id });
-const welfare = (b: Omit<DemoBatch, 'programId' | 'partnerId'>): DemoBatch => ({ ...b, programId: DEMO_PROGRAMS.welfare, partnerId: DEMO_PARTNERS.merchant.id });
+const travel = (b: Omit<DemoBatch, 'programId' | 'partnerId'>): DemoBatch => ({
+  ...b,
+  programId: DEMO_PROGRAMS.travelCard,
+  partnerId: DEMO_PARTNERS.travelPartner.id,
+});
+const welfare = (b: Omit<DemoBatch, 'programId' | 'partnerId'>): DemoBatch => ({
+  ...b,
+  programId: DEMO_PROGRAMS.welfare,
+  partnerId: DEMO_PARTNERS.merchant.id,
+});
 
 export const DEMO_BATCHES: DemoBatch[] = [
-  travel({ id: DEMO_VOUCHER_BATCHES.travelRide, name: '工会卡 打车券 20元', kind: 'RIDE', faceValueFen: 2000, minSpendFen: 0, totalQuantity: 5000, perMemberLimit: 5, realNameVerifiedOnly: false, validDaysAfterClaim: 30 }),
-  travel({ id: DEMO_VOUCHER_BATCHES.travelHotel, name: '工会卡 酒店券 100元', kind: 'HOTEL', faceValueFen: 10000, minSpendFen: 30000, totalQuantity: 2000, perMemberLimit: 2, realNameVerifiedOnly: false, validDaysAfterClaim: null }),
-  travel({ id: DEMO_VOUCHER_BATCHES.travelFlight, name: '工会卡 机票券 200元', kind: 'FLIGHT', faceValueFen: 20000, minSpendFen: 100000, totalQuantity: 1000, perMemberLimit: 1, realNameVerifiedOnly: false, validDaysAfterClaim: null }),
-  welfare({ id: DEMO_VOUCHER_BATCHES.welfareMovie, name: '职工观影券', kind: 'MOVIE', faceValueFen: 3500, minSpendFen: 0, totalQuantity: 5000, perMemberLimit: 2, realNameVerifiedOnly: false, validDaysAfterClaim: null }),
-  welfare({ id: DEMO_VOUCHER_BATCHES.welfareSwimming, name: '职工游泳券', kind: 'SWIMMING', faceValueFen: 3000, minSpendFen: 0, totalQuantity: 2000, perMemberLimit: 2, realNameVerifiedOnly: false, validDaysAfterClaim: null }),
-  welfare({ id: DEMO_VOUCHER_BATCHES.welfareRecuperation, name: '职工疗休养券', kind: 'RECUPERATION', faceValueFen: 200000, minSpendFen: 200000, totalQuantity: 300, perMemberLimit: 1, realNameVerifiedOnly: true, validDaysAfterClaim: null }),
-  welfare({ id: DEMO_VOUCHER_BATCHES.welfareMeal, name: '职工餐券 20元', kind: 'MEAL', faceValueFen: 2000, minSpendFen: 0, totalQuantity: 1000, perMemberLimit: 3, realNameVerifiedOnly: false, validDaysAfterClaim: 90 }),
-  welfare({ id: DEMO_VOUCHER_BATCHES.welfareHealthCheck, name: '职工体检券', kind: 'HEALTH_CHECK', faceValueFen: 50000, minSpendFen: 0, totalQuantity: 120, perMemberLimit: 1, realNameVerifiedOnly: true, validDaysAfterClaim: null }),
+  travel({
+    id: DEMO_VOUCHER_BATCHES.travelRide,
+    name: '工会卡 打车券 20元',
+    kind: 'RIDE',
+    faceValueFen: 2000,
+    minSpendFen: 0,
+    totalQuantity: 5000,
+    perMemberLimit: 5,
+    realNameVerifiedOnly: false,
+    validDaysAfterClaim: 30,
+  }),
+  travel({
+    id: DEMO_VOUCHER_BATCHES.travelHotel,
+    name: '工会卡 酒店券 100元',
+    kind: 'HOTEL',
+    faceValueFen: 10000,
+    minSpendFen: 30000,
+    totalQuantity: 2000,
+    perMemberLimit: 2,
+    realNameVerifiedOnly: false,
+    validDaysAfterClaim: null,
+  }),
+  travel({
+    id: DEMO_VOUCHER_BATCHES.travelFlight,
+    name: '工会卡 机票券 200元',
+    kind: 'FLIGHT',
+    faceValueFen: 20000,
+    minSpendFen: 100000,
+    totalQuantity: 1000,
+    perMemberLimit: 1,
+    realNameVerifiedOnly: false,
+    validDaysAfterClaim: null,
+  }),
+  welfare({
+    id: DEMO_VOUCHER_BATCHES.welfareMovie,
+    name: '职工观影券',
+    kind: 'MOVIE',
+    faceValueFen: 3500,
+    minSpendFen: 0,
+    totalQuantity: 5000,
+    perMemberLimit: 2,
+    realNameVerifiedOnly: false,
+    validDaysAfterClaim: null,
+  }),
+  welfare({
+    id: DEMO_VOUCHER_BATCHES.welfareSwimming,
+    name: '职工游泳券',
+    kind: 'SWIMMING',
+    faceValueFen: 3000,
+    minSpendFen: 0,
+    totalQuantity: 2000,
+    perMemberLimit: 2,
+    realNameVerifiedOnly: false,
+    validDaysAfterClaim: null,
+  }),
+  welfare({
+    id: DEMO_VOUCHER_BATCHES.welfareRecuperation,
+    name: '职工疗休养券',
+    kind: 'RECUPERATION',
+    faceValueFen: 200000,
+    minSpendFen: 200000,
+    totalQuantity: 300,
+    perMemberLimit: 1,
+    realNameVerifiedOnly: true,
+    validDaysAfterClaim: null,
+  }),
+  welfare({
+    id: DEMO_VOUCHER_BATCHES.welfareMeal,
+    name: '职工餐券 20元',
+    kind: 'MEAL',
+    faceValueFen: 2000,
+    minSpendFen: 0,
+    totalQuantity: 1000,
+    perMemberLimit: 3,
+    realNameVerifiedOnly: false,
+    validDaysAfterClaim: 90,
+  }),
+  welfare({
+    id: DEMO_VOUCHER_BATCHES.welfareHealthCheck,
+    name: '职工体检券',
+    kind: 'HEALTH_CHECK',
+    faceValueFen: 50000,
+    minSpendFen: 0,
+    totalQuantity: 120,
+    perMemberLimit: 1,
+    realNameVerifiedOnly: true,
+    validDaysAfterClaim: null,
+  }),
 ];
 
 const DAY_MS = 86_400_000;

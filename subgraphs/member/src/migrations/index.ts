@@ -6,4 +6,11 @@ import { MemberLifecycle1767000004000 } from './1767000004000-MemberLifecycle';
 import { EventOutbox1767000013000 } from './1767000013000-EventOutbox';
 
 /** Every migration of the member subgraph, in order. New ones are appended here. */
-export const memberMigrations = [MemberDirectory1767000000000, MemberVerification1767000001000, LocalUnions1767000002000, OrganizationChildrenOrder1767000003000, MemberLifecycle1767000004000, EventOutbox1767000013000];
+export const memberMigrations = [
+  MemberDirectory1767000000000,
+  MemberVerification1767000001000,
+  LocalUnions1767000002000,
+  OrganizationChildrenOrder1767000003000,
+  MemberLifecycle1767000004000,
+  EventOutbox1767000013000,
+];

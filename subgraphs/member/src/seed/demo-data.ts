@@ -143,7 +143,10 @@ class WeightedPicker<T> {
   private readonly cumulative: number[] = [];
   private readonly total: number;
 
-  constructor(private readonly items: readonly T[], weight: (item: T) => number) {
+  constructor(
+    private readonly items: readonly T[],
+    weight: (item: T) => number,
+  ) {
     let sum = 0;
     for (const item of items) {
       sum += weight(item);
@@ -200,12 +203,15 @@ interface OrgSpec {
   children?: OrgSpec[];
 }
 
-const fed = (name: string, children: OrgSpec[] = [], extra: Partial<OrgSpec> = {}): OrgSpec =>
-  ({ name, kind: 'FEDERATION', children, ...extra });
-const ind = (name: string, nef: number, children: OrgSpec[] = [], extra: Partial<OrgSpec> = {}): OrgSpec =>
-  ({ name, kind: 'INDUSTRY_FEDERATION', nef, children, ...extra });
-const reg = (name: string, children: OrgSpec[] = [], extra: Partial<OrgSpec> = {}): OrgSpec =>
-  ({ name, kind: 'REGIONAL', children, ...extra });
+const fed = (name: string, children: OrgSpec[] = [], extra: Partial<OrgSpec> = {}): OrgSpec => ({ name, kind: 'FEDERATION', children, ...extra });
+const ind = (name: string, nef: number, children: OrgSpec[] = [], extra: Partial<OrgSpec> = {}): OrgSpec => ({
+  name,
+  kind: 'INDUSTRY_FEDERATION',
+  nef,
+  children,
+  ...extra,
+});
+const reg = (name: string, children: OrgSpec[] = [], extra: Partial<OrgSpec> = {}): OrgSpec => ({ name, kind: 'REGIONAL', children, ...extra });
 const ent = (name: string, extra: Partial<OrgSpec> = {}): OrgSpec => ({ name, kind: 'ENTERPRISE', ...extra });
 
 // Platform-economy unions: most of their members are new-employment-form workers.
@@ -220,111 +226,103 @@ const NAME_SIBLING_DISTRICT = '越秀区总工会';
 const NAME_LIAOCHENG = '聊城市总工会';
 
 const ORG_TREE: readonly OrgSpec[] = [
-  fed(NAME_PROVINCE, [
-    fed(NAME_CITY, [
-      fed(NAME_DISTRICT, [
-        reg('天河路商圈工会联合会', [ent('广州天穗百货有限公司工会'), ent('广州正华餐饮管理有限公司工会')]),
-        reg('珠江新城楼宇工会联合会', [ent('广州珠江新城物业管理有限公司工会'), ent('广州汇金财富投资咨询有限公司工会')]),
-        reg('天河软件园工会联合会', [ent('广州云图智联科技有限公司工会'), ent('广州数海信息技术有限公司工会')]),
-        ent('广州云途物流有限公司工会', { nef: 0.3 }),
-        ent('广州羊城通达网络科技有限公司工会'),
-      ]),
-      fed(NAME_SIBLING_DISTRICT, [
-        reg('北京路商圈工会联合会', [ent('广州惠福餐饮管理有限公司工会')]),
-        reg('环市东楼宇工会联合会', [ent('广州东山印务有限公司工会')]),
-        ent('广州越秀康健医药连锁有限公司工会'),
-      ]),
-      fed('海珠区总工会', [
-        reg('琶洲互联网创新集聚区工会联合会', [ent('广州琶洲数智科技有限公司工会'), ent('广州智汇会展服务有限公司工会')]),
-        reg('中大纺织商圈工会联合会', [ent('广州海珠锦绣纺织服装有限公司工会')]),
-        ent('广州南洲食品有限公司工会'),
-      ]),
-      fed('白云区总工会', [
-        reg('白云湖数字科技城工会联合会', [ent('广州白云美妆制造有限公司工会')]),
-        reg('空港经济区园区工会联合会', [ent('广州空港航服物流有限公司工会', { nef: 0.25 })]),
-        ent('广州嘉禾皮具有限公司工会'),
-        ent('广州云鹏汽车零部件有限公司工会'),
-      ]),
-      ind('广州市快递行业工会联合会', PLATFORM_NEF, [
-        ent('广州迅达快递服务有限公司工会', { nef: PLATFORM_COMPANY_NEF }),
-        ent('广州顺捷速运有限公司工会', { nef: PLATFORM_COMPANY_NEF }),
-      ]),
-      ind('广州市网约车行业工会联合会', PLATFORM_NEF, [
-        ent('广州如约出行科技有限公司工会', { nef: PLATFORM_COMPANY_NEF }),
-      ]),
-      ind('广州市外卖配送行业工会联合会', PLATFORM_NEF, [
-        ent('广州食速达配送服务有限公司工会', { nef: PLATFORM_COMPANY_NEF }),
-      ]),
-      ent('广州羊城轨道交通运营有限公司工会', { weight: 8 }),
-    ], { city: 'GZ' }),
-    fed('深圳市总工会', [
-      fed('南山区总工会', [
-        reg('深圳湾科技生态园工会联合会', [ent('深圳星河微电子有限公司工会'), ent('深圳蓝鲸互娱科技有限公司工会')]),
-        ent('深圳南山智造机器人有限公司工会'),
-      ]),
-      fed('福田区总工会', [
-        reg('华强北商圈工会联合会', [ent('深圳华强北电子商城管理有限公司工会')]),
-        reg('车公庙楼宇工会联合会', [ent('深圳前湾金融服务有限公司工会')]),
-      ]),
-      fed('宝安区总工会', [
-        reg('福永工业园区工会联合会', [ent('深圳鹏程精密电子有限公司工会')]),
-        ent('深圳宝安国际航运服务有限公司工会'),
-      ]),
-      fed('龙岗区总工会', [
-        ent('深圳坂田智造电子有限公司工会'),
-        ent('深圳龙城新能源科技有限公司工会'),
-      ]),
-      ind('深圳市快递行业工会联合会', PLATFORM_NEF, [
-        ent('深圳速邦快递有限公司工会', { nef: PLATFORM_COMPANY_NEF }),
-      ]),
-      ind('深圳市外卖配送行业工会联合会', PLATFORM_NEF),
-    ], { city: 'SZ' }),
-    fed('佛山市总工会', [
-      fed('禅城区总工会', [
-        reg('祖庙商圈工会联合会', [ent('佛山祖庙老字号食品有限公司工会')]),
-        ent('佛山陶都建材有限公司工会'),
-      ]),
-      fed('南海区总工会', [
-        reg('千灯湖创投小镇工会联合会', [ent('佛山千灯湖数字科技有限公司工会')]),
-        ent('佛山南海华铝型材有限公司工会'),
-      ]),
-      fed('顺德区总工会', [
-        reg('北滘家电产业园工会联合会', [ent('佛山顺德美厨电器有限公司工会'), ent('佛山北滘智能家居有限公司工会')]),
-        ent('佛山顺德大良餐饮服务有限公司工会'),
-      ]),
-      ind('佛山市货运行业工会联合会', 0.8),
-    ], { city: 'FS' }),
-    fed('东莞市总工会', [
-      fed('长安镇总工会', [
-        ent('东莞长安五金模具有限公司工会'),
-        ent('东莞长盛电子科技有限公司工会'),
-      ]),
-      fed('虎门镇总工会', [
-        reg('虎门服装商圈工会联合会', [ent('东莞虎门富丽服饰有限公司工会')]),
-      ]),
-      fed('松山湖高新区总工会', [
-        ent('东莞湖畔智能终端有限公司工会'),
-        ent('东莞松湖生物医药有限公司工会'),
-      ]),
-      ind('东莞市快递行业工会联合会', PLATFORM_NEF),
-    ], { city: 'DG' }),
-    fed('珠海市总工会', [
-      fed('香洲区总工会', [
-        reg('拱北口岸商圈工会联合会', [ent('珠海拱北免税商贸有限公司工会')]),
-        ent('珠海海湾空调设备有限公司工会'),
-      ]),
-      fed('金湾区总工会', [
-        reg('珠海航空产业园工会联合会', [ent('珠海金湾航材有限公司工会')]),
-      ]),
-      ind('珠海市网约车行业工会联合会', PLATFORM_NEF),
-    ], { city: 'ZH' }),
-  ], { city: 'GZ' }),
-  fed(NAME_LIAOCHENG, [
-    ent('聊城鲁信纺织有限公司工会'),
-    ent('聊城东昌轴承制造有限公司工会'),
-    ent('聊城运河钢管有限公司工会'),
-    ent('聊城水城物流有限公司工会', { nef: 0.25 }),
-  ], { city: 'LC' }),
+  fed(
+    NAME_PROVINCE,
+    [
+      fed(
+        NAME_CITY,
+        [
+          fed(NAME_DISTRICT, [
+            reg('天河路商圈工会联合会', [ent('广州天穗百货有限公司工会'), ent('广州正华餐饮管理有限公司工会')]),
+            reg('珠江新城楼宇工会联合会', [ent('广州珠江新城物业管理有限公司工会'), ent('广州汇金财富投资咨询有限公司工会')]),
+            reg('天河软件园工会联合会', [ent('广州云图智联科技有限公司工会'), ent('广州数海信息技术有限公司工会')]),
+            ent('广州云途物流有限公司工会', { nef: 0.3 }),
+            ent('广州羊城通达网络科技有限公司工会'),
+          ]),
+          fed(NAME_SIBLING_DISTRICT, [
+            reg('北京路商圈工会联合会', [ent('广州惠福餐饮管理有限公司工会')]),
+            reg('环市东楼宇工会联合会', [ent('广州东山印务有限公司工会')]),
+            ent('广州越秀康健医药连锁有限公司工会'),
+          ]),
+          fed('海珠区总工会', [
+            reg('琶洲互联网创新集聚区工会联合会', [ent('广州琶洲数智科技有限公司工会'), ent('广州智汇会展服务有限公司工会')]),
+            reg('中大纺织商圈工会联合会', [ent('广州海珠锦绣纺织服装有限公司工会')]),
+            ent('广州南洲食品有限公司工会'),
+          ]),
+          fed('白云区总工会', [
+            reg('白云湖数字科技城工会联合会', [ent('广州白云美妆制造有限公司工会')]),
+            reg('空港经济区园区工会联合会', [ent('广州空港航服物流有限公司工会', { nef: 0.25 })]),
+            ent('广州嘉禾皮具有限公司工会'),
+            ent('广州云鹏汽车零部件有限公司工会'),
+          ]),
+          ind('广州市快递行业工会联合会', PLATFORM_NEF, [
+            ent('广州迅达快递服务有限公司工会', { nef: PLATFORM_COMPANY_NEF }),
+            ent('广州顺捷速运有限公司工会', { nef: PLATFORM_COMPANY_NEF }),
+          ]),
+          ind('广州市网约车行业工会联合会', PLATFORM_NEF, [ent('广州如约出行科技有限公司工会', { nef: PLATFORM_COMPANY_NEF })]),
+          ind('广州市外卖配送行业工会联合会', PLATFORM_NEF, [ent('广州食速达配送服务有限公司工会', { nef: PLATFORM_COMPANY_NEF })]),
+          ent('广州羊城轨道交通运营有限公司工会', { weight: 8 }),
+        ],
+        { city: 'GZ' },
+      ),
+      fed(
+        '深圳市总工会',
+        [
+          fed('南山区总工会', [
+            reg('深圳湾科技生态园工会联合会', [ent('深圳星河微电子有限公司工会'), ent('深圳蓝鲸互娱科技有限公司工会')]),
+            ent('深圳南山智造机器人有限公司工会'),
+          ]),
+          fed('福田区总工会', [
+            reg('华强北商圈工会联合会', [ent('深圳华强北电子商城管理有限公司工会')]),
+            reg('车公庙楼宇工会联合会', [ent('深圳前湾金融服务有限公司工会')]),
+          ]),
+          fed('宝安区总工会', [reg('福永工业园区工会联合会', [ent('深圳鹏程精密电子有限公司工会')]), ent('深圳宝安国际航运服务有限公司工会')]),
+          fed('龙岗区总工会', [ent('深圳坂田智造电子有限公司工会'), ent('深圳龙城新能源科技有限公司工会')]),
+          ind('深圳市快递行业工会联合会', PLATFORM_NEF, [ent('深圳速邦快递有限公司工会', { nef: PLATFORM_COMPANY_NEF })]),
+          ind('深圳市外卖配送行业工会联合会', PLATFORM_NEF),
+        ],
+        { city: 'SZ' },
+      ),
+      fed(
+        '佛山市总工会',
+        [
+          fed('禅城区总工会', [reg('祖庙商圈工会联合会', [ent('佛山祖庙老字号食品有限公司工会')]), ent('佛山陶都建材有限公司工会')]),
+          fed('南海区总工会', [reg('千灯湖创投小镇工会联合会', [ent('佛山千灯湖数字科技有限公司工会')]), ent('佛山南海华铝型材有限公司工会')]),
+          fed('顺德区总工会', [
+            reg('北滘家电产业园工会联合会', [ent('佛山顺德美厨电器有限公司工会'), ent('佛山北滘智能家居有限公司工会')]),
+            ent('佛山顺德大良餐饮服务有限公司工会'),
+          ]),
+          ind('佛山市货运行业工会联合会', 0.8),
+        ],
+        { city: 'FS' },
+      ),
+      fed(
+        '东莞市总工会',
+        [
+          fed('长安镇总工会', [ent('东莞长安五金模具有限公司工会'), ent('东莞长盛电子科技有限公司工会')]),
+          fed('虎门镇总工会', [reg('虎门服装商圈工会联合会', [ent('东莞虎门富丽服饰有限公司工会')])]),
+          fed('松山湖高新区总工会', [ent('东莞湖畔智能终端有限公司工会'), ent('东莞松湖生物医药有限公司工会')]),
+          ind('东莞市快递行业工会联合会', PLATFORM_NEF),
+        ],
+        { city: 'DG' },
+      ),
+      fed(
+        '珠海市总工会',
+        [
+          fed('香洲区总工会', [reg('拱北口岸商圈工会联合会', [ent('珠海拱北免税商贸有限公司工会')]), ent('珠海海湾空调设备有限公司工会')]),
+          fed('金湾区总工会', [reg('珠海航空产业园工会联合会', [ent('珠海金湾航材有限公司工会')])]),
+          ind('珠海市网约车行业工会联合会', PLATFORM_NEF),
+        ],
+        { city: 'ZH' },
+      ),
+    ],
+    { city: 'GZ' },
+  ),
+  fed(
+    NAME_LIAOCHENG,
+    [ent('聊城鲁信纺织有限公司工会'), ent('聊城东昌轴承制造有限公司工会'), ent('聊城运河钢管有限公司工会'), ent('聊城水城物流有限公司工会', { nef: 0.25 })],
+    { city: 'LC' },
+  ),
 ];
 
 const DEFAULT_WEIGHT: Record<OrganizationKind, number> = {
@@ -374,32 +372,209 @@ function subtreeOf(orgs: readonly BuiltOrg[], rootId: string): BuiltOrg[] {
 
 // Ordered roughly by national frequency; the Zipf-like weight below follows that order.
 const SINGLE_SURNAMES = [
-  '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '罗', '高',
-  '梁', '郑', '谢', '宋', '唐', '许', '邓', '冯', '韩', '曹', '曾', '彭', '萧', '蔡', '潘', '田', '董', '袁', '于', '余',
-  '叶', '蒋', '杜', '苏', '魏', '程', '吕', '丁', '沈', '任', '姚', '卢', '钟', '姜', '崔', '谭', '陆', '范', '汪', '廖',
-  '石', '金', '韦', '贾', '夏', '付', '方', '邹', '熊', '白', '孟', '秦', '邱', '侯', '江', '尹', '薛', '闫', '段', '雷',
-  '龙', '黎', '史', '陶', '贺', '毛', '郝', '顾', '龚', '邵', '万', '覃', '武', '钱', '戴', '严', '莫', '孔', '向', '常',
+  '王',
+  '李',
+  '张',
+  '刘',
+  '陈',
+  '杨',
+  '黄',
+  '赵',
+  '吴',
+  '周',
+  '徐',
+  '孙',
+  '马',
+  '朱',
+  '胡',
+  '郭',
+  '何',
+  '林',
+  '罗',
+  '高',
+  '梁',
+  '郑',
+  '谢',
+  '宋',
+  '唐',
+  '许',
+  '邓',
+  '冯',
+  '韩',
+  '曹',
+  '曾',
+  '彭',
+  '萧',
+  '蔡',
+  '潘',
+  '田',
+  '董',
+  '袁',
+  '于',
+  '余',
+  '叶',
+  '蒋',
+  '杜',
+  '苏',
+  '魏',
+  '程',
+  '吕',
+  '丁',
+  '沈',
+  '任',
+  '姚',
+  '卢',
+  '钟',
+  '姜',
+  '崔',
+  '谭',
+  '陆',
+  '范',
+  '汪',
+  '廖',
+  '石',
+  '金',
+  '韦',
+  '贾',
+  '夏',
+  '付',
+  '方',
+  '邹',
+  '熊',
+  '白',
+  '孟',
+  '秦',
+  '邱',
+  '侯',
+  '江',
+  '尹',
+  '薛',
+  '闫',
+  '段',
+  '雷',
+  '龙',
+  '黎',
+  '史',
+  '陶',
+  '贺',
+  '毛',
+  '郝',
+  '顾',
+  '龚',
+  '邵',
+  '万',
+  '覃',
+  '武',
+  '钱',
+  '戴',
+  '严',
+  '莫',
+  '孔',
+  '向',
+  '常',
 ] as const;
 // 司徒 and 欧阳 are genuinely common in Guangdong; the rest keep 4-character names possible.
 const COMPOUND_SURNAMES = ['欧阳', '司徒', '上官', '诸葛', '皇甫', '司马'] as const;
 
-const SURNAME_PICKER = new WeightedPicker<string>(
-  [...SINGLE_SURNAMES, ...COMPOUND_SURNAMES],
-  (s) => {
-    const rank = SINGLE_SURNAMES.indexOf(s as (typeof SINGLE_SURNAMES)[number]);
-    if (rank >= 0) return 1 / (rank + 4);
-    return s === '欧阳' || s === '司徒' ? 0.012 : 0.003;
-  },
-);
+const SURNAME_PICKER = new WeightedPicker<string>([...SINGLE_SURNAMES, ...COMPOUND_SURNAMES], (s) => {
+  const rank = SINGLE_SURNAMES.indexOf(s as (typeof SINGLE_SURNAMES)[number]);
+  if (rank >= 0) return 1 / (rank + 4);
+  return s === '欧阳' || s === '司徒' ? 0.012 : 0.003;
+});
 
 const MALE_CHARS = [
-  '伟', '强', '磊', '军', '勇', '杰', '涛', '斌', '超', '明', '刚', '平', '辉', '鹏', '华', '飞', '鑫', '波', '宇', '浩',
-  '凯', '健', '俊', '帆', '旭', '宁', '龙', '林', '阳', '建', '国', '志', '文', '海', '峰', '亮', '成', '东', '晨', '博',
-  '毅', '鸿', '锦', '荣', '炜', '森', '昊', '哲', '睿', '轩',
+  '伟',
+  '强',
+  '磊',
+  '军',
+  '勇',
+  '杰',
+  '涛',
+  '斌',
+  '超',
+  '明',
+  '刚',
+  '平',
+  '辉',
+  '鹏',
+  '华',
+  '飞',
+  '鑫',
+  '波',
+  '宇',
+  '浩',
+  '凯',
+  '健',
+  '俊',
+  '帆',
+  '旭',
+  '宁',
+  '龙',
+  '林',
+  '阳',
+  '建',
+  '国',
+  '志',
+  '文',
+  '海',
+  '峰',
+  '亮',
+  '成',
+  '东',
+  '晨',
+  '博',
+  '毅',
+  '鸿',
+  '锦',
+  '荣',
+  '炜',
+  '森',
+  '昊',
+  '哲',
+  '睿',
+  '轩',
 ] as const;
 const FEMALE_CHARS = [
-  '芳', '娜', '敏', '静', '秀', '丽', '艳', '娟', '霞', '玲', '婷', '燕', '慧', '莹', '雪', '琳', '倩', '颖', '洁', '佳',
-  '欣', '怡', '琪', '雯', '晶', '璐', '萍', '红', '梅', '兰', '月', '妍', '蕾', '薇', '诗', '思', '瑶', '悦', '岚', '蓉',
+  '芳',
+  '娜',
+  '敏',
+  '静',
+  '秀',
+  '丽',
+  '艳',
+  '娟',
+  '霞',
+  '玲',
+  '婷',
+  '燕',
+  '慧',
+  '莹',
+  '雪',
+  '琳',
+  '倩',
+  '颖',
+  '洁',
+  '佳',
+  '欣',
+  '怡',
+  '琪',
+  '雯',
+  '晶',
+  '璐',
+  '萍',
+  '红',
+  '梅',
+  '兰',
+  '月',
+  '妍',
+  '蕾',
+  '薇',
+  '诗',
+  '思',
+  '瑶',
+  '悦',
+  '岚',
+  '蓉',
 ] as const;
 // Gender-neutral first characters, so a leading draw never contradicts the sex encoded in the id.
 const LEADING_CHARS = ['晓', '子', '雨', '嘉', '春', '家', '心', '一', '安', '可', '清', '文', '梓', '思', '艺', '新', '云', '小', '天', '星'] as const;
@@ -415,11 +590,49 @@ function givenName(random: () => number, male: boolean): string {
 }
 
 const PHONE_PREFIXES = [
-  '130', '131', '132', '133', '134', '135', '136', '137', '138', '139',
-  '150', '151', '152', '153', '155', '156', '157', '158', '159',
-  '170', '171', '173', '175', '176', '177', '178',
-  '180', '181', '182', '183', '184', '185', '186', '187', '188', '189',
-  '191', '193', '195', '196', '197', '198', '199',
+  '130',
+  '131',
+  '132',
+  '133',
+  '134',
+  '135',
+  '136',
+  '137',
+  '138',
+  '139',
+  '150',
+  '151',
+  '152',
+  '153',
+  '155',
+  '156',
+  '157',
+  '158',
+  '159',
+  '170',
+  '171',
+  '173',
+  '175',
+  '176',
+  '177',
+  '178',
+  '180',
+  '181',
+  '182',
+  '183',
+  '184',
+  '185',
+  '186',
+  '187',
+  '188',
+  '189',
+  '191',
+  '193',
+  '195',
+  '196',
+  '197',
+  '198',
+  '199',
 ] as const;
 
 const DAY_MS = 86_400_000;
@@ -431,11 +644,7 @@ const MIN_JOIN_AGE_YEARS = 18;
 
 function yyyymmdd(day: number): string {
   const d = new Date(day * DAY_MS);
-  return (
-    String(d.getUTCFullYear()) +
-    String(d.getUTCMonth() + 1).padStart(2, '0') +
-    String(d.getUTCDate()).padStart(2, '0')
-  );
+  return String(d.getUTCFullYear()) + String(d.getUTCMonth() + 1).padStart(2, '0') + String(d.getUTCDate()).padStart(2, '0');
 }
 
 function statusFor(random: () => number): MembershipStatus {
@@ -492,9 +701,7 @@ export function generateDemoData(options: GenerateDemoDataOptions = {}): DemoDat
     const fullName = SURNAME_PICKER.pick(random) + givenName(random, male);
 
     // Sum of two uniforms: a working population peaks in the middle of the range, not at the edges.
-    const birthDay = Math.floor(
-      BIRTH_FIRST_DAY + ((random() + random()) / 2) * (BIRTH_LAST_DAY - BIRTH_FIRST_DAY + 1),
-    );
+    const birthDay = Math.floor(BIRTH_FIRST_DAY + ((random() + random()) / 2) * (BIRTH_LAST_DAY - BIRTH_FIRST_DAY + 1));
     const birth = yyyymmdd(birthDay);
 
     let idNumber: string;
@@ -502,8 +709,7 @@ export function generateDemoData(options: GenerateDemoDataOptions = {}): DemoDat
       const idCity = home.city === 'LC' || random() < HOME_CITY_ID_RATE ? home.city : pick(random, GUANGDONG_CITIES);
       // The 17th digit encodes sex (odd = male), matching the gendered given name.
       const seq = randInt(random, 0, 49) * 2 + (male ? 1 : 0);
-      const first17 = pick(random, REGION_CODES[idCity]) + birth + String(randInt(random, 0, 9)) +
-        String(seq).padStart(2, '0');
+      const first17 = pick(random, REGION_CODES[idCity]) + birth + String(randInt(random, 0, 9)) + String(seq).padStart(2, '0');
       idNumber = first17 + residentIdCheckDigit(first17);
     } while (usedIdNumbers.has(idNumber));
     usedIdNumbers.add(idNumber);

@@ -2,9 +2,9 @@ import { Field, ID, InputType, Int } from 'type-graphql';
 import type { VoucherKind as Kind } from './batch.entity';
 import { VoucherKind } from './batch.types';
 
-@InputType({ description: 'A new voucher batch under a TRAVEL_CARD or WELFARE_VOUCHER program of the caller\'s subtree.' })
+@InputType({ description: "A new voucher batch under a TRAVEL_CARD or WELFARE_VOUCHER program of the caller's subtree." })
 export class CreateVoucherBatchInput {
-  @Field(() => ID, { description: 'A TRAVEL_CARD or WELFARE_VOUCHER program whose sponsor is in the caller\'s subtree.' })
+  @Field(() => ID, { description: "A TRAVEL_CARD or WELFARE_VOUCHER program whose sponsor is in the caller's subtree." })
   programId!: string;
 
   @Field({ description: 'Name shown to members (1-200 characters).' })

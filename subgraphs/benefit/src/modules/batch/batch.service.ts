@@ -27,9 +27,11 @@ function checkBatchInput(input: CreateVoucherBatchInput): { name: string; partne
   }
   if (input.claimEndsAt.getTime() <= input.claimStartsAt.getTime()) throw bad('claimEndsAt must be after claimStartsAt', 'input.claimEndsAt');
   if (input.validTo.getTime() <= input.validFrom.getTime()) throw bad('validTo must be after validFrom', 'input.validTo');
-  if (input.claimEndsAt.getTime() > input.validTo.getTime()) throw bad('claimEndsAt must not be after validTo: nobody may claim a voucher that cannot be used', 'input.claimEndsAt');
+  if (input.claimEndsAt.getTime() > input.validTo.getTime())
+    throw bad('claimEndsAt must not be after validTo: nobody may claim a voucher that cannot be used', 'input.claimEndsAt');
   const days = input.validDaysAfterClaim;
-  if (days !== null && days !== undefined && (days < 1 || days > 3660)) throw bad('validDaysAfterClaim must be between 1 and 3660', 'input.validDaysAfterClaim');
+  if (days !== null && days !== undefined && (days < 1 || days > 3660))
+    throw bad('validDaysAfterClaim must be between 1 and 3660', 'input.validDaysAfterClaim');
   if (!input.redeemablePartnerIds.every(isUuid)) throw bad('redeemablePartnerIds must be partner ids', 'input.redeemablePartnerIds');
   // Lower case, as PostgreSQL writes a uuid: one partner spelled in two cases is one row, not a key violation.
   const partnerIds = [...new Set(input.redeemablePartnerIds.map((id) => id.toLowerCase()))];

@@ -66,7 +66,10 @@ export class VoucherBatch {
   @Field(() => Date, { description: 'No voucher of this batch is redeemable at or after this instant.' })
   validTo!: Date;
 
-  @Field(() => Int, { nullable: true, description: 'When set, each voucher is valid for this many days from its claim (never past validTo); else validFrom..validTo.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'When set, each voucher is valid for this many days from its claim (never past validTo); else validFrom..validTo.',
+  })
   validDaysAfterClaim!: number | null;
 
   @Field({ description: 'Only real-name verified members may claim or be granted these vouchers.' })

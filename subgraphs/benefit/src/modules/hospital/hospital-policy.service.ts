@@ -11,7 +11,6 @@ import type { CreateHospitalDiscountPolicyInput, UpdateHospitalDiscountPolicyInp
 /** Caps above 10 million yuan are typos. */
 const MAX_CAP_FEN = 1_000_000_000;
 
-
 function checkTerms(terms: { rateBasisPoints?: number | null; perClaimCapFen?: number | null; annualCapFen?: number | null }, prefix: string): void {
   const { rateBasisPoints, perClaimCapFen, annualCapFen } = terms;
   if (rateBasisPoints != null && (!Number.isInteger(rateBasisPoints) || rateBasisPoints < 1 || rateBasisPoints > 10_000)) {

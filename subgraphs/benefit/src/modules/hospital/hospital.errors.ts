@@ -9,6 +9,5 @@ export const HospitalErrors = {
   verificationUnusable: (why: string) => contractError('VERIFICATION_EXPIRED', why),
   notEligible: (why: string) => contractError('NOT_ELIGIBLE', why),
   annualCapReached: () => contractError('ANNUAL_CAP_REACHED', "the member's annual discount cap under this program is used up for this year"),
-  invoiceConflict: () =>
-    contractError('IDEMPOTENCY_CONFLICT', 'this invoiceNumber was already used for another claim (different amount, member or program)'),
+  invoiceConflict: () => contractError('IDEMPOTENCY_CONFLICT', 'this invoiceNumber was already used for another claim (different amount, member or program)'),
 };

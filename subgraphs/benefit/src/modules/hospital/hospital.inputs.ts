@@ -1,8 +1,8 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 
-@InputType({ description: 'A hospital policy inside a HOSPITAL_DISCOUNT program sponsored in the caller\'s subtree.' })
+@InputType({ description: "A hospital policy inside a HOSPITAL_DISCOUNT program sponsored in the caller's subtree." })
 export class CreateHospitalDiscountPolicyInput {
-  @Field(() => ID, { description: 'A HOSPITAL_DISCOUNT program sponsored by an organization of the caller\'s subtree.' })
+  @Field(() => ID, { description: "A HOSPITAL_DISCOUNT program sponsored by an organization of the caller's subtree." })
   programId!: string;
 
   @Field(() => ID, { description: "A HOSPITAL partner's id." })
@@ -58,8 +58,7 @@ export class ApplyHospitalDiscountInput {
 
   @Field(() => ID, {
     nullable: true,
-    description:
-      "Optional. Without it, the policy at this hospital of the member's nearest sponsoring organization applies (ties: the newest program).",
+    description: "Optional. Without it, the policy at this hospital of the member's nearest sponsoring organization applies (ties: the newest program).",
   })
   programId?: string | null;
 

@@ -11,9 +11,9 @@ export function hospitalLoaders(db: DataSource) {
     ),
     policiesByProgramId: groupedLoader<string, HospitalDiscountPolicyEntity>(
       async (ids) =>
-        (
-          await db.query(`SELECT ${POLICY_COLUMNS} FROM hospital_discount_policies p WHERE p.program_id = ANY($1) ORDER BY p.hospital_name, p.id`, [ids])
-        ).map(policyFromRow),
+        (await db.query(`SELECT ${POLICY_COLUMNS} FROM hospital_discount_policies p WHERE p.program_id = ANY($1) ORDER BY p.hospital_name, p.id`, [ids])).map(
+          policyFromRow,
+        ),
       (p) => p.programId,
     ),
     claimById: keyedLoader<string, DiscountClaimEntity>(

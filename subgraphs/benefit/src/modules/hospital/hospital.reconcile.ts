@@ -153,13 +153,13 @@ export async function settlementStatement(
   let hospitalId: string;
   let programIds: string[] | null = null;
   if (ctx.principal.kind === 'HOSPITAL') {
-    if (hospitalPartnerId != null && hospitalPartnerId !== ctx.principal.id) throw HospitalErrors.forbidden("a hospital reads only its own statement");
+    if (hospitalPartnerId != null && hospitalPartnerId !== ctx.principal.id) throw HospitalErrors.forbidden('a hospital reads only its own statement');
     hospitalId = ctx.principal.id;
   } else if (ctx.principal.kind === 'UNION') {
     if (hospitalPartnerId == null) throw HospitalErrors.badInput('a union names the hospital (hospitalPartnerId)', 'hospitalPartnerId');
     if (!isUuid(hospitalPartnerId)) throw HospitalErrors.notFound('hospital');
     hospitalId = hospitalPartnerId;
-    programIds = (await claimScope(ctx) as { programIds: string[] }).programIds;
+    programIds = ((await claimScope(ctx)) as { programIds: string[] }).programIds;
   } else {
     throw HospitalErrors.forbidden('settlement statements are for the hospital and the sponsoring union');
   }
@@ -216,7 +216,22 @@ export async function settlementStatement(
     );
     hospitalName = named[0]?.hospital_name ?? '';
   }
-  cells.push(['TOTAL', '', month, hospitalId, hospitalName, programId ?? '', '', '', '', rows.length, selfPaid.toString(), '', discount.toString(), payable.toString()]);
+  cells.push([
+    'TOTAL',
+    '',
+    month,
+    hospitalId,
+    hospitalName,
+    programId ?? '',
+    '',
+    '',
+    '',
+    rows.length,
+    selfPaid.toString(),
+    '',
+    discount.toString(),
+    payable.toString(),
+  ]);
   const document = csvDocument(STATEMENT_COLUMNS, cells);
   // Sums are checked only when selected: a month past the largest GraphQL Int still hands out its CSV.
   const sum = (value: bigint, column: string) => graphqlInt(value, 'month', `sum the ${column} column of the csv, or name a programId`);

@@ -49,15 +49,19 @@ export const rateDiscountFen = (selfPaidFen: number, rateBasisPoints: number) =>
 async function loadOwnVerification(ctx: BenefitContext, hospitalId: string, verificationId: string): Promise<VerificationFacts> {
   const verification = isUuid(verificationId) ? await fetchVerification(ctx, verificationId) : null;
   if (!verification) throw HospitalErrors.notFound('verification');
-  if (verification.partnerId !== hospitalId) throw HospitalErrors.verificationUnusable('this verification was made by another partner; verify the member card again');
+  if (verification.partnerId !== hospitalId)
+    throw HospitalErrors.verificationUnusable('this verification was made by another partner; verify the member card again');
   if (verification.purpose !== 'HOSPITAL_DISCOUNT') {
-    throw HospitalErrors.verificationUnusable(`this verification was made for ${verification.purpose}; verify the member card again with purpose HOSPITAL_DISCOUNT`);
+    throw HospitalErrors.verificationUnusable(
+      `this verification was made for ${verification.purpose}; verify the member card again with purpose HOSPITAL_DISCOUNT`,
+    );
   }
   return verification;
 }
 
 function assertCurrent(verification: VerificationFacts, now: Date): void {
-  if (Date.parse(verification.expiresAt) <= now.getTime()) throw HospitalErrors.verificationUnusable('this verification has expired; verify the member card again');
+  if (Date.parse(verification.expiresAt) <= now.getTime())
+    throw HospitalErrors.verificationUnusable('this verification has expired; verify the member card again');
   if (verification.member.status !== 'ACTIVE') throw HospitalErrors.notEligible(`the membership is ${verification.member.status}, not ACTIVE`);
 }
 
@@ -202,7 +206,20 @@ export async function applyDiscount(ctx: BenefitContext, input: ApplyHospitalDis
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'APPLIED', $12)
          ON CONFLICT (hospital_partner_id, invoice_number) DO NOTHING
          RETURNING ${CLAIM_COLUMNS}`,
-        [randomUUID(), hospitalId, invoiceNumber, policy.id, policy.programId, memberId, verification.id, year, policy.rateBasisPoints, input.selfPaidFen, granted, now],
+        [
+          randomUUID(),
+          hospitalId,
+          invoiceNumber,
+          policy.id,
+          policy.programId,
+          memberId,
+          verification.id,
+          year,
+          policy.rateBasisPoints,
+          input.selfPaidFen,
+          granted,
+          now,
+        ],
       );
       // The same invoice committed by a concurrent request: roll this one back, answer as a retry.
       if (inserted.length === 0) throw new InvoiceTaken();

@@ -37,7 +37,9 @@ interface Row {
 
 /** A fingerprint of the arguments, so the stored row neither grows with them nor repeats member ids. */
 export function requestFingerprint(operation: string, ...parts: unknown[]): string {
-  return createHash('sha256').update(JSON.stringify([operation, ...parts])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([operation, ...parts]))
+    .digest('base64url');
 }
 
 // Control characters and lone surrogates: a key is compared byte for byte, so it must be plain text.
@@ -167,10 +169,12 @@ export async function runIdempotent<P, R, T>(db: DataSource, request: Idempotent
       stored = storedError(error);
       answer = { error };
     }
-    await tx.query(
-      `UPDATE idempotent_requests SET outcome = $4::jsonb WHERE caller_kind = $1 AND caller_id = $2 AND idempotency_key = $3`,
-      [request.callerKind, request.callerId, request.key, JSON.stringify(stored)],
-    );
+    await tx.query(`UPDATE idempotent_requests SET outcome = $4::jsonb WHERE caller_kind = $1 AND caller_id = $2 AND idempotency_key = $3`, [
+      request.callerKind,
+      request.callerId,
+      request.key,
+      JSON.stringify(stored),
+    ]);
     return answer;
   });
   if ('taken' in outcome) {

@@ -21,7 +21,8 @@ async function assertMayReadAccount(ctx: BenefitContext, memberId: string): Prom
 export class MemberBenefitsResolver {
   @FieldResolver(() => VoucherConnection, {
     nullable: true,
-    description: 'Vouchers the member holds, newest first (owner, own union chain, PLATFORM). Null, with a SERVICE_UNAVAILABLE error at its path, while the benefit service is unavailable.',
+    description:
+      'Vouchers the member holds, newest first (owner, own union chain, PLATFORM). Null, with a SERVICE_UNAVAILABLE error at its path, while the benefit service is unavailable.',
   })
   async vouchers(
     @Root() member: MemberBenefits,

@@ -1,7 +1,7 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { BenefitKind } from './program.types';
 
-@InputType({ description: 'A new benefit program, sponsored by an organization of the caller\'s subtree.' })
+@InputType({ description: "A new benefit program, sponsored by an organization of the caller's subtree." })
 export class CreateBenefitProgramInput {
   @Field({ description: 'Program name (1-200 characters).' })
   name!: string;

@@ -17,7 +17,7 @@ export class ProgramResolver {
     return createProgram(ctx, input);
   }
 
-  @FieldResolver(() => OrganizationReference, { description: 'The union that funds it; its subtree\'s members are eligible.' })
+  @FieldResolver(() => OrganizationReference, { description: "The union that funds it; its subtree's members are eligible." })
   sponsor(@Root() program: BenefitProgramEntity): OrganizationReference {
     return { id: program.sponsorOrganizationId };
   }

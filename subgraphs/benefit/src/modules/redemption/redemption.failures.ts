@@ -11,7 +11,12 @@ const failureLog = () => (logToStdout ??= lineLogger(createLogger('benefit')));
  * partner credential) trying codes shows up here, per minute and reason, for the rate limiter.
  * Counting must never turn a refusal into an internal error, so failures to count are only logged.
  */
-export async function countRefusedAttempt(db: DataSource, partnerId: string, reason: RedemptionRefusal, log: (line: string) => void = failureLog()): Promise<void> {
+export async function countRefusedAttempt(
+  db: DataSource,
+  partnerId: string,
+  reason: RedemptionRefusal,
+  log: (line: string) => void = failureLog(),
+): Promise<void> {
   try {
     await db.query(
       `INSERT INTO redemption_failures AS f (partner_id, window_start, reason, failures) VALUES ($1, date_trunc('minute', now()), $2, 1)

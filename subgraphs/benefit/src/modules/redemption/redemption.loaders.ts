@@ -10,8 +10,7 @@ export function redemptionLoaders(db: DataSource) {
     ),
     /** The COMPLETED redemption of each voucher (at most one, by a partial unique index). */
     completedRedemptionByVoucher: keyedLoader<string, RedemptionEntity>(
-      async (ids) =>
-        (await db.query(`SELECT * FROM redemptions WHERE voucher_id = ANY($1::uuid[]) AND status = 'COMPLETED'`, [ids])).map(redemptionFromRow),
+      async (ids) => (await db.query(`SELECT * FROM redemptions WHERE voucher_id = ANY($1::uuid[]) AND status = 'COMPLETED'`, [ids])).map(redemptionFromRow),
       (r) => r.voucherId,
     ),
   };

@@ -35,7 +35,10 @@ export class RedemptionResolver {
       'TRAVEL_PARTNER / MERCHANT allowed for the batch: redeem a voucher on an order; discount = min(face value, order amount). Idempotent on (partner, partnerOrderId).',
   })
   @RequireScopes(['voucher:redeem'])
-  redeemVoucher(@Arg('input', () => RedeemVoucherInput, { description: 'The code and the order.' }) input: RedeemVoucherInput, @Ctx() ctx: BenefitContext): Promise<RedemptionEntity> {
+  redeemVoucher(
+    @Arg('input', () => RedeemVoucherInput, { description: 'The code and the order.' }) input: RedeemVoucherInput,
+    @Ctx() ctx: BenefitContext,
+  ): Promise<RedemptionEntity> {
     return redeemVoucher(ctx, input);
   }
 

@@ -25,7 +25,8 @@ function assertRedeemingPartner(ctx: BenefitContext): string {
 }
 
 function checkOrderAmount(orderAmountFen: number): void {
-  if (!Number.isSafeInteger(orderAmountFen) || orderAmountFen <= 0) throw BenefitErrors.badInput('orderAmountFen must be a positive amount of fen', 'orderAmountFen');
+  if (!Number.isSafeInteger(orderAmountFen) || orderAmountFen <= 0)
+    throw BenefitErrors.badInput('orderAmountFen must be a positive amount of fen', 'orderAmountFen');
 }
 
 function checkOrderId(partnerOrderId: string, field: string): void {
@@ -147,7 +148,16 @@ export async function redeemVoucher(ctx: BenefitContext, input: RedeemVoucherInp
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'COMPLETED')
            ON CONFLICT (partner_id, partner_order_id) DO NOTHING
            RETURNING *`,
-          [randomUUID(), assessed.voucher.id, assessed.batch.id, assessed.batch.programId, partnerId, input.partnerOrderId, input.orderAmountFen, assessed.discountFen],
+          [
+            randomUUID(),
+            assessed.voucher.id,
+            assessed.batch.id,
+            assessed.batch.programId,
+            partnerId,
+            input.partnerOrderId,
+            input.orderAmountFen,
+            assessed.discountFen,
+          ],
         );
         if (inserted.length === 0) throw new LostRace();
         const redemption = redemptionFromRow(inserted[0]);
@@ -188,10 +198,9 @@ export async function cancelRedemption(ctx: BenefitContext, partnerOrderId: stri
       [redemption.id, why],
     );
     if (rows.length === 0) return null;
-    await tx.query(
-      `UPDATE vouchers SET status = CASE WHEN valid_to > now() THEN 'ISSUED' ELSE 'EXPIRED' END WHERE id = $1 AND status = 'REDEEMED'`,
-      [redemption.voucherId],
-    );
+    await tx.query(`UPDATE vouchers SET status = CASE WHEN valid_to > now() THEN 'ISSUED' ELSE 'EXPIRED' END WHERE id = $1 AND status = 'REDEEMED'`, [
+      redemption.voucherId,
+    ]);
     const done = redemptionFromRow(rows[0]);
     await recordEvent(tx, { type: 'REDEMPTION_CANCELLED', subjectId: done.id, data: redemptionEventData(done, voucher?.memberId ?? null), audience });
     return done;

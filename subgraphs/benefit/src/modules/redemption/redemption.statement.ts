@@ -47,7 +47,7 @@ export async function redemptionStatement(ctx: BenefitContext, month: string, pa
   let partnerId: string;
   let programFilter: string[] | null = null;
   if ('partnerId' in scope) {
-    if (partnerIdArg !== null && partnerIdArg !== scope.partnerId) throw BenefitErrors.forbidden("a partner reads only its own statement");
+    if (partnerIdArg !== null && partnerIdArg !== scope.partnerId) throw BenefitErrors.forbidden('a partner reads only its own statement');
     partnerId = scope.partnerId;
   } else if ('none' in scope) {
     throw BenefitErrors.forbidden('statements are for partners, unions and the platform');

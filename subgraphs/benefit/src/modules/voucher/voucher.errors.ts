@@ -10,7 +10,8 @@ export const VoucherErrors = {
   voucherNotFound: () => contractError('VOUCHER_NOT_FOUND', 'no voucher has this code'),
   voucherExpired: (why: string) => contractError('VOUCHER_EXPIRED', why),
   alreadyRedeemed: () => contractError('VOUCHER_ALREADY_REDEEMED', 'this voucher was already redeemed'),
-  minSpendNotMet: (minSpendFen: number) => contractError('MIN_SPEND_NOT_MET', `the order amount is below the minimum spend of ${minSpendFen} fen`, { minSpendFen }),
+  minSpendNotMet: (minSpendFen: number) =>
+    contractError('MIN_SPEND_NOT_MET', `the order amount is below the minimum spend of ${minSpendFen} fen`, { minSpendFen }),
   partnerNotAllowed: () => contractError('PARTNER_NOT_ALLOWED', 'this voucher cannot be redeemed at your business'),
   idempotencyConflict: (what: string) => contractError('IDEMPOTENCY_CONFLICT', what),
 };

@@ -54,7 +54,9 @@ export class VoucherResolver {
     return effectiveVoucherStatus(voucher);
   }
 
-  @FieldResolver(() => String, { description: 'The bearer code a travel partner or merchant redeems. Shown in full only to its owner and to redeeming partners.' })
+  @FieldResolver(() => String, {
+    description: 'The bearer code a travel partner or merchant redeems. Shown in full only to its owner and to redeeming partners.',
+  })
   async code(@Root() voucher: VoucherEntity, @Ctx() ctx: BenefitContext): Promise<string> {
     return (await maySeeFullCode(ctx, voucher)) ? voucher.code : maskVoucherCode(voucher.code);
   }
@@ -71,7 +73,10 @@ export class VoucherResolver {
     return { id: voucher.memberId };
   }
 
-  @FieldResolver(() => Redemption, { nullable: true, description: 'The COMPLETED redemption; null unless REDEEMED (cancelled ones are listed by redemptions).' })
+  @FieldResolver(() => Redemption, {
+    nullable: true,
+    description: 'The COMPLETED redemption; null unless REDEEMED (cancelled ones are listed by redemptions).',
+  })
   async redemption(@Root() voucher: VoucherEntity, @Ctx() ctx: BenefitContext): Promise<RedemptionEntity | null> {
     const redemption = await ctx.loaders.completedRedemptionByVoucher.load(voucher.id);
     // Another partner's order ids are that partner's business.

@@ -179,7 +179,10 @@ export async function grantVouchers(ctx: BenefitContext, batchId: string, member
       prepare: () => prepareGrant(ctx, batchId, memberIds),
       write: async (tx, prepared) => (prepared.candidates.length === 0 ? prepared.outcome : takeGrant(ctx, tx, prepared)),
       save: (result) => ({ granted: result.granted.map((v) => v.id), skipped: result.skipped }),
-      restore: async (stored: { granted: string[]; skipped: GrantOutcome['skipped'] }) => ({ granted: await vouchersInOrder(ctx, stored.granted), skipped: stored.skipped }),
+      restore: async (stored: { granted: string[]; skipped: GrantOutcome['skipped'] }) => ({
+        granted: await vouchersInOrder(ctx, stored.granted),
+        skipped: stored.skipped,
+      }),
     });
   }
   ctx.loaders.batchById.clear(batchId);
@@ -274,11 +277,10 @@ async function takeGrant(ctx: BenefitContext, tx: EntityManager, { batch, progra
     await tx.query(`UPDATE voucher_member_claims SET claimed = claimed - 1 WHERE batch_id = $1 AND member_id = ANY($2::uuid[])`, [batch.id, soldOut]);
   }
   if (receiving.length === 0) return { granted: [], skipped };
-  const updated = await rowsOf(
-    tx,
-    `UPDATE voucher_batches SET claimed = claimed + $2 WHERE id = $1 AND claimed + $2 <= total_quantity RETURNING claimed`,
-    [batch.id, receiving.length],
-  );
+  const updated = await rowsOf(tx, `UPDATE voucher_batches SET claimed = claimed + $2 WHERE id = $1 AND claimed + $2 <= total_quantity RETURNING claimed`, [
+    batch.id,
+    receiving.length,
+  ]);
   if (updated.length === 0) throw new Error('voucher pool changed under its row lock');
   const granted = await insertVouchers(tx, batch, receiving, ctx.principal.id);
   await recordEvents(

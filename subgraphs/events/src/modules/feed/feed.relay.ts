@@ -87,7 +87,11 @@ export class EventRelay {
       const page = await client.read(cursor ?? OUTBOX_START, this.options.batch);
       const count = page.events.length;
       if (count > 0) {
-        const [{ last }] = await rowsOf<{ last: string }>(runner, `UPDATE feed_state SET last_position = last_position + $1 RETURNING last_position::text AS last`, [count]);
+        const [{ last }] = await rowsOf<{ last: string }>(
+          runner,
+          `UPDATE feed_state SET last_position = last_position + $1 RETURNING last_position::text AS last`,
+          [count],
+        );
         const first = (BigInt(last) - BigInt(count) + 1n).toString();
         await runner.query(
           `INSERT INTO events (position, id, source, type, subject_id, data, audience, occurred_at)
@@ -97,7 +101,9 @@ export class EventRelay {
           [
             first,
             name,
-            JSON.stringify(page.events.map((e) => ({ id: e.id, type: e.type, subject_id: e.subjectId, data: e.data, audience: e.audience, occurred_at: e.occurredAt }))),
+            JSON.stringify(
+              page.events.map((e) => ({ id: e.id, type: e.type, subject_id: e.subjectId, data: e.data, audience: e.audience, occurred_at: e.occurredAt })),
+            ),
           ],
         );
         await runner.query(

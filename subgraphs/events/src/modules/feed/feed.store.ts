@@ -52,9 +52,9 @@ export async function feedPage(db: DataSource, viewer: FeedViewer, afterPosition
 /** One event, if the viewer may see it (redeliverEvent). */
 export async function visibleEvent(db: DataSource, viewer: FeedViewer, eventId: string): Promise<Event | null> {
   if ('none' in viewer) return null;
-  const rows: EventRow[] = await db.query(
-    `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1 AND ($2::text IS NULL OR $2 = ANY(e.audience))`,
-    [eventId, 'all' in viewer ? null : viewer.entry],
-  );
+  const rows: EventRow[] = await db.query(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1 AND ($2::text IS NULL OR $2 = ANY(e.audience))`, [
+    eventId,
+    'all' in viewer ? null : viewer.entry,
+  ]);
   return rows[0] ? eventFromRow(rows[0]) : null;
 }

@@ -39,6 +39,8 @@ export class EventConnection {
   @Field(() => [Event], { description: 'The events of this page, in feed order.' })
   nodes!: Event[];
 
-  @Field(() => PageInfo, { description: 'Where this page ends. endCursor is never null here: an empty page answers the cursor it was given, so keep it and ask again later.' })
+  @Field(() => PageInfo, {
+    description: 'Where this page ends. endCursor is never null here: an empty page answers the cursor it was given, so keep it and ask again later.',
+  })
   pageInfo!: PageInfo;
 }

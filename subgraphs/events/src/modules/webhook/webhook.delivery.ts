@@ -135,7 +135,10 @@ export class WebhookDispatcher {
        RETURNING id`,
       [firstPosition, lastPosition],
     );
-    await this.enqueue(created.map((d) => d.id), tx);
+    await this.enqueue(
+      created.map((d) => d.id),
+      tx,
+    );
   }
 
   /** redeliverEvent: a delivery of its own, outside the subject's order, with the event's original id. */
@@ -209,7 +212,15 @@ export class WebhookDispatcher {
   /** Answers the lane's next delivery when it may go right away. */
   private async attemptOrThrow(deliveryId: string): Promise<string | null> {
     const { settings } = this.options;
-    const [claimed] = await rowsOf<{ id: string; endpoint_id: string; event_position: string; subject_id: string; attempts: number; first_attempt_at: Date; redelivery: boolean }>(
+    const [claimed] = await rowsOf<{
+      id: string;
+      endpoint_id: string;
+      event_position: string;
+      subject_id: string;
+      attempts: number;
+      first_attempt_at: Date;
+      redelivery: boolean;
+    }>(
       this.db,
       `UPDATE webhook_deliveries d
           SET status = 'SENDING', lease_until = now() + $2 * interval '1 millisecond', attempts = d.attempts + 1,

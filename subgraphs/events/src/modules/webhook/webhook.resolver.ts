@@ -24,7 +24,7 @@ export class WebhookResolver {
     return createEndpoint(ctx, url, eventTypes);
   }
 
-  @Mutation(() => Boolean, { description: 'Deletes one of the caller\'s endpoints; deliveries still waiting for it are cancelled.' })
+  @Mutation(() => Boolean, { description: "Deletes one of the caller's endpoints; deliveries still waiting for it are cancelled." })
   deleteWebhookEndpoint(@Ctx() ctx: EventsContext, @Arg('id', () => ID, { description: 'The endpoint.' }) id: string): Promise<boolean> {
     return deleteEndpoint(ctx, id);
   }
@@ -39,7 +39,7 @@ export class WebhookResolver {
   @Mutation(() => Boolean, { description: 'Deliver one event to one endpoint again (e.g. after the receiver was fixed).' })
   redeliverEvent(
     @Ctx() ctx: EventsContext,
-    @Arg('endpointId', () => ID, { description: 'One of the caller\'s endpoints.' }) endpointId: string,
+    @Arg('endpointId', () => ID, { description: "One of the caller's endpoints." }) endpointId: string,
     @Arg('eventId', () => ID, { description: 'An event the caller may see (its id, as in the feed and webhook-id).' }) eventId: string,
   ): Promise<boolean> {
     return redeliverEvent(ctx, endpointId, eventId);

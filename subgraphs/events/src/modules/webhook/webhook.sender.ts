@@ -16,7 +16,12 @@ export interface SendResult {
  * redirects are not followed (a 3xx is a failure); at most MAX_RESPONSE_BYTES of the answer are read.
  * In production the connection goes only to public addresses, checked as it connects.
  */
-export function postWebhook(url: string, headers: Record<string, string>, body: string, options: { timeoutMs: number; production: boolean }): Promise<SendResult> {
+export function postWebhook(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: { timeoutMs: number; production: boolean },
+): Promise<SendResult> {
   return new Promise((resolve) => {
     const target = new URL(url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;

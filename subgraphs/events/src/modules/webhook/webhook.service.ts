@@ -33,7 +33,11 @@ export async function createEndpoint(ctx: EventsContext, url: string, eventTypes
   const types = checkEventTypes(eventTypes);
   const checked = await checkEndpointUrl(url.trim(), ctx.config.production);
   const secret = newWebhookSecret();
-  const row = await webhookStore.insert(ctx.db, { id: randomUUID(), owner, ownerEntry: entry, url: checked.toString(), eventTypes: types, secret }, ctx.config.webhooks.maxEndpoints);
+  const row = await webhookStore.insert(
+    ctx.db,
+    { id: randomUUID(), owner, ownerEntry: entry, url: checked.toString(), eventTypes: types, secret },
+    ctx.config.webhooks.maxEndpoints,
+  );
   if (!row) throw EventsErrors.tooManyEndpoints(ctx.config.webhooks.maxEndpoints);
   return { endpoint: endpointFromRow(row), secret };
 }

@@ -40,7 +40,10 @@ export interface EndpointOwner {
 /** Webhook endpoints, one row each; only their owner ever reads or changes one. */
 export const webhookStore = {
   async listOwn(db: DataSource, owner: EndpointOwner): Promise<EndpointRow[]> {
-    return db.query(`SELECT * FROM webhook_endpoints WHERE owner_kind = $1 AND owner_id = $2 AND deleted_at IS NULL ORDER BY created_at, id`, [owner.kind, owner.id]);
+    return db.query(`SELECT * FROM webhook_endpoints WHERE owner_kind = $1 AND owner_id = $2 AND deleted_at IS NULL ORDER BY created_at, id`, [
+      owner.kind,
+      owner.id,
+    ]);
   },
 
   async findOwn(db: DataSource, owner: EndpointOwner, id: string): Promise<EndpointRow | null> {

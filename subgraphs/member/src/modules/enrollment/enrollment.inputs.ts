@@ -21,7 +21,7 @@ export class EnrollMemberInput {
     nullable: true,
     defaultValue: false,
     description:
-      'The union asserts it has verified the worker\'s real name (in person or through a verified channel). Needs scope member:assert-verified; without it, true is refused with FORBIDDEN. Members enrolled without this start unverified.',
+      "The union asserts it has verified the worker's real name (in person or through a verified channel). Needs scope member:assert-verified; without it, true is refused with FORBIDDEN. Members enrolled without this start unverified.",
   })
   realNameVerified?: boolean | null;
 }

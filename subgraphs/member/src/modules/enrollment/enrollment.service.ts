@@ -45,9 +45,7 @@ export interface PersonInput {
   phone: string;
 }
 
-export type PersonCheck =
-  | { ok: true; fullName: string; idNumber: string; phone: string }
-  | { ok: false; field: keyof PersonInput; message: string };
+export type PersonCheck = { ok: true; fullName: string; idNumber: string; phone: string } | { ok: false; field: keyof PersonInput; message: string };
 
 /**
  * The checks of enrolment, shared by enrollMember, join applications and bulk imports: a real

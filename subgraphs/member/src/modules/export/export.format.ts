@@ -59,7 +59,19 @@ export const csvHeader = (): string => `${CSV_COLUMNS.join(',')}\r\n`;
 export function csvLine(row: ExportRow, masked: boolean): string {
   const m = exportedMember(row, masked);
   return (
-    [m.id, m.cardNumber, m.displayName, m.fullName, m.phone, m.status, m.realNameVerified, m.newEmploymentForm, m.joinedAt, m.organizationId, m.organizationName]
+    [
+      m.id,
+      m.cardNumber,
+      m.displayName,
+      m.fullName,
+      m.phone,
+      m.status,
+      m.realNameVerified,
+      m.newEmploymentForm,
+      m.joinedAt,
+      m.organizationId,
+      m.organizationName,
+    ]
       .map(csvCell)
       .join(',') + '\r\n'
   );

@@ -121,7 +121,16 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
   await db.query(
     `INSERT INTO member_exports (id, actor_kind, actor_id, actor_name, organization_id, format, filter, masked, status)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'STREAMING')`,
-    [exportId, ctx.principal.kind, ctx.principal.id, ctx.principal.name, request.organization.id, request.format, JSON.stringify(request.filter), request.masked],
+    [
+      exportId,
+      ctx.principal.kind,
+      ctx.principal.id,
+      ctx.principal.name,
+      request.organization.id,
+      request.format,
+      JSON.stringify(request.filter),
+      request.masked,
+    ],
   );
 
   let rowCount = 0;

@@ -65,10 +65,14 @@ export function memberImportRoute(db: DataSource, config: MemberConfig): UploadR
       });
     } catch (error) {
       const refusal = error instanceof ImportTooLargeError || isContractError(error);
-      await closeImportAudit(db, importId, { status: refusal ? 'REFUSED' : 'FAILED', format: spooled?.format, bytes: spooled?.bytes, refusal: (error as Error).message }).catch(
-        () => {},
-      );
-      if (error instanceof ImportTooLargeError) return refuseUnread(413, 'BAD_USER_INPUT', `${error.message}; the limit is ${config.importMaxBytes} bytes`, { 'x-import-id': importId });
+      await closeImportAudit(db, importId, {
+        status: refusal ? 'REFUSED' : 'FAILED',
+        format: spooled?.format,
+        bytes: spooled?.bytes,
+        refusal: (error as Error).message,
+      }).catch(() => {});
+      if (error instanceof ImportTooLargeError)
+        return refuseUnread(413, 'BAD_USER_INPUT', `${error.message}; the limit is ${config.importMaxBytes} bytes`, { 'x-import-id': importId });
       if (isContractError(error)) {
         if (!body.readableEnded) return refuseUnread(400, String(error.extensions.code), error.message, { 'x-import-id': importId });
         return sendGraphQLError(res, 400, String(error.extensions.code), error.message, { 'x-import-id': importId });

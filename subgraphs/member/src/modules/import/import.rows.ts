@@ -55,7 +55,9 @@ async function* csvRows(path: string): AsyncGenerator<RawRow> {
       const cells: RawRow['cells'] = {};
       columns.forEach((column, i) => (cells[column] = record[i] ?? ''));
       const problem: RawRow['problem'] =
-        record.length > columns.length ? { field: columns[columns.length - 1]!, message: `row has ${record.length} cells, the header ${columns.length}` } : undefined;
+        record.length > columns.length
+          ? { field: columns[columns.length - 1]!, message: `row has ${record.length} cells, the header ${columns.length}` }
+          : undefined;
       yield { row, cells, problem };
     }
   } catch (error) {
@@ -93,7 +95,13 @@ function xlsxCellText(value: unknown, column: ImportColumn): { text: string } | 
 /** Reads the rows of the first worksheet of an XLSX workbook with exceljs's streaming reader. */
 async function* xlsxRows(path: string): AsyncGenerator<RawRow> {
   const source = createReadStream(path);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, { worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'ignore', entries: 'ignore' });
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'ignore',
+    entries: 'ignore',
+  });
   let columns: ImportColumn[] | null = null;
   try {
     for await (const worksheet of reader) {
@@ -124,7 +132,8 @@ async function* xlsxRows(path: string): AsyncGenerator<RawRow> {
           }
         });
         for (let i = columns.length + 1; i < values.length && !problem; i++) {
-          if (values[i] !== null && values[i] !== undefined && values[i] !== '') problem = { field: columns[columns.length - 1]!, message: `row has a value in column ${i}, beyond the header` };
+          if (values[i] !== null && values[i] !== undefined && values[i] !== '')
+            problem = { field: columns[columns.length - 1]!, message: `row has a value in column ${i}, beyond the header` };
         }
         if (empty && !problem) continue;
         yield { row: row.number, cells, problem };

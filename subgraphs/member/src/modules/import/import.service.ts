@@ -81,10 +81,17 @@ export async function parseImportRequest(ctx: MemberContext, parameters: URLSear
  * NUL bytes (a GBK file from an old Excel, a PDF or an image is refused as a whole). The copy lets
  * the whole file be checked (size, type, header, row count) before the first row is written.
  */
-export async function spoolUpload(body: IncomingMessage, contentType: string | undefined, maxBytes: number): Promise<{ dir: string; path: string; format: ImportFormat; bytes: number }> {
+export async function spoolUpload(
+  body: IncomingMessage,
+  contentType: string | undefined,
+  maxBytes: number,
+): Promise<{ dir: string; path: string; format: ImportFormat; bytes: number }> {
   const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (!XLSX_TYPES.has(mediaType) && !CSV_TYPES.has(mediaType) && mediaType !== 'application/octet-stream') {
-    throw MemberErrors.badInput('send the file as text/csv (UTF-8) or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (.xlsx)', 'content-type');
+    throw MemberErrors.badInput(
+      'send the file as text/csv (UTF-8) or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (.xlsx)',
+      'content-type',
+    );
   }
   const dir = await mkdtemp(join(tmpdir(), 'member-import-'));
   const path = join(dir, 'upload');
@@ -185,10 +192,18 @@ class OrganizationCache {
 }
 
 /** The checks of enrolment for one row, plus those only a file has (formulas, flags, per-row organizations). */
-function checkRow(raw: RawRow, request: ImportRequest, scopePath: string, organizations: OrganizationCache, canAssertVerified: boolean, hmacKey: string): CheckedRow | Problem {
+function checkRow(
+  raw: RawRow,
+  request: ImportRequest,
+  scopePath: string,
+  organizations: OrganizationCache,
+  canAssertVerified: boolean,
+  hmacKey: string,
+): CheckedRow | Problem {
   if (raw.problem) return { field: raw.problem.field, code: 'BAD_USER_INPUT', message: raw.problem.message };
   for (const [field, value] of Object.entries(raw.cells)) {
-    if (value && FORMULA.test(value)) return { field, code: 'BAD_USER_INPUT', message: `${field} starts with = + - @ or a control character (a spreadsheet formula); values only` };
+    if (value && FORMULA.test(value))
+      return { field, code: 'BAD_USER_INPUT', message: `${field} starts with = + - @ or a control character (a spreadsheet formula); values only` };
   }
   const person = checkPerson({ fullName: raw.cells.fullName ?? '', idNumber: raw.cells.idNumber ?? '', phone: raw.cells.phone ?? '' });
   if (!person.ok) return { field: person.field, code: 'BAD_USER_INPUT', message: person.message };
@@ -196,7 +211,8 @@ function checkRow(raw: RawRow, request: ImportRequest, scopePath: string, organi
   if (typeof newEmploymentForm !== 'boolean') return newEmploymentForm;
   const realNameVerified = parseFlag(raw.cells.realNameVerified, 'realNameVerified');
   if (typeof realNameVerified !== 'boolean') return realNameVerified;
-  if (realNameVerified && !canAssertVerified) return { field: 'realNameVerified', code: 'FORBIDDEN', message: 'importing verified members needs scope member:assert-verified' };
+  if (realNameVerified && !canAssertVerified)
+    return { field: 'realNameVerified', code: 'FORBIDDEN', message: 'importing verified members needs scope member:assert-verified' };
 
   let organization: { id: string; path: string } = request.organization;
   const organizationId = (raw.cells.organizationId ?? '').trim().toLowerCase();
@@ -204,7 +220,8 @@ function checkRow(raw: RawRow, request: ImportRequest, scopePath: string, organi
     if (!isUuid(organizationId)) return { field: 'organizationId', code: 'BAD_USER_INPUT', message: 'organizationId must be an organization id (UUID)' };
     const found = organizations.get(organizationId);
     if (!found) return { field: 'organizationId', code: 'NOT_FOUND', message: 'organization not found' };
-    if (!pathInSubtree(found.path, scopePath)) return { field: 'organizationId', code: 'FORBIDDEN', message: 'this organization is outside the subtree you may write in' };
+    if (!pathInSubtree(found.path, scopePath))
+      return { field: 'organizationId', code: 'FORBIDDEN', message: 'this organization is outside the subtree you may write in' };
     organization = found;
   }
   return {
@@ -298,14 +315,20 @@ export async function importRows(ctx: MemberContext, request: ImportRequest, pat
     if (failure) throw failure;
     const job = (async () => {
       if (request.dryRun) {
-        const existing = await existingHashes(ctx.db, valid.map((r) => r.idNumberHash));
+        const existing = await existingHashes(
+          ctx.db,
+          valid.map((r) => r.idNumberHash),
+        );
         result.alreadyMembers += existing.size;
         result.created += valid.length - existing.size;
         return;
       }
       // Members already (a re-run, people enrolled elsewhere) are looked up first, through the unique
       // index, so that a re-run costs reads, not a thousand refused inserts per batch.
-      const known = await existingHashes(ctx.db, valid.map((r) => r.idNumberHash));
+      const known = await existingHashes(
+        ctx.db,
+        valid.map((r) => r.idNumberHash),
+      );
       result.alreadyMembers += known.size;
       let pending = valid.filter((r) => !known.has(r.idNumberHash.toString('base64')));
       // A row neither inserted nor a member already (enrolled at this very moment, or a hand-assigned
@@ -314,7 +337,10 @@ export async function importRows(ctx: MemberContext, request: ImportRequest, pat
         const inserted = await insertBatch(ctx.db, pending, ctx);
         result.created += inserted.size;
         const rest = pending.filter((r) => !inserted.has(r.idNumberHash.toString('base64')));
-        const existing = await existingHashes(ctx.db, rest.map((r) => r.idNumberHash));
+        const existing = await existingHashes(
+          ctx.db,
+          rest.map((r) => r.idNumberHash),
+        );
         result.alreadyMembers += existing.size;
         pending = rest.filter((r) => !existing.has(r.idNumberHash.toString('base64')));
       }

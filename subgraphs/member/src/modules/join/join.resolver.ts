@@ -36,7 +36,8 @@ export class JoinInvitationResolver {
   @RequireScopes(['member:write'])
   createJoinInvitation(
     @Arg('organizationId', () => ID, { description: "The organization applicants join; in the caller's subtree." }) organizationId: string,
-    @Arg('autoApprove', () => Boolean, { nullable: true, defaultValue: false, description: 'Applications become members at once, without review.' }) autoApprove: boolean,
+    @Arg('autoApprove', () => Boolean, { nullable: true, defaultValue: false, description: 'Applications become members at once, without review.' })
+    autoApprove: boolean,
     @Arg('expiresAt', () => Date, { nullable: true, description: 'Applications after this instant are refused (APPLICATION_CLOSED); at most a year ahead.' })
     expiresAt: Date | null,
     @Arg('maxApplications', () => Int, { nullable: true, description: 'At most this many applications (1 to 1,000,000); then APPLICATION_CLOSED.' })
@@ -57,7 +58,8 @@ export class JoinApplicationResolver {
   @Query(() => JoinApplicationConnection, { description: 'UNION with member:read: applications to organizations of its own subtree, oldest first.' })
   @RequireScopes(['member:read'])
   joinApplications(
-    @Arg('organizationId', () => ID, { description: "An organization of the caller's subtree; applications to it and to its whole subtree." }) organizationId: string,
+    @Arg('organizationId', () => ID, { description: "An organization of the caller's subtree; applications to it and to its whole subtree." })
+    organizationId: string,
     @Arg('status', () => JoinApplicationStatus, { nullable: true, description: 'Only applications with this status (e.g. PENDING: the review queue).' })
     status: JoinApplicationStatus | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'Page size, at most 100.' }) first: number,

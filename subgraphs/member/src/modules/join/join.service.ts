@@ -127,7 +127,10 @@ async function consumeRate(tx: Sql, key: string, window: 'hour' | 'day', limit: 
   );
   if (rows.length === 0) {
     const now = new Date();
-    const next = window === 'hour' ? 3600 - (now.getUTCMinutes() * 60 + now.getUTCSeconds()) : 86_400 - (now.getUTCHours() * 3600 + now.getUTCMinutes() * 60 + now.getUTCSeconds());
+    const next =
+      window === 'hour'
+        ? 3600 - (now.getUTCMinutes() * 60 + now.getUTCSeconds())
+        : 86_400 - (now.getUTCHours() * 3600 + now.getUTCMinutes() * 60 + now.getUTCSeconds());
     throw MemberErrors.rateLimited(`${what}; try again later`, next);
   }
 }
@@ -185,11 +188,13 @@ async function approveInTransaction(
     if (existing.organization_id !== application.organizationId) return { elsewhere: { memberId: existing.id, orgPath: existing.org_path } };
     memberId = existing.id;
   }
-  const rows: Array<Record<string, unknown>> = await tx.query(
-    `UPDATE join_applications SET status = 'APPROVED', member_id = $2, decided_at = now(), decided_by_kind = $3, decided_by_id = $4, decided_by_name = $5
+  const rows: Array<Record<string, unknown>> = await tx
+    .query(
+      `UPDATE join_applications SET status = 'APPROVED', member_id = $2, decided_at = now(), decided_by_kind = $3, decided_by_id = $4, decided_by_name = $5
       WHERE id = $1 RETURNING ${APPLICATION_COLUMNS}`,
-    [application.id, memberId, actor.kind, actor.id, actor.name],
-  ).then((r: unknown) => (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as Array<Record<string, unknown>>);
+      [application.id, memberId, actor.kind, actor.id, actor.name],
+    )
+    .then((r: unknown) => (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as Array<Record<string, unknown>>);
   const approved = applicationFromRow(rows[0]!);
   await recordApplicationEvent(tx, 'JOIN_APPLICATION_DECIDED', approved);
   return { approved };
@@ -203,7 +208,8 @@ async function approveInTransaction(
  */
 export async function submitJoinApplication(ctx: MemberContext, input: SubmitJoinApplicationInput): Promise<JoinApplicationRow> {
   const { principal } = ctx;
-  if (principal.kind !== 'PLATFORM') throw MemberErrors.forbidden('join applications are submitted by the PLATFORM (the member app) for the worker who scanned the code');
+  if (principal.kind !== 'PLATFORM')
+    throw MemberErrors.forbidden('join applications are submitted by the PLATFORM (the member app) for the worker who scanned the code');
   const code = normalizeInvitationCode(input.invitationCode);
   const person = checkedPerson(input);
   const employer = checkedEmployer(input.employer);
@@ -221,9 +227,12 @@ export async function submitJoinApplication(ctx: MemberContext, input: SubmitJoi
   const idNumberHash = hashIdNumber(ctx.config.idNumberHmacKey, person.idNumber);
 
   const existingOf = async (sql: Sql) =>
-    ((await sql.query(`SELECT ${APPLICATION_COLUMNS} FROM join_applications WHERE invitation_id = $1 AND id_number_hash = $2`, [invitation.id, idNumberHash])) as Array<
-      Record<string, unknown>
-    >).map(applicationFromRow)[0];
+    (
+      (await sql.query(`SELECT ${APPLICATION_COLUMNS} FROM join_applications WHERE invitation_id = $1 AND id_number_hash = $2`, [
+        invitation.id,
+        idNumberHash,
+      ])) as Array<Record<string, unknown>>
+    ).map(applicationFromRow)[0];
   // A worker who scans again (or a retried request) gets the application they already have.
   const earlier = await existingOf(ctx.db);
   if (earlier) return earlier;
@@ -254,15 +263,29 @@ export async function submitJoinApplication(ctx: MemberContext, input: SubmitJoi
     // The same person applying twice at the same moment: the second insert waited for the first.
     if (inserted.length === 0) return (await existingOf(tx))!;
 
-    const counted: unknown[] = await tx.query(
-      `UPDATE join_invitations SET application_count = application_count + 1
+    const counted: unknown[] = await tx
+      .query(
+        `UPDATE join_invitations SET application_count = application_count + 1
         WHERE id = $1 AND (expires_at IS NULL OR expires_at > now()) AND (max_applications IS NULL OR application_count < max_applications)
         RETURNING id`,
-      [invitation.id],
-    ).then((r: unknown) => (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as unknown[]);
+        [invitation.id],
+      )
+      .then((r: unknown) => (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as unknown[]);
     if (counted.length === 0) throw closed();
-    await consumeRate(tx, `invitation:${invitation.id}`, 'hour', ctx.config.joinApplicationsPerInvitationPerHour, 'this invitation received too many applications this hour');
-    await consumeRate(tx, `id:${idNumberHash.toString('base64')}`, 'day', ctx.config.joinApplicationsPerIdNumberPerDay, 'too many applications for this ID number today');
+    await consumeRate(
+      tx,
+      `invitation:${invitation.id}`,
+      'hour',
+      ctx.config.joinApplicationsPerInvitationPerHour,
+      'this invitation received too many applications this hour',
+    );
+    await consumeRate(
+      tx,
+      `id:${idNumberHash.toString('base64')}`,
+      'day',
+      ctx.config.joinApplicationsPerIdNumberPerDay,
+      'too many applications for this ID number today',
+    );
     const application = applicationFromRow(inserted[0]!);
     await recordApplicationEvent(tx, 'JOIN_APPLICATION_SUBMITTED', application);
     if (!invitation.autoApprove) return application;
@@ -299,7 +322,8 @@ export async function approveJoinApplication(ctx: MemberContext, id: string): Pr
   return ctx.db.transaction(async (tx) => {
     const application = await lockDecidable(ctx, tx, id, scopePath);
     if (application.status === JoinApplicationStatus.APPROVED) return application;
-    if (application.status === JoinApplicationStatus.REJECTED) throw MemberErrors.notEligible('this application was rejected; the worker applies again through a new invitation');
+    if (application.status === JoinApplicationStatus.REJECTED)
+      throw MemberErrors.notEligible('this application was rejected; the worker applies again through a new invitation');
     const outcome = await approveInTransaction(tx, application, ctx.principal);
     if ('approved' in outcome) return outcome.approved;
     throw MemberErrors.alreadyMemberElsewhere(pathInSubtree(outcome.elsewhere.orgPath, scopePath) ? outcome.elsewhere.memberId : null);
@@ -315,12 +339,15 @@ export async function rejectJoinApplication(ctx: MemberContext, id: string, reas
   return ctx.db.transaction(async (tx) => {
     const application = await lockDecidable(ctx, tx, id, scopePath);
     if (application.status === JoinApplicationStatus.REJECTED) return application;
-    if (application.status === JoinApplicationStatus.APPROVED) throw MemberErrors.notEligible('this application was approved: the worker is a member (change the status with changeMemberStatus)');
-    const rows: Array<Record<string, unknown>> = await tx.query(
-      `UPDATE join_applications SET status = 'REJECTED', rejection_reason = $2, decided_at = now(), decided_by_kind = $3, decided_by_id = $4, decided_by_name = $5
+    if (application.status === JoinApplicationStatus.APPROVED)
+      throw MemberErrors.notEligible('this application was approved: the worker is a member (change the status with changeMemberStatus)');
+    const rows: Array<Record<string, unknown>> = await tx
+      .query(
+        `UPDATE join_applications SET status = 'REJECTED', rejection_reason = $2, decided_at = now(), decided_by_kind = $3, decided_by_id = $4, decided_by_name = $5
         WHERE id = $1 RETURNING ${APPLICATION_COLUMNS}`,
-      [id, checked, ctx.principal.kind, ctx.principal.id, ctx.principal.name],
-    ).then((r: unknown) => (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as Array<Record<string, unknown>>);
+        [id, checked, ctx.principal.kind, ctx.principal.id, ctx.principal.name],
+      )
+      .then((r: unknown) => (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as Array<Record<string, unknown>>);
     const rejected = applicationFromRow(rows[0]!);
     await recordApplicationEvent(tx, 'JOIN_APPLICATION_DECIDED', rejected);
     return rejected;
@@ -353,7 +380,14 @@ export async function listJoinApplications(
       WHERE org_path >= $1 AND org_path < $2 AND ($3::text IS NULL OR status = $3)
         AND (submitted_at, id) > ($4::timestamptz, $5::uuid)
       ORDER BY submitted_at, id LIMIT $6`,
-    [organization.path, subtreeUpperBound(organization.path), status, position?.[0] ?? '-infinity', position?.[1] ?? '00000000-0000-0000-0000-000000000000', limit + 1],
+    [
+      organization.path,
+      subtreeUpperBound(organization.path),
+      status,
+      position?.[0] ?? '-infinity',
+      position?.[1] ?? '00000000-0000-0000-0000-000000000000',
+      limit + 1,
+    ],
   );
   return {
     ...pageOf(rows.map(applicationFromRow), limit, (last) => ctx.cursors.encode(listName, [last.submittedAt.toISOString(), last.id])),

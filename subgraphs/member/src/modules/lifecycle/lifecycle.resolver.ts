@@ -8,7 +8,9 @@ import { changeMemberStatus, updateMember } from './lifecycle.service';
 
 @Resolver()
 export class LifecycleResolver {
-  @Mutation(() => Member, { description: 'UNION with member:write over the member. Recorded in membershipHistory (UPDATED) and updatedAt; a call that changes nothing records nothing.' })
+  @Mutation(() => Member, {
+    description: 'UNION with member:write over the member. Recorded in membershipHistory (UPDATED) and updatedAt; a call that changes nothing records nothing.',
+  })
   @RequireScopes(['member:write'])
   updateMember(
     @Arg('id', () => ID, { description: "The member; must be in the caller's subtree." }) id: string,

@@ -26,11 +26,7 @@ export function checkedReason(reason: string, field = 'reason'): string {
  * Runs `change` on the member locked FOR UPDATE inside one transaction, for a UNION writer over
  * the member. A member outside the caller's subtree does not exist for it (NOT_FOUND).
  */
-async function withLockedMember<T>(
-  ctx: MemberContext,
-  memberId: string,
-  change: (tx: Sql, current: MemberEntity) => Promise<T>,
-): Promise<T> {
+async function withLockedMember<T>(ctx: MemberContext, memberId: string, change: (tx: Sql, current: MemberEntity) => Promise<T>): Promise<T> {
   assertUnionWriter(ctx.principal);
   if (!isUuid(memberId)) throw MemberErrors.notFound('member');
   const scopePath = await ctx.access.scopePath();

@@ -68,6 +68,11 @@ export async function recordMemberEvents(tx: SqlRunner, type: EventTypeName, mem
   const chains = new Map(rows.map((r) => [r.path, r.chain]));
   return recordEvents(
     tx,
-    members.map((member) => ({ type, subjectId: member.id, data: { ...memberEventData(member), joinedAt: member.joinedAt }, audience: { organizationIds: chains.get(member.orgPath) ?? [] } })),
+    members.map((member) => ({
+      type,
+      subjectId: member.id,
+      data: { ...memberEventData(member), joinedAt: member.joinedAt },
+      audience: { organizationIds: chains.get(member.orgPath) ?? [] },
+    })),
   );
 }

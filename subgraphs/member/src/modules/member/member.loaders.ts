@@ -30,8 +30,18 @@ export const subtreeUpperBound = (path: string) => `${path.slice(0, -1)}0`;
 
 /** The columns memberFromRow reads (never id_number_hash). */
 const MEMBER_COLUMN_NAMES = [
-  'id', 'organization_id', 'org_path', 'full_name', 'id_number_last4', 'phone', 'card_number',
-  'status', 'real_name_verified', 'new_employment_form', 'joined_at', 'updated_at',
+  'id',
+  'organization_id',
+  'org_path',
+  'full_name',
+  'id_number_last4',
+  'phone',
+  'card_number',
+  'status',
+  'real_name_verified',
+  'new_employment_form',
+  'joined_at',
+  'updated_at',
 ] as const;
 
 /** The select list for memberFromRow, qualified by `alias` when given. */
@@ -94,7 +104,10 @@ function batchByQuery<K extends { query: MemberQuery }, V>(run: (query: MemberQu
     const results = new Array<V>(keys.length);
     await Promise.all(
       [...groups.values()].map(async (indexes) => {
-        const answers = await run(keys[indexes[0]].query, indexes.map((i) => keys[i]));
+        const answers = await run(
+          keys[indexes[0]].query,
+          indexes.map((i) => keys[i]),
+        );
         indexes.forEach((keyIndex, i) => (results[keyIndex] = answers[i]));
       }),
     );
@@ -134,13 +147,7 @@ export function memberLoaders(db: DataSource) {
                 LIMIT q.lim
              ) m
             ORDER BY q.idx, m.org_path, m.id`,
-          [
-            keys.map((k) => k.path),
-            keys.map((k) => k.limit),
-            keys.map((k) => k.after?.[0] ?? null),
-            keys.map((k) => k.after?.[1] ?? null),
-            ...filter.params,
-          ],
+          [keys.map((k) => k.path), keys.map((k) => k.limit), keys.map((k) => k.after?.[0] ?? null), keys.map((k) => k.after?.[1] ?? null), ...filter.params],
         );
         const pages = keys.map(() => [] as MemberEntity[]);
         for (const row of rows) pages[Number(row.idx) - 1].push(memberFromRow(row));

@@ -24,7 +24,10 @@ export class OrganizationResolver {
     return organization && (await ctx.access.canSeeOrganization(organization)) ? organization : null;
   }
 
-  @FieldResolver(() => UnionOrganization, { nullable: true, description: 'The organization above this one; null at a root (and, for UNION callers, above their own organization).' })
+  @FieldResolver(() => UnionOrganization, {
+    nullable: true,
+    description: 'The organization above this one; null at a root (and, for UNION callers, above their own organization).',
+  })
   async parent(@Root() organization: OrganizationEntity, @Ctx() ctx: MemberContext): Promise<OrganizationEntity | null> {
     if (!organization.parentId) return null;
     const parent = await ctx.loaders.organizationById.load(organization.parentId);

@@ -47,10 +47,11 @@ export async function transferMember(ctx: MemberContext, memberId: string, toOrg
       throw MemberErrors.notEligible(`a ${String(current.status)} membership cannot be transferred`);
     }
 
-    const [moved] = (await tx.query(
-      `UPDATE members SET organization_id = $2, org_path = $3, updated_at = now() WHERE id = $1 RETURNING ${memberColumns()}`,
-      [memberId, target.id, target.path],
-    )) as [Array<Record<string, unknown>>, number];
+    const [moved] = (await tx.query(`UPDATE members SET organization_id = $2, org_path = $3, updated_at = now() WHERE id = $1 RETURNING ${memberColumns()}`, [
+      memberId,
+      target.id,
+      target.path,
+    ])) as [Array<Record<string, unknown>>, number];
     await tx.query(
       `INSERT INTO membership_events (member_id, kind, from_organization_id, to_organization_id, actor_kind, actor_id, actor_name)
        VALUES ($1, 'TRANSFERRED', $2, $3, $4, $5, $6)`,
@@ -58,7 +59,9 @@ export async function transferMember(ctx: MemberContext, memberId: string, toOrg
     );
     const member = memberFromRow(moved[0]!);
     // The union the member left learns it too.
-    await recordMemberEvent(tx, 'MEMBER_TRANSFERRED', member, { fromOrganizationId: current.organization_id, toOrganizationId: target.id }, [current.org_path as string]);
+    await recordMemberEvent(tx, 'MEMBER_TRANSFERRED', member, { fromOrganizationId: current.organization_id, toOrganizationId: target.id }, [
+      current.org_path as string,
+    ]);
     return member;
   });
 }
@@ -74,7 +77,8 @@ export async function membershipHistory(
   first: number | null | undefined,
   after: string | null | undefined,
 ): Promise<HistoryPage> {
-  if (!(await ctx.access.canReadMembershipHistory(member))) throw MemberErrors.forbidden("the membership history is visible to the unions on the member's organization chain only");
+  if (!(await ctx.access.canReadMembershipHistory(member)))
+    throw MemberErrors.forbidden("the membership history is visible to the unions on the member's organization chain only");
   const limit = pageSize(first);
   const listName = `membership-history:${member.id}`;
   const position = ctx.cursors.decode<[string]>(listName, after);

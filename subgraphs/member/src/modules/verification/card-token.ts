@@ -19,9 +19,7 @@ const PLAINTEXT_BYTES = 16 + 4;
 const ENCODED_LENGTH = VERSION.length + Math.ceil(((NONCE_BYTES + PLAINTEXT_BYTES + TAG_BYTES) * 4) / 3);
 export const CARD_TOKEN_TTL_SECONDS = 60;
 
-export type DecodedCardToken =
-  | { ok: true; memberId: string; expiresAt: Date; digest: Buffer }
-  | { ok: false };
+export type DecodedCardToken = { ok: true; memberId: string; expiresAt: Date; digest: Buffer } | { ok: false };
 
 function uuidToBytes(uuid: string): Buffer {
   return Buffer.from(uuid.replace(/-/g, ''), 'hex');

@@ -135,12 +135,7 @@ async function verificationByDigest(ctx: MemberContext, digest: Buffer): Promise
  * a guessed name. Checks of one card run one at a time (a transaction-scoped advisory lock), so
  * fifty parallel guesses get five tries, not fifty.
  */
-export async function verifyCardNumber(
-  ctx: MemberContext,
-  cardNumber: string,
-  fullName: string,
-  purpose: VerificationPurpose,
-): Promise<MemberVerification> {
+export async function verifyCardNumber(ctx: MemberContext, cardNumber: string, fullName: string, purpose: VerificationPurpose): Promise<MemberVerification> {
   const partnerId = verifyingPartnerId(ctx);
   const card = cardNumber.trim().toUpperCase();
   if (!CARD_NUMBER.test(card)) return failed(VerificationFailure.CARD_NOT_FOUND, purpose);
@@ -160,10 +155,7 @@ export async function verifyCardNumber(
     if (nameMatches) return null;
     await tx.query(`INSERT INTO card_number_failures (member_id, partner_id) VALUES ($1, $2)`, [member.id, partnerId]);
     // Rows older than the window count for nothing; dropping them here keeps the table small without a job.
-    await tx.query(`DELETE FROM card_number_failures WHERE member_id = $1 AND failed_at <= now() - $2::interval`, [
-      member.id,
-      CARD_NUMBER_FAILURE_WINDOW,
-    ]);
+    await tx.query(`DELETE FROM card_number_failures WHERE member_id = $1 AND failed_at <= now() - $2::interval`, [member.id, CARD_NUMBER_FAILURE_WINDOW]);
     return VerificationFailure.NAME_MISMATCH;
   });
   if (refusal) return failed(refusal, purpose);

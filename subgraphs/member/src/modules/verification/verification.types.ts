@@ -37,7 +37,8 @@ registerEnumType(VerificationFailure, {
     NAME_MISMATCH: { description: 'Card number found but the name given does not match.' },
     MEMBER_NOT_ACTIVE: { description: 'The membership is suspended, transferred out or lapsed.' },
     CARD_LOCKED: {
-      description: 'Paper card only: 5 wrong names for this card within the last hour; the card number cannot be checked by name until the hour has passed (the e-card still works).',
+      description:
+        'Paper card only: 5 wrong names for this card within the last hour; the card number cannot be checked by name until the hour has passed (the e-card still works).',
     },
   },
 });
@@ -52,8 +53,7 @@ export class MemberCardToken {
 }
 
 @ObjectType({
-  description:
-    'The outcome of a partner scanning a member card. Verifying the same token twice as the same partner returns the same verification.',
+  description: 'The outcome of a partner scanning a member card. Verifying the same token twice as the same partner returns the same verification.',
 })
 export class MemberVerification {
   @Field({ description: 'True when the card belongs to an ACTIVE member and the verification can be used.' })
@@ -64,8 +64,7 @@ export class MemberVerification {
 
   @Field(() => ID, {
     nullable: true,
-    description:
-      'Present when valid. Pass it to the benefit operations; it expires (see expiresAt) and is bound to the verifying partner and purpose.',
+    description: 'Present when valid. Pass it to the benefit operations; it expires (see expiresAt) and is bound to the verifying partner and purpose.',
   })
   verificationId!: string | null;
 

@@ -28,7 +28,8 @@ interface TransactionPage extends Page<PointsTransactionEntity> {
 export class MemberPointsResolver {
   @FieldResolver(() => PointsAccount, {
     nullable: true,
-    description: 'Points account (owner, own union chain, PLATFORM). Null, with a SERVICE_UNAVAILABLE error at its path, while the points service is unavailable.',
+    description:
+      'Points account (owner, own union chain, PLATFORM). Null, with a SERVICE_UNAVAILABLE error at its path, while the points service is unavailable.',
   })
   async points(@Root() member: MemberPoints, @Ctx() ctx: PointsContext): Promise<PointsAccount> {
     await assertMayReadAccount(ctx, member.id);
@@ -38,7 +39,8 @@ export class MemberPointsResolver {
 
   @FieldResolver(() => RewardOrderConnection, {
     nullable: true,
-    description: "The member's points-mall orders, newest first (owner, own union chain, PLATFORM). Null, with a SERVICE_UNAVAILABLE error at its path, while the points service is unavailable.",
+    description:
+      "The member's points-mall orders, newest first (owner, own union chain, PLATFORM). Null, with a SERVICE_UNAVAILABLE error at its path, while the points service is unavailable.",
   })
   async rewardOrders(
     @Root() member: MemberPoints,

@@ -62,10 +62,11 @@ export async function recordAward(db: DataSource, request: AwardRequest, options
 }
 
 async function findAward(sql: Sql, memberId: string, rule: PointsRule, sourceRef: string): Promise<PointsTransactionEntity | null> {
-  const [row] = await sql.rows(
-    `SELECT * FROM points_transactions WHERE member_id = $1 AND rule = $2 AND source_ref = $3 AND kind = 'EARN'`,
-    [memberId, rule, sourceRef],
-  );
+  const [row] = await sql.rows(`SELECT * FROM points_transactions WHERE member_id = $1 AND rule = $2 AND source_ref = $3 AND kind = 'EARN'`, [
+    memberId,
+    rule,
+    sourceRef,
+  ]);
   return row ? transactionFromRow(row) : null;
 }
 

@@ -36,7 +36,7 @@ registerEnumType(PointsTransactionKind, {
   },
 });
 
-@ObjectType({ description: 'One immutable line of a member\'s points ledger.' })
+@ObjectType({ description: "One immutable line of a member's points ledger." })
 export class PointsTransaction {
   @Field(() => ID, { description: 'Transaction id.' })
   id!: string;

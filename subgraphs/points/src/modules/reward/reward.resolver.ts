@@ -40,10 +40,7 @@ export class RewardResolver {
 
   @Mutation(() => RewardOrder, { description: 'MEMBER (own order) or PLATFORM: points and stock come back.' })
   @RequireScopes(['member:self'], ['reward:manage'])
-  cancelRewardOrder(
-    @Arg('orderId', () => ID, { description: 'The order to cancel.' }) orderId: string,
-    @Ctx() ctx: PointsContext,
-  ): Promise<RewardOrderEntity> {
+  cancelRewardOrder(@Arg('orderId', () => ID, { description: 'The order to cancel.' }) orderId: string, @Ctx() ctx: PointsContext): Promise<RewardOrderEntity> {
     return cancelRewardOrder(ctx, orderId);
   }
 }

@@ -26,10 +26,13 @@ export async function createReward(ctx: PointsContext, input: CreateRewardInput)
   if (!Number.isInteger(input.stock) || input.stock < 0 || input.stock > MAX_STOCK) {
     throw PointsErrors.badInput(`stock must be between 0 and ${MAX_STOCK}`, 'input.stock');
   }
-  const [row] = await ctx.db.query(
-    `INSERT INTO rewards (id, name, points_cost, stock, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-    [randomUUID(), name, input.pointsCost, input.stock, ctx.principal.id],
-  );
+  const [row] = await ctx.db.query(`INSERT INTO rewards (id, name, points_cost, stock, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING *`, [
+    randomUUID(),
+    name,
+    input.pointsCost,
+    input.stock,
+    ctx.principal.id,
+  ]);
   return rewardFromRow(row);
 }
 
@@ -91,10 +94,10 @@ export async function placeOrder(db: DataSource, request: OrderRequest, options:
     const account = await lockAccount(sql, request.memberId, { create: false });
     if (!account) throw await stockFailure(sql, request.rewardId, request.quantity);
     await expireDueLots(sql, request.memberId, account.now, account.now, options.actor);
-    const [taken] = await sql.rows<{ points_cost: number }>(
-      `UPDATE rewards SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING points_cost`,
-      [request.rewardId, request.quantity],
-    );
+    const [taken] = await sql.rows<{ points_cost: number }>(`UPDATE rewards SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING points_cost`, [
+      request.rewardId,
+      request.quantity,
+    ]);
     if (!taken) throw await stockFailure(sql, request.rewardId, request.quantity);
     const cost = taken.points_cost * request.quantity;
     const orderId = randomUUID();
@@ -173,7 +176,8 @@ export async function redeemReward(ctx: PointsContext, rewardId: string, quantit
 export async function cancelRewardOrder(ctx: PointsContext, orderId: string): Promise<RewardOrderEntity> {
   const actor = { kind: ctx.principal.kind, id: ctx.principal.id };
   const audienceOf = (memberId: string) => memberAudience(ctx, memberId);
-  if (ctx.principal.kind === 'MEMBER' && hasScope(ctx.principal, 'member:self')) return cancelOrder(ctx.db, { orderId, ownerId: ctx.principal.id }, { actor, audienceOf });
+  if (ctx.principal.kind === 'MEMBER' && hasScope(ctx.principal, 'member:self'))
+    return cancelOrder(ctx.db, { orderId, ownerId: ctx.principal.id }, { actor, audienceOf });
   if (ctx.principal.kind === 'PLATFORM' && hasScope(ctx.principal, 'reward:manage')) return cancelOrder(ctx.db, { orderId }, { actor, audienceOf });
   throw PointsErrors.forbidden('only the member who placed the order or the platform may cancel it');
 }
