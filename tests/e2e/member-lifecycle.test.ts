@@ -330,8 +330,13 @@ describe('update, suspend and reinstate; updatedAt and changedSince', () => {
         input: { memberId: id, rule: 'ACTIVITY', sourceRef: `e2e:${Math.random()}`, amount: 50 },
       });
     expect((await award(memberId)).body.errors).toBeUndefined();
-    const claimed = await gql(system, memberTok, `mutation ($b: ID!) { claimVoucher(batchId: $b) { id status } }`, { b: DEMO_VOUCHER_BATCHES.welfareMovie });
+    const claimed = await gql(system, memberTok, `mutation ($b: ID!) { claimVoucher(batchId: $b) { id status code } }`, {
+      b: DEMO_VOUCHER_BATCHES.welfareMovie,
+    });
     expect(claimed.body.errors).toBeUndefined();
+    const voucherCode = claimed.body.data!.claimVoucher.code as string;
+    const VALIDATE = `mutation ($code: String!) { validateVoucher(code: $code, orderAmountFen: 10000) { valid reason } }`;
+    const REDEEM = `mutation ($input: RedeemVoucherInput!) { redeemVoucher(input: $input) { status } }`;
     const reward = await gql(system, platform, `mutation ($input: CreateRewardInput!) { createReward(input: $input) { id } }`, {
       input: { name: '工会保温杯', pointsCost: 10, stock: 10 },
     });
@@ -359,6 +364,10 @@ describe('update, suspend and reinstate; updatedAt and changedSince', () => {
     ).toEqual(['NOT_ELIGIBLE']);
     expect(errorCodes(await award(memberId))).toEqual(['NOT_ELIGIBLE']);
     expect(errorCodes(await gql(system, memberTok, `mutation ($r: ID!) { redeemReward(rewardId: $r) { id } }`, { r: rewardId }))).toEqual(['NOT_ELIGIBLE']);
+    // Nor can a merchant redeem the voucher the member holds.
+    expect((await gql(system, merchant, VALIDATE, { code: voucherCode })).body.data!.validateVoucher).toEqual({ valid: false, reason: 'NOT_ELIGIBLE' });
+    const refusedRedeem = await gql(system, merchant, REDEEM, { input: { code: voucherCode, partnerOrderId: `suspended-${memberId}`, orderAmountFen: 10000 } });
+    expect(errorCodes(refusedRedeem)).toEqual(['NOT_ELIGIBLE']);
     // Kept: the voucher and the points are still the member's.
     const kept = await gql(system, district, `query ($id: ID!) { member(id: $id) { status points { balance } vouchers { totalCount } } }`, { id: memberId });
     expect(kept.body.data!.member).toMatchObject({ status: 'SUSPENDED', points: { balance: 50 }, vouchers: { totalCount: 1 } });
@@ -366,6 +375,7 @@ describe('update, suspend and reinstate; updatedAt and changedSince', () => {
     // Reinstated: everything works again.
     expect((await gql(system, district, STATUS, { id: memberId, status: 'ACTIVE', reason: '已补缴会费' })).body.data!.changeMemberStatus.status).toBe('ACTIVE');
     const fresh = await memberToken(system, memberId);
+    expect((await gql(system, merchant, VALIDATE, { code: voucherCode })).body.data!.validateVoucher).toEqual({ valid: true, reason: null });
     expect((await gql(system, fresh, `mutation ($r: ID!) { redeemReward(rewardId: $r) { status } }`, { r: rewardId })).body.data!.redeemReward.status).toBe(
       'PLACED',
     );

@@ -68,6 +68,11 @@ async function assess(ctx: BenefitContext, code: string | null, orderAmountFen: 
     return refuse('VOUCHER_EXPIRED', VoucherErrors.voucherExpired(`the voucher is valid from ${voucher.validFrom.toISOString()} only`), voucher);
   }
   if (orderAmountFen < batch.minSpendFen) return refuse('MIN_SPEND_NOT_MET', VoucherErrors.minSpendNotMet(batch.minSpendFen), voucher);
+  // A suspended or lapsed member keeps its vouchers but cannot use them until reinstated.
+  const owner = await ctx.directory.members.load(voucher.memberId);
+  if (owner?.status !== 'ACTIVE') {
+    return refuse('NOT_ELIGIBLE', VoucherErrors.notEligible(`the voucher's owner is ${owner?.status ?? 'not a member'}, not ACTIVE`), voucher);
+  }
   return { ok: true, voucher, batch, discountFen: Math.min(batch.faceValueFen, orderAmountFen) };
 }
 

@@ -17,4 +17,5 @@ export const VoucherErrors = {
 };
 
 /** The reasons validateVoucher answers with: exactly the codes redeemVoucher would raise. */
-export type RedemptionRefusal = 'VOUCHER_NOT_FOUND' | 'VOUCHER_EXPIRED' | 'VOUCHER_ALREADY_REDEEMED' | 'MIN_SPEND_NOT_MET' | 'PARTNER_NOT_ALLOWED';
+export type RedemptionRefusal =
+  'VOUCHER_NOT_FOUND' | 'VOUCHER_EXPIRED' | 'VOUCHER_ALREADY_REDEEMED' | 'MIN_SPEND_NOT_MET' | 'PARTNER_NOT_ALLOWED' | 'NOT_ELIGIBLE';
