@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import ExcelJS from 'exceljs';
 import { residentIdCheckDigit } from '../../subgraphs/member/src/modules/enrollment/resident-id';
+import { statsDrift } from '../testkit/member-stats';
 import { gql, partnerToken } from '../testkit/client';
 import { startSystem, type RunningSystem } from '../testkit/system';
 
@@ -61,18 +62,7 @@ const footprint = async () =>
     (SELECT count(*) FROM event_outbox WHERE type = 'MEMBER_ENROLLED')::int AS outbox,
     (SELECT sum(member_count) FROM organization_stats)::text AS counted`)
   ).rows[0];
-const counterDrift = async () =>
-  (
-    await sql.query(`
-      WITH recount AS (
-        SELECT o.id, count(m.id) AS n, count(m.id) FILTER (WHERE m.status = 'ACTIVE') AS active,
-               count(m.id) FILTER (WHERE m.real_name_verified) AS verified, count(m.id) FILTER (WHERE m.new_employment_form) AS nef
-          FROM organizations o LEFT JOIN members m ON m.org_path >= o.path AND m.org_path < left(o.path, -1) || '0'
-         GROUP BY o.id)
-      SELECT r.id FROM recount r LEFT JOIN organization_stats s ON s.organization_id = r.id
-       WHERE coalesce(s.member_count, 0) <> r.n OR coalesce(s.active_count, 0) <> r.active
-          OR coalesce(s.verified_count, 0) <> r.verified OR coalesce(s.new_employment_form_count, 0) <> r.nef`)
-  ).rows;
+const counterDrift = () => statsDrift(sql);
 
 describe('a union imports a member register', () => {
   it('CSV: a dry run writes nothing, the real run creates each valid row once, a re-run creates nothing; bad rows are listed', async () => {

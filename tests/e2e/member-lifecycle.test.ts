@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-seed';
 import { residentIdCheckDigit } from '../../subgraphs/member/src/modules/enrollment/resident-id';
+import { statsDrift } from '../testkit/member-stats';
 import { errorCodes, gql, memberToken, partnerToken, requestToken } from '../testkit/client';
 import { startSystem, type RunningSystem } from '../testkit/system';
 import { memberTokenExchange } from '../../scripts/src/partner-token';
@@ -97,19 +98,7 @@ const footprint = async () =>
       (SELECT count(*) FROM membership_events)::int AS events, (SELECT coalesce(sum(application_count), 0) FROM join_invitations)::int AS counted,
       (SELECT coalesce(sum(used), 0) FROM join_rate_windows)::int AS rate`)
   ).rows[0];
-/** Every organization's counters against a recount of the members table. */
-const counterDrift = async () =>
-  (
-    await sql.query(`
-      WITH recount AS (
-        SELECT o.id, count(m.id) AS n, count(m.id) FILTER (WHERE m.status = 'ACTIVE') AS active,
-               count(m.id) FILTER (WHERE m.real_name_verified) AS verified, count(m.id) FILTER (WHERE m.new_employment_form) AS nef
-          FROM organizations o LEFT JOIN members m ON m.org_path >= o.path AND m.org_path < left(o.path, -1) || '0'
-         GROUP BY o.id)
-      SELECT r.id FROM recount r LEFT JOIN organization_stats s ON s.organization_id = r.id
-       WHERE coalesce(s.member_count, 0) <> r.n OR coalesce(s.active_count, 0) <> r.active
-          OR coalesce(s.verified_count, 0) <> r.verified OR coalesce(s.new_employment_form_count, 0) <> r.nef`)
-  ).rows;
+const counterDrift = () => statsDrift(sql);
 
 describe('扫码入会: a union shows a QR code, workers apply through the member app, the union decides', () => {
   it('reviews applications: submit, repeat, list masked and unmasked, approve, reject', async () => {
