@@ -145,7 +145,7 @@ describe('PostgreSQL stopped', () => {
     expect(Number(ready.headers.get('retry-after'))).toBeGreaterThan(0);
     const body = (await ready.json()) as { status: string; down: string[] };
     expect(body.status).toBe('unavailable');
-    expect(body.down.sort()).toEqual(['database', 'subgraph:benefit', 'subgraph:member', 'subgraph:points']);
+    expect(body.down.sort()).toEqual(['database', 'subgraph:benefit', 'subgraph:events', 'subgraph:member', 'subgraph:points']);
     // Reachable from outside: it says what is down, never where (no host, port or connection string).
     expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|localhost|postgres:\/\//);
     for (const name of ['member', 'benefit', 'points'] as const) {

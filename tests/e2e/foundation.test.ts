@@ -97,7 +97,7 @@ describe('bad input and faults', () => {
     expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
   });
 
-  it.each(SUBGRAPHS)('the %s subgraph refuses direct calls, _service and _entities included', async (name) => {
+  it.each([...SUBGRAPHS, 'events'] as const)('the %s subgraph refuses direct calls, _service and _entities included', async (name) => {
     for (const query of ['{ _service { sdl } }', '{ _entities(representations: [{__typename: "Member", id: "x"}]) { __typename } }']) {
       const response = await fetch(system.subgraphUrls[name], {
         method: 'POST',

@@ -191,7 +191,10 @@ describe('/metrics', () => {
       const { status, text } = await scrape(url.replace(/\/graphql$/, ''));
       expect([name, status]).toEqual([name, 200]);
       expect(sample(text, 'union_db_pool_connections', { service: name, state: 'idle' })).toBeGreaterThanOrEqual(0);
-      expect(sample(text, 'union_http_requests_total', { service: name, route: '/graphql', method: 'POST', status: '200' })).toBeGreaterThanOrEqual(1);
+      // The events subgraph has served no GraphQL request in this test; the others have.
+      if (name !== 'events') {
+        expect(sample(text, 'union_http_requests_total', { service: name, route: '/graphql', method: 'POST', status: '200' })).toBeGreaterThanOrEqual(1);
+      }
     }
     const benefit = await scrape(system.subgraphUrls.benefit.replace(/\/graphql$/, ''));
     expect(sample(benefit.text, 'union_claim_outcomes_total', { service: 'benefit', mutation: 'claimVoucher', outcome: code })).toBe(1);
