@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -237,7 +237,9 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
     if (!processesFile) return;
     const states = Object.values(processes).map((supervised) => supervised.state());
     try {
-      writeFileSync(processesFile, `${JSON.stringify({ launcherPid: process.pid, processes: states }, null, 2)}\n`);
+      // Written aside and renamed, so a reader never sees half a file.
+      writeFileSync(`${processesFile}.tmp`, `${JSON.stringify({ launcherPid: process.pid, processes: states }, null, 2)}\n`);
+      renameSync(`${processesFile}.tmp`, processesFile);
     } catch (error) {
       log(`supervisor: ${processesFile} not written: ${(error as Error).message}`);
     }
