@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { createServer, connect, type Server } from 'node:net';
-import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
 import { Client } from 'pg';
+import { openVoucherBatchInput } from '../testkit/voucher-batches';
 import { errorCodes, gql, memberToken, partnerToken } from '../testkit/client';
 import { startSystem, type RunningSystem } from '../testkit/system';
 
@@ -73,19 +73,7 @@ async function createBatch(totalQuantity: number): Promise<string> {
     await partnerToken(system, 'cityUnion'),
     `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`,
     {
-      input: {
-        programId: DEMO_PROGRAMS.welfare,
-        name: '断线重试券',
-        voucherKind: 'MOVIE',
-        faceValueFen: 2000,
-        totalQuantity,
-        perMemberLimit: 1,
-        claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
-        claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
-        validFrom: new Date(Date.now() - 60_000).toISOString(),
-        validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-        redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
-      },
+      input: openVoucherBatchInput({ name: '断线重试券', faceValueFen: 2000, totalQuantity }),
     },
   );
   expect(res.body.errors).toBeUndefined();

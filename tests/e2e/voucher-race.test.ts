@@ -1,6 +1,6 @@
-import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
 import { Client } from 'pg';
 import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-seed';
+import { openVoucherBatchInput } from '../testkit/voucher-batches';
 import { errorCodes, gql, type GraphQLResponse, memberToken, partnerToken } from '../testkit/client';
 import { startSystem, type RunningSystem } from '../testkit/system';
 
@@ -43,19 +43,7 @@ async function createBatch(totalQuantity: number): Promise<string> {
     await partnerToken(system, 'cityUnion'),
     `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`,
     {
-      input: {
-        programId: DEMO_PROGRAMS.welfare,
-        name: '抢券测试',
-        voucherKind: 'MOVIE',
-        faceValueFen: 3500,
-        totalQuantity,
-        perMemberLimit: 1,
-        claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
-        claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
-        validFrom: new Date(Date.now() - 60_000).toISOString(),
-        validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-        redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
-      },
+      input: openVoucherBatchInput({ name: '抢券测试', faceValueFen: 3500, totalQuantity }),
     },
   );
   expect(res.body.errors).toBeUndefined();

@@ -2,6 +2,7 @@ import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
 import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-seed';
 import { seedVoucherDemo } from '../../subgraphs/benefit/src/seed/voucher-seed';
 import { CODE_ALPHABET } from '../../subgraphs/benefit/src/modules/voucher/voucher.code';
+import { openVoucherBatchInput } from '../testkit/voucher-batches';
 import { codesOf, startVoucherHarness, type VoucherHarness } from './voucher-harness';
 
 let h: VoucherHarness;
@@ -19,26 +20,8 @@ const CREATE = `mutation ($input: CreateVoucherBatchInput!) {
 const CLAIM = `mutation ($batchId: ID!) { claimVoucher(batchId: $batchId) { id code status validFrom validTo batch { id } owner { id } redemption { id } } }`;
 const GRANT = `mutation ($batchId: ID!, $memberIds: [ID!]!) { grantVouchers(batchId: $batchId, memberIds: $memberIds) { granted { id owner { id } status } skipped { memberId reason } } }`;
 
-function batchInput(overrides: Record<string, unknown> = {}) {
-  return {
-    programId: DEMO_PROGRAMS.welfare,
-    name: '测试券',
-    voucherKind: 'MOVIE',
-    faceValueFen: 3000,
-    minSpendFen: 0,
-    totalQuantity: 10,
-    perMemberLimit: 1,
-    claimStartsAt: iso(-DAY),
-    claimEndsAt: iso(30 * DAY),
-    validFrom: iso(-DAY),
-    validTo: iso(60 * DAY),
-    redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
-    ...overrides,
-  };
-}
-
 async function createBatch(overrides: Record<string, unknown> = {}): Promise<string> {
-  const res = await h.gql(h.principals.city, CREATE, { input: batchInput(overrides) });
+  const res = await h.gql(h.principals.city, CREATE, { input: openVoucherBatchInput(overrides) });
   expect(res.errors).toBeUndefined();
   return res.data!.createVoucherBatch.id;
 }
@@ -47,7 +30,7 @@ const countRows = async (table: string) => Number((await h.sql.query(`SELECT cou
 
 describe('createVoucherBatch', () => {
   it('creates a batch under a program the caller subtree sponsors', async () => {
-    const res = await h.gql(h.principals.city, CREATE, { input: batchInput({ totalQuantity: 7, realNameVerifiedOnly: true }) });
+    const res = await h.gql(h.principals.city, CREATE, { input: openVoucherBatchInput({ totalQuantity: 7, realNameVerifiedOnly: true }) });
     expect(res.errors).toBeUndefined();
     expect(res.data!.createVoucherBatch).toMatchObject({
       totalQuantity: 7,
@@ -73,26 +56,26 @@ describe('createVoucherBatch', () => {
     ['an unknown program', { programId: '00000000-0000-4000-8000-000000000000' }, 'NOT_FOUND'],
   ])('refuses %s and writes nothing', async (_, overrides, code) => {
     const before = await countRows('voucher_batches');
-    const res = await h.gql(h.principals.city, CREATE, { input: batchInput(overrides) });
+    const res = await h.gql(h.principals.city, CREATE, { input: openVoucherBatchInput(overrides) });
     expect(codesOf(res)).toEqual([code]);
     expect(await countRows('voucher_batches')).toBe(before);
   });
 
   it('takes one partner id given twice, in two cases, once', async () => {
     const res = await h.gql(h.principals.city, CREATE, {
-      input: batchInput({ redeemablePartnerIds: [DEMO_PARTNERS.merchant.id, DEMO_PARTNERS.merchant.id.toUpperCase()] }),
+      input: openVoucherBatchInput({ redeemablePartnerIds: [DEMO_PARTNERS.merchant.id, DEMO_PARTNERS.merchant.id.toUpperCase()] }),
     });
     expect(res.errors).toBeUndefined();
     expect(res.data!.createVoucherBatch.redeemablePartnerIds).toEqual([DEMO_PARTNERS.merchant.id]);
   });
 
   it('refuses a union outside the sponsor subtree (a district under the city)', async () => {
-    const res = await h.gql(h.principals.district, CREATE, { input: batchInput() });
+    const res = await h.gql(h.principals.district, CREATE, { input: openVoucherBatchInput() });
     expect(codesOf(res)).toEqual(['FORBIDDEN']);
   });
 
   it('refuses callers without benefit:manage', async () => {
-    const res = await h.gql(h.principals.merchant, CREATE, { input: batchInput() });
+    const res = await h.gql(h.principals.merchant, CREATE, { input: openVoucherBatchInput() });
     expect(codesOf(res)).toEqual(['FORBIDDEN']);
   });
 });

@@ -1,4 +1,4 @@
-import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
+import { openVoucherBatchInput } from '../testkit/voucher-batches';
 import { codesOf, startVoucherHarness, type VoucherHarness } from './voucher-harness';
 
 /** Retry safety of claimVoucher and grantVouchers (issue 10): the first answer under a key, replayed. */
@@ -8,9 +8,6 @@ beforeAll(async () => {
 });
 afterAll(() => h?.stop());
 
-const DAY = 86_400_000;
-const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
-
 const CREATE = `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`;
 const CLAIM = `mutation ($batchId: ID!, $key: String) { claimVoucher(batchId: $batchId, idempotencyKey: $key) { id code status owner { id } } }`;
 const GRANT = `mutation ($batchId: ID!, $memberIds: [ID!]!, $key: String) {
@@ -18,21 +15,7 @@ const GRANT = `mutation ($batchId: ID!, $memberIds: [ID!]!, $key: String) {
 }`;
 
 async function createBatch(overrides: Record<string, unknown> = {}): Promise<string> {
-  const input = {
-    programId: DEMO_PROGRAMS.welfare,
-    name: '重试券',
-    voucherKind: 'MOVIE',
-    faceValueFen: 3000,
-    minSpendFen: 0,
-    totalQuantity: 10,
-    perMemberLimit: 1,
-    claimStartsAt: iso(-DAY),
-    claimEndsAt: iso(30 * DAY),
-    validFrom: iso(-DAY),
-    validTo: iso(60 * DAY),
-    redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
-    ...overrides,
-  };
+  const input = openVoucherBatchInput({ name: '重试券', ...overrides });
   const res = await h.gql(h.principals.city, CREATE, { input });
   expect(res.errors).toBeUndefined();
   return res.data!.createVoucherBatch.id;
