@@ -7,10 +7,17 @@ import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
  */
 export class StatementCounter {
   count = 0;
+  /** Every statement since the process started (never reset): what /metrics reports. */
+  total = 0;
   reset(): void {
     this.count = 0;
   }
 }
+
+const statementCounters = new WeakMap<DataSource, StatementCounter>();
+
+/** The counter of the statements a data source sent (union_db_statements_total reads it). */
+export const statementCounterOf = (dataSource: DataSource): StatementCounter | undefined => statementCounters.get(dataSource);
 
 /** The pg module with a Pool whose clients count their queries. TypeORM accepts it as `driver`. */
 function countingDriver(counter: StatementCounter): typeof pg {
@@ -18,6 +25,7 @@ function countingDriver(counter: StatementCounter): typeof pg {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     override query(...args: any[]): any {
       counter.count += 1;
+      counter.total += 1;
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       return (super.query as any)(...args);
     }
@@ -43,7 +51,8 @@ export interface DatabaseOptions {
 }
 
 export function createDataSource(options: DatabaseOptions): DataSource {
-  return new DataSource({
+  const counter = options.counter ?? new StatementCounter();
+  const dataSource = new DataSource({
     type: 'postgres',
     url: options.url,
     schema: options.schema,
@@ -55,7 +64,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     migrationsRun: false,
     logging: false,
     applicationName: options.applicationName,
-    driver: countingDriver(options.counter ?? new StatementCounter()),
+    driver: countingDriver(counter),
     extra: {
       max: options.poolSize ?? 20,
       // Unqualified names resolve inside the service's own schema only.
@@ -63,6 +72,8 @@ export function createDataSource(options: DatabaseOptions): DataSource {
       connectionTimeoutMillis: 5000,
     },
   });
+  statementCounters.set(dataSource, counter);
+  return dataSource;
 }
 
 /** Creates the service's schema if missing (it is the only object a service creates outside migrations). */

@@ -1,0 +1,177 @@
+import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
+import { Client } from 'pg';
+import { demoPartnerAccessToken } from '../partner-token';
+import type { LaunchedSystem } from '../system';
+import { addBenchMembers, memberTokenMinter } from './bench-members';
+import { bounded, type GatewayAnswer, latencyColumns, outcomeOf, runBench, withThrowawaySystem } from './load';
+import { cpuMs, cpuPerRequest, type CpuReaders, pidListeningOn, postgresCpuMs, sampleCpu } from './process-cpu';
+
+/**
+ * What one partner operation costs the whole system (not a test): `node scripts/dist/bench/operations.js`.
+ *
+ * Starts the whole system on a throw-away embedded PostgreSQL, adds BENCH_MEMBERS (default 3,000)
+ * members to the district union, then sends BENCH_REQUESTS (default = BENCH_MEMBERS) requests of
+ * each operation through the gateway, BENCH_CONCURRENCY (default 10) in flight, each request for
+ * another member (no cache or deduplication of identical requests helps):
+ *   member(id) with organization        a city union's token narrowed to member:read (masked, no access record)
+ *   federated member read               member(id) + points { balance } + vouchers { totalCount }, the city union's token
+ *   me { id displayName }               member tokens
+ *   claimVoucher                        member tokens, one claim each on a batch as large as the phase: every claim succeeds
+ * For each it prints requests/s, p50/p99, and per request: CPU milliseconds of every process
+ * (gateway, member, benefit, points, events, PostgreSQL: read from /proc, Linux only), their sum, and the
+ * SQL statements each subgraph sent (union_db_statements_total from its /metrics).
+ */
+
+const memberCount = Number(process.env.BENCH_MEMBERS ?? 3_000);
+const requests = Number(process.env.BENCH_REQUESTS ?? memberCount);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const only = process.env.BENCH_ONLY?.split(',');
+
+const MEMBER = `query MemberById($id: ID!) { member(id: $id) { id displayName cardNumber status organization { id name } } }`;
+const FEDERATED = `query MemberWithBenefits($id: ID!) { member(id: $id) { id displayName status points { balance } vouchers { totalCount } } }`;
+const ME = `query Me { me { id displayName } }`;
+const CLAIM = `mutation Claim($b: ID!) { claimVoucher(batchId: $b) { id } }`;
+
+type Subgraph = 'member' | 'benefit' | 'points';
+const SUBGRAPHS: Subgraph[] = ['member', 'benefit', 'points'];
+
+async function post(system: LaunchedSystem, token: string, query: string, variables: Record<string, unknown>): Promise<GatewayAnswer> {
+  const response = await fetch(system.gatewayUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GatewayAnswer;
+}
+
+/** union_db_statements_total of each subgraph, from its /metrics. */
+async function statements(system: LaunchedSystem): Promise<Record<Subgraph, number>> {
+  const counts = await Promise.all(
+    SUBGRAPHS.map(async (name) => {
+      const text = await (await fetch(new URL('/metrics', system.subgraphUrls[name]))).text();
+      return Number(/^union_db_statements_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? NaN);
+    }),
+  );
+  return Object.fromEntries(SUBGRAPHS.map((name, i) => [name, counts[i]])) as Record<Subgraph, number>;
+}
+
+interface Operation {
+  name: string;
+  /** Sends request i; resolves to its outcome. */
+  send(i: number): Promise<string>;
+}
+
+async function measure(system: LaunchedSystem, readers: CpuReaders, operation: Operation): Promise<void> {
+  // A short warm-up outside the figures: JIT, pools, plans.
+  await bounded(Math.min(100, requests), concurrency, (i) => operation.send(requests + i));
+  const cpuBefore = sampleCpu(readers);
+  const statementsBefore = await statements(system);
+  const run = await bounded(requests, concurrency, (i) => operation.send(i).catch((error: unknown) => `network: ${(error as Error).message}`));
+  const cpuAfter = sampleCpu(readers);
+  const statementsAfter = await statements(system);
+  const outcomes: Record<string, number> = {};
+  for (const outcome of run.results) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  const cpu = cpuPerRequest(cpuBefore, cpuAfter, requests);
+  const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+  // The /metrics reads themselves are not SQL; the warm-up ended before the first read.
+  const sql = SUBGRAPHS.map((name) => `${name} ${((statementsAfter[name] - statementsBefore[name]) / requests).toFixed(2)}`).join(', ');
+  console.log(`${operation.name}`);
+  console.log(
+    `  ${(requests / run.seconds).toFixed(0)} req/s  ${latencyColumns(
+      run.latencies.sort((a, b) => a - b),
+      [50, 99],
+    )}  outcomes ${JSON.stringify(outcomes)}`,
+  );
+  console.log(
+    `  CPU ms per request: ${Object.entries(cpu)
+      .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+      .join(', ')}  = ${total.toFixed(2)} total`,
+  );
+  console.log(`  SQL statements per request: ${sql}`);
+}
+
+async function main(): Promise<void> {
+  await withThrowawaySystem('operations', { env: { RATE_LIMIT_PER_MINUTE: '100000000' } }, async (system, dataDir) => {
+    const sql = new Client({ connectionString: system.databaseUrl, options: '-c search_path=member' });
+    await sql.connect();
+    try {
+      // Twice the members the phases use: the warm-up asks for others than the measured requests.
+      const memberIds = await addBenchMembers(sql, system.credentials.partners.districtUnion.organizationId!, requests + Math.min(100, requests));
+      const memberOf = (i: number) => memberIds[i % memberIds.length];
+      const mint = await memberTokenMinter(dataDir, system);
+      const memberTokens = await Promise.all(memberIds.map(mint));
+      const maskedToken = await demoPartnerAccessToken(system.credentials, 'cityUnion', { scope: 'member:read' });
+      const unionToken = await demoPartnerAccessToken(system.credentials, 'cityUnion');
+
+      const port = (url: string) => Number(new URL(url).port);
+      const readers: CpuReaders = {
+        gateway: () => cpuMs(pidListeningOn(port(system.gatewayUrl))),
+        member: () => cpuMs(pidListeningOn(port(system.subgraphUrls.member))),
+        benefit: () => cpuMs(pidListeningOn(port(system.subgraphUrls.benefit))),
+        points: () => cpuMs(pidListeningOn(port(system.subgraphUrls.points))),
+        events: () => cpuMs(pidListeningOn(port(system.subgraphUrls.events))),
+        postgres: () => postgresCpuMs(pidListeningOn(port(system.databaseUrl))),
+      };
+      // Resolve the pids once: scanning /proc per sample would cost the machine while it is measured.
+      const pids = Object.fromEntries(
+        Object.entries({
+          gateway: system.gatewayUrl,
+          member: system.subgraphUrls.member,
+          benefit: system.subgraphUrls.benefit,
+          points: system.subgraphUrls.points,
+          events: system.subgraphUrls.events,
+          postgres: system.databaseUrl,
+        }).map(([name, url]) => [name, pidListeningOn(port(url))]),
+      );
+      for (const name of Object.keys(readers)) {
+        const pid = pids[name] ?? null;
+        readers[name] = name === 'postgres' ? () => postgresCpuMs(pid) : () => cpuMs(pid);
+      }
+
+      const batch = await post(system, unionToken, `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, {
+        input: {
+          programId: DEMO_PROGRAMS.welfare,
+          name: '压测 观影券',
+          voucherKind: 'MOVIE',
+          faceValueFen: 3500,
+          totalQuantity: memberIds.length,
+          perMemberLimit: 1,
+          claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
+          claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
+          validFrom: new Date(Date.now() - 60_000).toISOString(),
+          validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+          redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+        },
+      });
+      const batchId = batch.data?.createVoucherBatch?.id as string | undefined;
+      if (!batchId) throw new Error(`createVoucherBatch failed: ${JSON.stringify(batch.errors)}`);
+
+      const operations: Operation[] = [
+        { name: 'member(id) with organization, partner token', send: async (i) => outcomeOf(await post(system, maskedToken, MEMBER, { id: memberOf(i) })) },
+        {
+          name: 'member(id) + points { balance } + vouchers { totalCount }',
+          send: async (i) => outcomeOf(await post(system, unionToken, FEDERATED, { id: memberOf(i) })),
+        },
+        { name: 'me { id displayName }, member tokens', send: async (i) => outcomeOf(await post(system, memberTokens[i % memberTokens.length], ME, {})) },
+        {
+          name: 'claimVoucher, member tokens, every claim succeeds',
+          send: async (i) => outcomeOf(await post(system, memberTokens[i % memberTokens.length], CLAIM, { b: batchId })),
+        },
+      ];
+      // Every operation answers before anything is timed.
+      for (const operation of operations.slice(0, 3)) {
+        const outcome = await operation.send(0);
+        if (outcome !== 'ok') throw new Error(`${operation.name}: ${outcome}`);
+      }
+      console.log(`operations bench: ${requests} requests per operation, ${concurrency} in flight, each for another member, through ${system.gatewayUrl}`);
+      for (const [index, operation] of operations.entries()) {
+        if (only && !only.includes(String(index + 1))) continue;
+        await measure(system, readers, operation);
+      }
+    } finally {
+      await sql.end();
+    }
+  });
+}
+
+runBench(main);
