@@ -191,6 +191,8 @@ describe('/metrics', () => {
       const { status, text } = await scrape(url.replace(/\/graphql$/, ''));
       expect([name, status]).toEqual([name, 200]);
       expect(sample(text, 'union_db_pool_connections', { service: name, state: 'idle' })).toBeGreaterThanOrEqual(0);
+      // At least the start-up check that every migration ran went through the counted driver.
+      expect(sample(text, 'union_db_statements_total', { service: name })).toBeGreaterThanOrEqual(1);
       // The events subgraph has served no GraphQL request in this test; the others have.
       if (name !== 'events') {
         expect(sample(text, 'union_http_requests_total', { service: name, route: '/graphql', method: 'POST', status: '200' })).toBeGreaterThanOrEqual(1);
