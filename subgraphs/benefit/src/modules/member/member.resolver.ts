@@ -1,11 +1,14 @@
 import { canReadMemberAccount, isUuid, type Page, pageOf, pageSize, shanghaiYear } from '@union/common';
-import { Arg, Ctx, FieldResolver, ID, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Resolver, Root } from 'type-graphql';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
 import type { VoucherEntity } from '../voucher/voucher.entity';
 import { VoucherConnection, VoucherStatus } from '../voucher/voucher.types';
 import { MemberBenefits } from './member.types';
 
+
+/** The gateway carries the member subgraph's signed facts to these fields (resolveMemberReference primes them). */
+const REQUIRES_ACCESS_FACTS = '@requires(fields: "accessFacts")';
 interface VoucherPage extends Page<VoucherEntity> {
   memberId: string;
   status: string | null;
@@ -19,6 +22,7 @@ async function assertMayReadAccount(ctx: BenefitContext, memberId: string): Prom
 
 @Resolver(() => MemberBenefits)
 export class MemberBenefitsResolver {
+  @Directive(REQUIRES_ACCESS_FACTS)
   @FieldResolver(() => VoucherConnection, {
     nullable: true,
     description:
@@ -43,6 +47,7 @@ export class MemberBenefitsResolver {
     };
   }
 
+  @Directive(REQUIRES_ACCESS_FACTS)
   @FieldResolver(() => Int, {
     nullable: true,
     description:
