@@ -14,6 +14,7 @@ export * from './member-directory';
 export * from './loaders';
 export * from './masking';
 export * from './pagination';
+export * from './prepared';
 export * from './principal';
 export * from './scalars';
 export * from './subgraph-server';

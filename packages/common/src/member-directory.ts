@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import DataLoader from 'dataloader';
 import { isUuid } from './ids';
 import { InternalClient } from './internal-client';
@@ -142,7 +142,15 @@ export function memberDirectory(client: MemberDirectoryClient, requestId?: strin
 const ACCESS_FACTS_LABEL = 'member-access-facts.v1.';
 export const ACCESS_FACTS_TTL_MS = 30_000;
 
-const mac = (payload: string, secret: string): Buffer => createHmac('sha256', secret).update(ACCESS_FACTS_LABEL).update(payload).digest();
+/** The secret as a key object, made once per secret (every entity representation is checked with it). */
+const keys = new Map<string, KeyObject>();
+const keyOf = (secret: string): KeyObject => {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  return key;
+};
+
+const mac = (payload: string, secret: string): Buffer => createHmac('sha256', keyOf(secret)).update(ACCESS_FACTS_LABEL).update(payload).digest();
 
 /** Signs a member's facts for the gateway to carry to benefit and points. */
 export function signMemberAccessFacts(facts: MemberFacts, secret: string, now = Date.now()): string {
