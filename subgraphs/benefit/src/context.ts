@@ -35,7 +35,10 @@ const sharedByConfig = new WeakMap<BenefitConfig, ProcessShared>();
 export function processShared(config: BenefitConfig): ProcessShared {
   let shared = sharedByConfig.get(config);
   if (!shared) {
-    shared = { memberDirectory: new MemberDirectoryClient(config.memberSubgraphUrl, 'benefit', config.internalSecret), cursors: new CursorCodec(config.internalSecret) };
+    shared = {
+      memberDirectory: new MemberDirectoryClient(config.memberSubgraphUrl, 'benefit', config.internalSecret),
+      cursors: new CursorCodec(config.internalSecret),
+    };
     sharedByConfig.set(config, shared);
   }
   return shared;

@@ -26,7 +26,10 @@ const sharedByConfig = new WeakMap<PointsConfig, ProcessShared>();
 export function processShared(config: PointsConfig): ProcessShared {
   let shared = sharedByConfig.get(config);
   if (!shared) {
-    shared = { memberDirectory: new MemberDirectoryClient(config.memberSubgraphUrl, 'points', config.internalSecret), cursors: new CursorCodec(config.internalSecret) };
+    shared = {
+      memberDirectory: new MemberDirectoryClient(config.memberSubgraphUrl, 'points', config.internalSecret),
+      cursors: new CursorCodec(config.internalSecret),
+    };
     sharedByConfig.set(config, shared);
   }
   return shared;

@@ -7,7 +7,6 @@ import type { VoucherEntity } from '../voucher/voucher.entity';
 import { VoucherConnection, VoucherStatus } from '../voucher/voucher.types';
 import { MemberBenefits } from './member.types';
 
-
 /** The gateway carries the member subgraph's signed facts to these fields (resolveMemberReference primes them). */
 const REQUIRES_ACCESS_FACTS = '@requires(fields: "accessFacts")';
 interface VoucherPage extends Page<VoucherEntity> {

@@ -8,7 +8,6 @@ import type { RewardOrderEntity } from '../reward/reward.entity';
 import { RewardOrderConnection } from '../reward/reward.types';
 import { MemberPoints } from './member.types';
 
-
 /** The gateway carries the member subgraph's signed facts to these fields (resolveMemberReference primes them). */
 const REQUIRES_ACCESS_FACTS = '@requires(fields: "accessFacts")';
 interface OrderPage extends Page<RewardOrderEntity> {

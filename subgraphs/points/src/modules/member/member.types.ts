@@ -11,7 +11,10 @@ export class MemberPoints {
    * The member's facts signed by the member subgraph (see readMemberAccessFacts), carried by the
    * gateway to the fields that @require it, so access is decided without a call back to member.
    */
-  @Field(() => String, { nullable: true, description: 'Internal: the member directory facts signed by the member subgraph (@inaccessible in the member subgraph: never part of the partner API).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Internal: the member directory facts signed by the member subgraph (@inaccessible in the member subgraph: never part of the partner API).',
+  })
   @Directive('@external')
   accessFacts?: string | null;
 }
