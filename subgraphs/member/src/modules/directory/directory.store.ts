@@ -24,8 +24,11 @@ const NODE_CACHE_LIMIT = 500_000;
 export class OrganizationChains {
   private readonly idByNode = new Map<string, string>();
   private readonly missing: DataLoader<string, string | null>;
+  /** The whole map, read once on first use (130,000 organizations are one short statement). */
+  private loaded?: Promise<void>;
+  private ready = false;
 
-  constructor(db: DataSource) {
+  constructor(private readonly db: DataSource) {
     // Batches the numbers that requests in flight miss into one statement; the Map is the cache.
     this.missing = new DataLoader(
       async (nodes) => {
@@ -40,8 +43,28 @@ export class OrganizationChains {
     );
   }
 
+  /**
+   * Every organization's node number up front, so that how many statements a request sends does not
+   * depend on which organizations earlier requests happened to meet; later organizations are
+   * learnt when first met. A failed read is tried again by the next request.
+   */
+  private loadAll(): Promise<void> {
+    this.loaded ??= (async () => {
+      const rows: Array<{ node_no: string; id: string }> = await this.db.query(
+        `SELECT node_no::text AS node_no, id FROM organizations ORDER BY node_no LIMIT ${NODE_CACHE_LIMIT}`,
+      );
+      for (const r of rows) this.idByNode.set(r.node_no, r.id);
+      this.ready = true;
+    })().catch((error: unknown) => {
+      this.loaded = undefined;
+      throw error;
+    });
+    return this.loaded;
+  }
+
   /** The organizations on a materialized path, nearest first (the path's own organization first). */
   async chainOf(path: string): Promise<string[]> {
+    if (!this.ready) await this.loadAll();
     const nodes = path.split('/').filter((n) => n !== '');
     const unknown = nodes.filter((n) => !this.idByNode.has(n));
     if (unknown.length > 0) {
