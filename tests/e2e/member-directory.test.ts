@@ -1,5 +1,5 @@
 import { type MemberFacts, signMemberAccessFacts } from '@union/common';
-import { gql, partnerToken } from '../testkit/client';
+import { gql, type GraphQLResponse, partnerToken } from '../testkit/client';
 import { demoPartnerPrincipal, postInternalGraphQL } from '../testkit/subgraph-harness';
 import { startSystem, type RunningSystem } from '../testkit/system';
 import { statementsDuring } from './access-support';
@@ -41,7 +41,7 @@ test('the federated read costs the member subgraph no more statements than the m
   // Warm: plans, pools and the organization node cache.
   expect((await gql(system, district, FEDERATED, { id: memberId })).body.errors).toBeUndefined();
   const plain = await statementsDuring(system, () => gql(system, district, PLAIN, { id: memberId }));
-  let answer: Awaited<ReturnType<typeof gql>> | undefined;
+  let answer: GraphQLResponse<Record<string, any>> | undefined;
   const federated = await statementsDuring(system, async () => (answer = await gql(system, district, FEDERATED, { id: memberId })));
   expect(answer!.body.errors).toBeUndefined();
   expect(typeof answer!.body.data!.member.points.balance).toBe('number');
