@@ -1,4 +1,4 @@
-import type { MemberFacts } from './internal-client';
+import type { MemberFacts } from './member-directory';
 import type { Principal } from './principal';
 
 /**

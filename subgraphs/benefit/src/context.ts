@@ -1,4 +1,4 @@
-import { CursorCodec, InternalClient, memberDirectory, type MemberDirectory, type Principal } from '@union/common';
+import { CursorCodec, memberDirectory, MemberDirectoryClient, type MemberDirectory, type Principal } from '@union/common';
 import type { DataSource } from 'typeorm';
 import type { BenefitConfig } from './config';
 import { memberAccountLoaders } from './modules/member/member.loaders';
@@ -24,14 +24,35 @@ export interface BenefitContext {
     ReturnType<typeof redemptionLoaders>;
 }
 
+/** What a process builds once and every request shares: the member directory client, the cursor codec. */
+interface ProcessShared {
+  memberDirectory: MemberDirectoryClient;
+  cursors: CursorCodec;
+}
+const sharedByConfig = new WeakMap<BenefitConfig, ProcessShared>();
+
+/** The process's shared parts for this configuration (one per started subgraph). */
+export function processShared(config: BenefitConfig): ProcessShared {
+  let shared = sharedByConfig.get(config);
+  if (!shared) {
+    shared = {
+      memberDirectory: new MemberDirectoryClient(config.memberSubgraphUrl, 'benefit', config.internalSecret),
+      cursors: new CursorCodec(config.internalSecret),
+    };
+    sharedByConfig.set(config, shared);
+  }
+  return shared;
+}
+
 export function createBenefitContext(db: DataSource, config: BenefitConfig, principal: Principal, requestId: string): BenefitContext {
+  const shared = processShared(config);
   return {
     principal,
     requestId,
     db,
     config,
-    cursors: new CursorCodec(config.internalSecret),
-    directory: memberDirectory(new InternalClient(config.memberSubgraphUrl, 'benefit', config.internalSecret, requestId)),
+    cursors: shared.cursors,
+    directory: memberDirectory(shared.memberDirectory, requestId),
     loaders: {
       ...programLoaders(db),
       ...memberAccountLoaders(db),

@@ -3,6 +3,7 @@ import { resolveMemberReference } from './modules/member/member.reference';
 import { MemberConnectionResolver, MemberResolver } from './modules/member/member.resolver';
 import { resolveOrganizationReference } from './modules/organization/organization.reference';
 import { OrganizationConnectionResolver, OrganizationResolver } from './modules/organization/organization.resolver';
+import { MemberAccessFactsResolver } from './modules/directory/directory.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
 import { EnrollmentResolver } from './modules/enrollment/enrollment.resolver';
 import { MembershipEventConnectionResolver, MembershipEventResolver, TransferResolver } from './modules/transfer/transfer.resolver';
@@ -15,6 +16,7 @@ export function buildMemberSchema(): Promise<FederatedSchema> {
     resolvers: [
       MemberResolver,
       MemberConnectionResolver,
+      MemberAccessFactsResolver,
       OrganizationResolver,
       OrganizationConnectionResolver,
       ViewerResolver,

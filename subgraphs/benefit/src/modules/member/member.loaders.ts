@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { preparedRows } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { type VoucherEntity, voucherFromRow } from '../voucher/voucher.entity';
 
@@ -11,6 +12,13 @@ export interface VoucherPageKey {
 }
 
 const STATUS_SQL = `CASE WHEN v.status = 'ISSUED' AND v.valid_to <= now() THEN 'EXPIRED' ELSE v.status END`;
+
+/** Vouchers per (member, effective status or null for all): every federated read of vouchers { totalCount } asks it. */
+const VOUCHER_COUNTS = {
+  name: 'benefit_voucher_counts',
+  text: `SELECT q.idx, (SELECT count(*) FROM vouchers v WHERE v.member_id = q.member_id AND (q.status IS NULL OR ${STATUS_SQL} = q.status)) AS n
+           FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS q(member_id, status, idx)`,
+};
 
 /** Per-request loaders for what benefit adds to Member: one statement per batch of members. */
 export function memberAccountLoaders(db: DataSource) {
@@ -45,11 +53,7 @@ export function memberAccountLoaders(db: DataSource) {
     ),
     voucherCount: new DataLoader<{ memberId: string; status: string | null }, number, string>(
       async (keys) => {
-        const rows: Array<{ idx: string; n: string }> = await db.query(
-          `SELECT q.idx, (SELECT count(*) FROM vouchers v WHERE v.member_id = q.member_id AND (q.status IS NULL OR ${STATUS_SQL} = q.status)) AS n
-             FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS q(member_id, status, idx)`,
-          [keys.map((k) => k.memberId), keys.map((k) => k.status)],
-        );
+        const rows = await preparedRows<{ idx: string; n: string }>(db, VOUCHER_COUNTS, [keys.map((k) => k.memberId), keys.map((k) => k.status)]);
         const counts = keys.map(() => 0);
         for (const row of rows) counts[Number(row.idx) - 1] = Number(row.n);
         return counts;

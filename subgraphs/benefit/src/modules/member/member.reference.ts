@@ -1,10 +1,16 @@
-import { isUuid } from '@union/common';
+import { isUuid, readMemberAccessFacts } from '@union/common';
+import type { BenefitContext } from '../../context';
 import type { MemberBenefits } from './member.types';
 
 /**
- * Member references carry only the id here; who may read what is decided on each field
- * (vouchers, hospitalDiscountUsedFen), with the member's union chain from the member subgraph.
+ * Member references carry the id and, for the fields that @require it, the member's facts signed
+ * by the member subgraph in this same request. Facts that verify are primed into the request's
+ * member directory, so who may read what is decided on each field without a call back to member;
+ * facts that are absent, expired or not ours are simply asked for (the directory's usual call).
  */
-export function resolveMemberReference(reference: { id: string }): MemberBenefits | null {
-  return isUuid(reference.id) ? { id: reference.id } : null;
+export function resolveMemberReference(reference: { id: string; accessFacts?: unknown }, ctx: BenefitContext): MemberBenefits | null {
+  if (!isUuid(reference.id)) return null;
+  const facts = readMemberAccessFacts(reference.accessFacts, reference.id, ctx.config.internalSecret);
+  if (facts) ctx.directory.members.prime(reference.id, facts);
+  return { id: reference.id };
 }

@@ -1,14 +1,27 @@
 import { canReadMemberAccount, isUuid, type Page, pageOf, pageSize, shanghaiYear } from '@union/common';
-import { Arg, Ctx, FieldResolver, ID, Int, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Info, Int, Resolver, Root } from 'type-graphql';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
 import type { VoucherEntity } from '../voucher/voucher.entity';
 import { VoucherConnection, VoucherStatus } from '../voucher/voucher.types';
 import { MemberBenefits } from './member.types';
 
+/** The gateway carries the member subgraph's signed facts to these fields (resolveMemberReference primes them). */
+const REQUIRES_ACCESS_FACTS = '@requires(fields: "accessFacts")';
 interface VoucherPage extends Page<VoucherEntity> {
   memberId: string;
   status: string | null;
+}
+
+/**
+ * Does this selection of a connection ask for nothing but totalCount (and __typename)? Then the
+ * page itself is never read. Fragments count as asking for more: the page is read as before.
+ */
+function asksOnlyTotalCount(info: GraphQLResolveInfo): boolean {
+  return info.fieldNodes.every((node) =>
+    (node.selectionSet?.selections ?? []).every((s) => s.kind === 'Field' && (s.name.value === 'totalCount' || s.name.value === '__typename')),
+  );
 }
 
 /** Owner, the member's union chain and PLATFORM; everyone else is refused. */
@@ -19,6 +32,7 @@ async function assertMayReadAccount(ctx: BenefitContext, memberId: string): Prom
 
 @Resolver(() => MemberBenefits)
 export class MemberBenefitsResolver {
+  @Directive(REQUIRES_ACCESS_FACTS)
   @FieldResolver(() => VoucherConnection, {
     nullable: true,
     description:
@@ -30,12 +44,15 @@ export class MemberBenefitsResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'Page size, at most 100.' }) first: number,
     @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
     @Ctx() ctx: BenefitContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<VoucherPage> {
     const limit = pageSize(first);
     await assertMayReadAccount(ctx, member.id);
     const listName = `vouchers:${member.id}:${status ?? ''}`;
     const position = ctx.cursors.decode<[string, string]>(listName, after);
-    const rows = await ctx.loaders.voucherPage.load({ memberId: member.id, status: status ?? null, limit: limit + 1, after: position });
+    const rows = asksOnlyTotalCount(info)
+      ? []
+      : await ctx.loaders.voucherPage.load({ memberId: member.id, status: status ?? null, limit: limit + 1, after: position });
     return {
       ...pageOf(rows, limit, (last) => ctx.cursors.encode(listName, [last.issuedAt.toISOString(), last.id])),
       memberId: member.id,
@@ -43,6 +60,7 @@ export class MemberBenefitsResolver {
     };
   }
 
+  @Directive(REQUIRES_ACCESS_FACTS)
   @FieldResolver(() => Int, {
     nullable: true,
     description:

@@ -1,5 +1,5 @@
 import { canReadMemberAccount, type Page, pageOf, pageSize } from '@union/common';
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import type { PointsContext } from '../../context';
 import { PointsErrors } from '../../errors';
 import type { PointsTransactionEntity } from '../points/points.entity';
@@ -8,6 +8,8 @@ import type { RewardOrderEntity } from '../reward/reward.entity';
 import { RewardOrderConnection } from '../reward/reward.types';
 import { MemberPoints } from './member.types';
 
+/** The gateway carries the member subgraph's signed facts to these fields (resolveMemberReference primes them). */
+const REQUIRES_ACCESS_FACTS = '@requires(fields: "accessFacts")';
 interface OrderPage extends Page<RewardOrderEntity> {
   memberId: string;
 }
@@ -26,6 +28,7 @@ interface TransactionPage extends Page<PointsTransactionEntity> {
 
 @Resolver(() => MemberPoints)
 export class MemberPointsResolver {
+  @Directive(REQUIRES_ACCESS_FACTS)
   @FieldResolver(() => PointsAccount, {
     nullable: true,
     description:
@@ -37,6 +40,7 @@ export class MemberPointsResolver {
     return { memberId: member.id, balance: Number(account?.balance ?? 0), lifetimeEarned: Number(account?.lifetimeEarned ?? 0) };
   }
 
+  @Directive(REQUIRES_ACCESS_FACTS)
   @FieldResolver(() => RewardOrderConnection, {
     nullable: true,
     description:

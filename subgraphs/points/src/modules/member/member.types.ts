@@ -6,4 +6,15 @@ import { Directive, Field, ID, ObjectType } from 'type-graphql';
 export class MemberPoints {
   @Field(() => ID, { description: 'Member id.' })
   id!: string;
+
+  /**
+   * The member's facts signed by the member subgraph (see readMemberAccessFacts), carried by the
+   * gateway to the fields that @require it, so access is decided without a call back to member.
+   */
+  @Field(() => String, {
+    nullable: true,
+    description: 'Internal: the member directory facts signed by the member subgraph (@inaccessible in the member subgraph: never part of the partner API).',
+  })
+  @Directive('@external')
+  accessFacts?: string | null;
 }

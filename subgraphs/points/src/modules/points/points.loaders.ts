@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { keyedLoader } from '@union/common';
+import { keyedLoader, preparedRows } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { PointsAccountEntity, PointsTransactionEntity } from './points.entity';
 
@@ -24,11 +24,20 @@ export function transactionFromRow(row: Record<string, unknown>): PointsTransact
   });
 }
 
+/** The points accounts of a batch of members: every federated read of Member.points asks it. */
+const ACCOUNTS_BY_MEMBER = {
+  name: 'points_accounts_by_member',
+  text: `SELECT member_id, balance, lifetime_earned FROM points_accounts WHERE member_id = ANY($1::uuid[])`,
+};
+
 /** Per-request loaders: one statement per batch of members. */
 export function pointsLoaders(db: DataSource) {
   return {
     accountByMemberId: keyedLoader<string, PointsAccountEntity>(
-      (ids) => db.getRepository(PointsAccountEntity).createQueryBuilder('a').where('a.member_id = ANY(:ids)', { ids }).getMany(),
+      async (ids) =>
+        (await preparedRows<{ member_id: string; balance: string; lifetime_earned: string }>(db, ACCOUNTS_BY_MEMBER, [ids])).map((r) =>
+          Object.assign(new PointsAccountEntity(), { memberId: r.member_id, balance: r.balance, lifetimeEarned: r.lifetime_earned }),
+        ),
       (a) => a.memberId,
     ),
     transactionPage: new DataLoader<TransactionPageKey, PointsTransactionEntity[], string>(

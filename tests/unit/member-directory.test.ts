@@ -1,0 +1,50 @@
+import { MEMBER_DIRECTORY_ROUTES, memberDirectoryRoutes, type MemberFacts, readMemberAccessFacts, signMemberAccessFacts } from '@union/common';
+
+/** The member directory contract: signed access facts and the routes' request validation. */
+
+const SECRET = 'x'.repeat(40);
+const facts: MemberFacts = {
+  id: '11111111-1111-4111-8111-111111111111',
+  status: 'ACTIVE',
+  realNameVerified: true,
+  organizationId: '22222222-2222-4222-8222-222222222222',
+  organizationChain: ['22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333'],
+};
+
+describe('signed access facts', () => {
+  it('reads back what was signed, for the member it names', () => {
+    expect(readMemberAccessFacts(signMemberAccessFacts(facts, SECRET), facts.id, SECRET)).toEqual(facts);
+  });
+
+  it('refuses another secret, a changed payload, another member, an expired one and anything not a string', () => {
+    const signed = signMemberAccessFacts(facts, SECRET);
+    const [payload, mac] = signed.split('.');
+    const widened = Buffer.from(
+      JSON.stringify({ f: { ...facts, organizationChain: [...facts.organizationChain, '44444444-4444-4444-8444-444444444444'] }, e: Date.now() + 60_000 }),
+    ).toString('base64url');
+    expect(readMemberAccessFacts(signMemberAccessFacts(facts, 'y'.repeat(40)), facts.id, SECRET)).toBeNull();
+    expect(readMemberAccessFacts(`${widened}.${mac}`, facts.id, SECRET)).toBeNull();
+    expect(readMemberAccessFacts(`${payload}.${mac.slice(0, -2)}`, facts.id, SECRET)).toBeNull();
+    expect(readMemberAccessFacts(signed, '55555555-5555-4555-8555-555555555555', SECRET)).toBeNull();
+    expect(readMemberAccessFacts(signMemberAccessFacts(facts, SECRET, Date.now() - 31_000), facts.id, SECRET)).toBeNull();
+    for (const junk of [undefined, null, 42, '', '.', 'abc', `${payload}.`]) expect(readMemberAccessFacts(junk, facts.id, SECRET)).toBeNull();
+  });
+});
+
+describe('member directory routes', () => {
+  it('registers every contract route and hands each handler only well-formed requests', async () => {
+    const seen: unknown[] = [];
+    const routes = memberDirectoryRoutes({
+      memberFacts: async (request) => (seen.push(request), []),
+      organizationFacts: async (request) => (seen.push(request), []),
+      verification: async (request) => (seen.push(request), null),
+    });
+    expect(Object.keys(routes).sort()).toEqual(Object.values(MEMBER_DIRECTORY_ROUTES).sort());
+    const caller = { kind: 'SERVICE' as const, id: 'test', name: 'test', scopes: ['internal'] };
+    await routes[MEMBER_DIRECTORY_ROUTES.memberFacts]({ ids: [facts.id, 'not-a-uuid', 7] }, caller);
+    await routes[MEMBER_DIRECTORY_ROUTES.organizationFacts]('nonsense', caller);
+    expect(await routes[MEMBER_DIRECTORY_ROUTES.verification]({ id: "1' OR 1=1" }, caller)).toBeNull();
+    await routes[MEMBER_DIRECTORY_ROUTES.verification]({ id: facts.id }, caller);
+    expect(seen).toEqual([{ ids: [facts.id] }, { ids: [] }, { id: facts.id }]);
+  });
+});
