@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { INTERNAL_TOKEN_HEADER, signInternalToken, type Principal } from '@union/common';
 import { demoPartnerAccessToken } from '../partner-token';
 import { runBench, withThrowawaySystem } from './load';
+import { cpuMs, pidListeningOn } from './process-cpu';
 
 /**
  * Gateway overhead benchmark (not a test): `node scripts/dist/bench/gateway.js`.
@@ -33,54 +33,6 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 
 const QUERY = `query MemberById($id: ID!) { member(id: $id) { id displayName cardNumber status organization { id name } } }`;
-
-/** The process listening on a loopback TCP port (Linux /proc), or null where that cannot be read. */
-function pidListeningOn(port: number): number | null {
-  try {
-    const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-    const inodes = new Set<string>();
-    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-        const columns = line.trim().split(/\s+/);
-        // local_address is HEXIP:HEXPORT; state 0A is LISTEN.
-        if (columns[1]?.endsWith(`:${hexPort}`) && columns[3] === '0A') inodes.add(columns[9]);
-      }
-    }
-    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-      let fds: string[];
-      try {
-        fds = readdirSync(`/proc/${pid}/fd`);
-      } catch {
-        continue;
-      }
-      for (const fd of fds) {
-        try {
-          const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-          const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-          if (inode && inodes.has(inode)) return Number(pid);
-        } catch {
-          // the descriptor closed meanwhile
-        }
-      }
-    }
-  } catch {
-    // not Linux, or /proc not readable
-  }
-  return null;
-}
-
-/** User + system CPU milliseconds a process has used so far (/proc/<pid>/stat, in clock ticks of 10 ms). */
-function cpuMs(pid: number | null): number | null {
-  if (pid === null) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After "pid (comm) ", utime and stime are the 12th and 13th fields.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
-}
 
 interface Phase {
   name: string;
