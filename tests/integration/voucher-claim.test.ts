@@ -143,7 +143,7 @@ describe('claimVoucher', () => {
     expect(codesOf(await h.gql(h.member(a), CLAIM, { batchId }))).toEqual(['LIMIT_REACHED']);
     expect(codesOf(await h.gql(h.member(b), CLAIM, { batchId }))).toEqual([]);
     expect(codesOf(await h.gql(h.member(b), CLAIM, { batchId }))).toEqual(['SOLD_OUT']);
-    const counts = await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId]);
+    const counts = await h.sql.query(`SELECT sum(claimed)::int AS claimed FROM voucher_batch_stripes WHERE batch_id = $1`, [batchId]);
     expect(counts.rows[0].claimed).toBe(3);
   });
 
@@ -203,7 +203,7 @@ describe('claimVoucher', () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => h.gql(h.member(memberId), CLAIM, { batchId })));
     expect(answers.filter((a) => !a.errors)).toHaveLength(2);
     expect(answers.filter((a) => codesOf(a)[0] === 'LIMIT_REACHED')).toHaveLength(8);
-    expect((await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId])).rows[0].claimed).toBe(2);
+    expect((await h.sql.query(`SELECT sum(claimed)::int AS claimed FROM voucher_batch_stripes WHERE batch_id = $1`, [batchId])).rows[0].claimed).toBe(2);
   });
 });
 
@@ -228,7 +228,7 @@ describe('grantVouchers', () => {
       ]),
     );
     expect(skipped).toHaveLength(4);
-    const batch = await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId]);
+    const batch = await h.sql.query(`SELECT sum(claimed)::int AS claimed FROM voucher_batch_stripes WHERE batch_id = $1`, [batchId]);
     expect(batch.rows[0].claimed).toBe(3);
     const counter = await h.sql.query(`SELECT claimed FROM voucher_member_claims WHERE batch_id = $1 AND member_id = $2`, [batchId, verified[3]]);
     expect(counter.rows[0]?.claimed ?? 0).toBe(0);
@@ -266,7 +266,7 @@ describe('grantVouchers', () => {
     await Promise.all([...grants, ...claims]);
     const rows = await h.sql.query(
       `SELECT (SELECT count(*) FROM vouchers WHERE batch_id = $1) AS n, (SELECT count(DISTINCT member_id) FROM vouchers WHERE batch_id = $1) AS owners,
-              (SELECT claimed FROM voucher_batches WHERE id = $1) AS claimed, (SELECT sum(claimed) FROM voucher_member_claims WHERE batch_id = $1) AS counted`,
+              (SELECT sum(claimed)::int FROM voucher_batch_stripes WHERE batch_id = $1) AS claimed, (SELECT sum(claimed) FROM voucher_member_claims WHERE batch_id = $1) AS counted`,
       [batchId],
     );
     expect(rows.rows[0]).toEqual({ n: '25', owners: '25', claimed: 25, counted: '25' });
