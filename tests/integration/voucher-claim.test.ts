@@ -207,6 +207,74 @@ describe('claimVoucher', () => {
   });
 });
 
+describe('the pool as striped counters', () => {
+  const stripesOf = async (batchId: string) =>
+    (await h.sql.query(`SELECT stripe, quantity, claimed FROM voucher_batch_stripes WHERE batch_id = $1 ORDER BY stripe`, [batchId])).rows as Array<{
+      stripe: number;
+      quantity: number;
+      claimed: number;
+    }>;
+  const sum = (rows: Array<{ quantity: number; claimed: number }>, column: 'quantity' | 'claimed') => rows.reduce((n, r) => n + r[column], 0);
+  const REMAINING = `query ($id: ID!) { voucherBatch(id: $id) { totalQuantity remainingQuantity } }`;
+
+  it('splits the quantity evenly over at most 16 stripes that add up to it, and follows a change of totalQuantity', async () => {
+    const small = await createBatch({ totalQuantity: 5 });
+    expect((await stripesOf(small)).map((r) => r.quantity)).toEqual([1, 1, 1, 1, 1]);
+
+    const batchId = await createBatch({ totalQuantity: 37 });
+    const stripes = await stripesOf(batchId);
+    expect(stripes).toHaveLength(16);
+    expect(sum(stripes, 'quantity')).toBe(37);
+    expect(new Set(stripes.map((r) => r.quantity))).toEqual(new Set([2, 3]));
+
+    const members = await h.activeCityMembers(3);
+    for (const id of members) expect(codesOf(await h.gql(h.member(id), CLAIM, { batchId }))).toEqual([]);
+    await h.sql.query(`UPDATE voucher_batches SET total_quantity = 40 WHERE id = $1`, [batchId]);
+    const grown = await stripesOf(batchId);
+    expect([sum(grown, 'quantity'), sum(grown, 'claimed')]).toEqual([40, 3]);
+    expect(grown.every((r) => r.claimed <= r.quantity)).toBe(true);
+    expect((await h.gql(h.principals.city, REMAINING, { id: batchId })).data!.voucherBatch).toEqual({ totalQuantity: 40, remainingQuantity: 37 });
+    // Below what was claimed: refused like the CHECK on the batch row used to.
+    await expect(h.sql.query(`UPDATE voucher_batches SET total_quantity = 2 WHERE id = $1`, [batchId])).rejects.toMatchObject({ code: '23514' });
+  });
+
+  it('keeps remainingQuantity exact while claims land on different stripes', async () => {
+    const batchId = await createBatch({ totalQuantity: 20 });
+    const members = await h.activeCityMembers(7);
+    await Promise.all(members.map((id) => h.gql(h.member(id), CLAIM, { batchId })));
+    expect((await h.gql(h.principals.city, REMAINING, { id: batchId })).data!.voucherBatch.remainingQuantity).toBe(13);
+    expect(sum(await stripesOf(batchId), 'claimed')).toBe(7);
+  });
+
+  it('skips stripes other claims hold, and waits for them rather than answering SOLD_OUT when they are the last ones', async () => {
+    const batchId = await createBatch({ totalQuantity: 3 });
+    const [first, second] = await h.activeCityMembers(2);
+    const holder = h.benefitDb.createQueryRunner();
+    await holder.connect();
+    try {
+      // Two of three stripes held by another transaction: the claim takes the third at once.
+      await holder.startTransaction();
+      await holder.query(`SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND stripe IN (0, 1) FOR NO KEY UPDATE`, [batchId]);
+      expect(codesOf(await h.gql(h.member(first), CLAIM, { batchId }))).toEqual([]);
+      expect((await stripesOf(batchId)).map((r) => r.claimed)).toEqual([0, 0, 1]);
+
+      // Now the only stripes left are held: the claim waits for them and gets one.
+      let settled = false;
+      const waiting = h.gql(h.member(second), CLAIM, { batchId }).finally(() => {
+        settled = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(settled).toBe(false);
+      await holder.commitTransaction();
+      expect(codesOf(await waiting)).toEqual([]);
+      expect(sum(await stripesOf(batchId), 'claimed')).toBe(2);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+  });
+});
+
 describe('grantVouchers', () => {
   it('grants what the pool allows and lists the rest with reasons', async () => {
     const batchId = await createBatch({ totalQuantity: 3, perMemberLimit: 1, realNameVerifiedOnly: true });
@@ -288,5 +356,31 @@ describe('Member.vouchers', () => {
     expect(union.data!._entities[0].vouchers.nodes[0].code).toMatch(/^\*{4}-\*{4}-\*{4}-/);
     const sibling = await h.gql(h.principals.sibling, query, { r: [{ __typename: 'Member', id: member }] });
     expect(codesOf(sibling)).toEqual(['FORBIDDEN']);
+  });
+});
+
+// Last in this file: it takes the pool migration down and up again under the running service.
+describe('migration StripedVoucherPools', () => {
+  it('moves what batches had claimed into their stripes, and back down', async () => {
+    const batchId = await createBatch({ totalQuantity: 40 });
+    const members = await h.activeCityMembers(3);
+    for (const id of members) expect(codesOf(await h.gql(h.member(id), CLAIM, { batchId }))).toEqual([]);
+
+    await h.benefitDb.undoLastMigration({ transaction: 'each' });
+    expect((await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId])).rows[0].claimed).toBe(3);
+    await h.sql.query(`UPDATE voucher_batches SET claimed = 7 WHERE id = $1`, [batchId]);
+
+    await h.benefitDb.runMigrations({ transaction: 'each' });
+    const stripes = (await h.sql.query(`SELECT quantity, claimed FROM voucher_batch_stripes WHERE batch_id = $1 ORDER BY stripe`, [batchId])).rows;
+    // 40 over 16 stripes (3, 3, 3, 3, 3, 3, 3, 3, 2, ...), the 7 claimed filled in from the first.
+    expect(stripes.map((r) => r.quantity)).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2]);
+    expect(stripes.map((r) => r.claimed)).toEqual([3, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // And claims work on the re-created function.
+    const another = (await h.activeCityMembers(4))[3];
+    expect(codesOf(await h.gql(h.member(another), CLAIM, { batchId }))).toEqual([]);
+    expect(
+      (await h.gql(h.principals.city, `query ($id: ID!) { voucherBatch(id: $id) { remainingQuantity } }`, { id: batchId })).data!.voucherBatch
+        .remainingQuantity,
+    ).toBe(32);
   });
 });

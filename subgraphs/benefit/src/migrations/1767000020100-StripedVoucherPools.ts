@@ -103,11 +103,13 @@ export class StripedVoucherPools1767000020100 implements MigrationInterface {
 
         -- A stripe with vouchers left, from p_start on: first one no other claim holds right now,
         -- else wait for one (SKIP LOCKED alone would call a pool sold out while others hold it).
+        -- The wait goes in stripe order, as grants lock them: a stripe found full after waiting
+        -- stays locked until commit, so a wrap-around order could wait in a cycle with a grant.
         SELECT s.stripe INTO picked FROM voucher_batch_stripes s WHERE s.batch_id = p_batch AND s.claimed < s.quantity
           ORDER BY s.stripe < p_start, s.stripe LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED;
         IF picked IS NULL THEN
           SELECT s.stripe INTO picked FROM voucher_batch_stripes s WHERE s.batch_id = p_batch AND s.claimed < s.quantity
-            ORDER BY s.stripe < p_start, s.stripe LIMIT 1 FOR NO KEY UPDATE;
+            ORDER BY s.stripe LIMIT 1 FOR NO KEY UPDATE;
         END IF;
         IF picked IS NULL THEN
           UPDATE voucher_member_claims SET claimed = claimed - 1 WHERE batch_id = p_batch AND member_id = p_member;
