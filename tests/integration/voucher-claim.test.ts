@@ -359,6 +359,42 @@ describe('Member.vouchers', () => {
   });
 });
 
+describe('claims and grants waiting on stripes', () => {
+  it('never wait in a cycle: a claim that waits goes in stripe order, as a grant locks them', async () => {
+    // Three stripes of one voucher each. A claim (T1) is taking stripe 2; a grant (G) holds stripes
+    // 0 and 1 and will want 2 next; a claim (C) starting at stripe 2 finds nothing free and waits.
+    // Had C waited from its start stripe on, it would hold stripe 2 (full once T1 commits) while
+    // waiting for 0, and G would wait for 2: a deadlock, one of them aborted.
+    const batchId = await createBatch({ totalQuantity: 3 });
+    const [memberId] = await h.activeCityMembers(1);
+    const [t1, g, c] = [h.benefitDb.createQueryRunner(), h.benefitDb.createQueryRunner(), h.benefitDb.createQueryRunner()];
+    await Promise.all([t1.connect(), g.connect(), c.connect()]);
+    try {
+      await t1.startTransaction();
+      await t1.query(`UPDATE voucher_batch_stripes SET claimed = claimed + 1 WHERE batch_id = $1 AND stripe = 2`, [batchId]);
+      await g.startTransaction();
+      await g.query(`SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND stripe IN (0, 1) ORDER BY stripe FOR NO KEY UPDATE`, [batchId]);
+      const claim = c.query(
+        `SELECT outcome FROM claim_voucher($1, $2, 2, gen_random_uuid(), ARRAY['2222-2222-2222-2222'], date_trunc('milliseconds', now()), gen_random_uuid(), '{}', '{}')`,
+        [batchId, memberId],
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await t1.commitTransaction();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // G takes stripe 2 now (longer than deadlock_timeout, so a cycle would have been found).
+      await g.query(`SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND stripe = 2 FOR NO KEY UPDATE`, [batchId]);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await g.commitTransaction();
+      expect(await claim).toEqual([{ outcome: 'CLAIMED' }]);
+    } finally {
+      for (const runner of [t1, g, c]) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        await runner.release();
+      }
+    }
+  });
+});
+
 // Last in this file: it takes the pool migration down and up again under the running service.
 describe('migration StripedVoucherPools', () => {
   it('moves what batches had claimed into their stripes, and back down', async () => {
