@@ -221,7 +221,9 @@ it('keeps every invariant and every acknowledged write when PostgreSQL is killed
     // Vouchers: each batch's counter is its vouchers; each member's counter is its vouchers.
     await none(
       'batch counters',
-      `SELECT b.id, b.claimed, count(v.id)::int AS vouchers FROM benefit.voucher_batches b LEFT JOIN benefit.vouchers v ON v.batch_id = b.id GROUP BY b.id HAVING b.claimed <> count(v.id)`,
+      `SELECT b.id, (SELECT sum(s.claimed) FROM benefit.voucher_batch_stripes s WHERE s.batch_id = b.id) AS claimed, count(v.id)::int AS vouchers
+         FROM benefit.voucher_batches b LEFT JOIN benefit.vouchers v ON v.batch_id = b.id GROUP BY b.id
+       HAVING (SELECT sum(s.claimed) FROM benefit.voucher_batch_stripes s WHERE s.batch_id = b.id) <> count(v.id)`,
     );
     await none(
       'member counters',
@@ -230,7 +232,12 @@ it('keeps every invariant and every acknowledged write when PostgreSQL is killed
          FULL JOIN (SELECT batch_id, member_id, count(*)::int AS n FROM benefit.vouchers GROUP BY 1, 2) v ON v.batch_id = c.batch_id AND v.member_id = c.member_id
         WHERE coalesce(c.claimed, 0) <> coalesce(v.n, 0)`,
     );
-    await none('pool', `SELECT id FROM benefit.voucher_batches WHERE claimed > total_quantity`);
+    // The pool's stripes: none past its quantity, and their quantities add up to the batch's.
+    await none('pool', `SELECT batch_id FROM benefit.voucher_batch_stripes WHERE claimed > quantity`);
+    await none(
+      'pool size',
+      `SELECT b.id FROM benefit.voucher_batches b WHERE b.total_quantity <> (SELECT sum(s.quantity) FROM benefit.voucher_batch_stripes s WHERE s.batch_id = b.id)`,
+    );
     // Points: balance = ledger sum = open lots, for every account.
     await none(
       'points',

@@ -59,11 +59,11 @@ it('finishes a slow claim and a streaming export in flight, refuses new connecti
     [orgId],
   );
 
-  // A claim that waits on the voucher pool's row, locked here.
+  // A claim that waits on the voucher pool, every stripe of it locked here.
   const lock = new Client({ connectionString: system.databaseUrl });
   await lock.connect();
   await lock.query('BEGIN');
-  await lock.query('SELECT 1 FROM benefit.voucher_batches WHERE id = $1 FOR NO KEY UPDATE', [HOTEL_BATCH]);
+  await lock.query('SELECT 1 FROM benefit.voucher_batch_stripes WHERE batch_id = $1 FOR NO KEY UPDATE', [HOTEL_BATCH]);
   const claim = fetch(system.gatewayUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${member}` },
@@ -72,7 +72,7 @@ it('finishes a slow claim and a streaming export in flight, refuses new connecti
   const settled = claim.then(async (r) => `claim answered before the lock was released: ${r.status} ${await r.clone().text()}`);
   await Promise.race([
     eventually(async () => {
-      const waiting = await sql(system, `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%voucher_batches%'`);
+      const waiting = await sql(system, `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%claim_voucher%'`);
       return waiting.length > 0;
     }, 30_000),
     settled.then((message) => {

@@ -108,7 +108,12 @@ describe('a claim whose answer was lost', () => {
     expect(errorCodes(retry)).toEqual([]);
     expect(retry.body.data!.claimVoucher.id).toBe(held[0]);
     expect(await vouchersHeld(batchId, memberId)).toEqual(held);
-    const counters = (await sql.query(`SELECT claimed, total_quantity FROM benefit.voucher_batches WHERE id = $1`, [batchId])).rows[0];
+    const counters = (
+      await sql.query(
+        `SELECT (SELECT sum(claimed)::int FROM benefit.voucher_batch_stripes WHERE batch_id = b.id) AS claimed, total_quantity FROM benefit.voucher_batches b WHERE id = $1`,
+        [batchId],
+      )
+    ).rows[0];
     expect(counters).toEqual({ claimed: 1, total_quantity: 1 });
     // The pool is empty for everyone else.
     expect(errorCodes(await gql(system, await memberToken(system, other), CLAIM, { batchId, key: 'other-member' }))).toEqual(['SOLD_OUT']);

@@ -72,7 +72,7 @@ describe('500 concurrent claims from 250 members against a batch of 50 (limit 1 
       await sql.query(
         `SELECT (SELECT count(*)::int FROM benefit.vouchers WHERE batch_id = $1) AS vouchers,
                 (SELECT count(DISTINCT member_id)::int FROM benefit.vouchers WHERE batch_id = $1) AS owners,
-                (SELECT claimed FROM benefit.voucher_batches WHERE id = $1) AS claimed,
+                (SELECT sum(claimed)::int FROM benefit.voucher_batch_stripes WHERE batch_id = $1) AS claimed,
                 (SELECT max(claimed) FROM benefit.voucher_member_claims WHERE batch_id = $1) AS most_per_member`,
         [batchId],
       )

@@ -41,7 +41,7 @@ const snapshot = async () =>
   (
     await sql.query(
       `SELECT (SELECT count(*) FROM benefit.vouchers) AS vouchers, (SELECT count(*) FROM benefit.redemptions) AS redemptions,
-              (SELECT count(*) FROM benefit.voucher_batches) AS batches, (SELECT sum(claimed) FROM benefit.voucher_batches) AS claimed,
+              (SELECT count(*) FROM benefit.voucher_batches) AS batches, (SELECT sum(claimed) FROM benefit.voucher_batch_stripes) AS claimed,
               (SELECT string_agg(status, '' ORDER BY id) FROM benefit.vouchers) AS statuses,
               (SELECT string_agg(status, '' ORDER BY id) FROM benefit.redemptions) AS redemption_statuses`,
     )

@@ -143,7 +143,7 @@ describe('claimVoucher', () => {
     expect(codesOf(await h.gql(h.member(a), CLAIM, { batchId }))).toEqual(['LIMIT_REACHED']);
     expect(codesOf(await h.gql(h.member(b), CLAIM, { batchId }))).toEqual([]);
     expect(codesOf(await h.gql(h.member(b), CLAIM, { batchId }))).toEqual(['SOLD_OUT']);
-    const counts = await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId]);
+    const counts = await h.sql.query(`SELECT sum(claimed)::int AS claimed FROM voucher_batch_stripes WHERE batch_id = $1`, [batchId]);
     expect(counts.rows[0].claimed).toBe(3);
   });
 
@@ -203,7 +203,75 @@ describe('claimVoucher', () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => h.gql(h.member(memberId), CLAIM, { batchId })));
     expect(answers.filter((a) => !a.errors)).toHaveLength(2);
     expect(answers.filter((a) => codesOf(a)[0] === 'LIMIT_REACHED')).toHaveLength(8);
-    expect((await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId])).rows[0].claimed).toBe(2);
+    expect((await h.sql.query(`SELECT sum(claimed)::int AS claimed FROM voucher_batch_stripes WHERE batch_id = $1`, [batchId])).rows[0].claimed).toBe(2);
+  });
+});
+
+describe('the pool as striped counters', () => {
+  const stripesOf = async (batchId: string) =>
+    (await h.sql.query(`SELECT stripe, quantity, claimed FROM voucher_batch_stripes WHERE batch_id = $1 ORDER BY stripe`, [batchId])).rows as Array<{
+      stripe: number;
+      quantity: number;
+      claimed: number;
+    }>;
+  const sum = (rows: Array<{ quantity: number; claimed: number }>, column: 'quantity' | 'claimed') => rows.reduce((n, r) => n + r[column], 0);
+  const REMAINING = `query ($id: ID!) { voucherBatch(id: $id) { totalQuantity remainingQuantity } }`;
+
+  it('splits the quantity evenly over at most 16 stripes that add up to it, and follows a change of totalQuantity', async () => {
+    const small = await createBatch({ totalQuantity: 5 });
+    expect((await stripesOf(small)).map((r) => r.quantity)).toEqual([1, 1, 1, 1, 1]);
+
+    const batchId = await createBatch({ totalQuantity: 37 });
+    const stripes = await stripesOf(batchId);
+    expect(stripes).toHaveLength(16);
+    expect(sum(stripes, 'quantity')).toBe(37);
+    expect(new Set(stripes.map((r) => r.quantity))).toEqual(new Set([2, 3]));
+
+    const members = await h.activeCityMembers(3);
+    for (const id of members) expect(codesOf(await h.gql(h.member(id), CLAIM, { batchId }))).toEqual([]);
+    await h.sql.query(`UPDATE voucher_batches SET total_quantity = 40 WHERE id = $1`, [batchId]);
+    const grown = await stripesOf(batchId);
+    expect([sum(grown, 'quantity'), sum(grown, 'claimed')]).toEqual([40, 3]);
+    expect(grown.every((r) => r.claimed <= r.quantity)).toBe(true);
+    expect((await h.gql(h.principals.city, REMAINING, { id: batchId })).data!.voucherBatch).toEqual({ totalQuantity: 40, remainingQuantity: 37 });
+    // Below what was claimed: refused like the CHECK on the batch row used to.
+    await expect(h.sql.query(`UPDATE voucher_batches SET total_quantity = 2 WHERE id = $1`, [batchId])).rejects.toMatchObject({ code: '23514' });
+  });
+
+  it('keeps remainingQuantity exact while claims land on different stripes', async () => {
+    const batchId = await createBatch({ totalQuantity: 20 });
+    const members = await h.activeCityMembers(7);
+    await Promise.all(members.map((id) => h.gql(h.member(id), CLAIM, { batchId })));
+    expect((await h.gql(h.principals.city, REMAINING, { id: batchId })).data!.voucherBatch.remainingQuantity).toBe(13);
+    expect(sum(await stripesOf(batchId), 'claimed')).toBe(7);
+  });
+
+  it('skips stripes other claims hold, and waits for them rather than answering SOLD_OUT when they are the last ones', async () => {
+    const batchId = await createBatch({ totalQuantity: 3 });
+    const [first, second] = await h.activeCityMembers(2);
+    const holder = h.benefitDb.createQueryRunner();
+    await holder.connect();
+    try {
+      // Two of three stripes held by another transaction: the claim takes the third at once.
+      await holder.startTransaction();
+      await holder.query(`SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND stripe IN (0, 1) FOR NO KEY UPDATE`, [batchId]);
+      expect(codesOf(await h.gql(h.member(first), CLAIM, { batchId }))).toEqual([]);
+      expect((await stripesOf(batchId)).map((r) => r.claimed)).toEqual([0, 0, 1]);
+
+      // Now the only stripes left are held: the claim waits for them and gets one.
+      let settled = false;
+      const waiting = h.gql(h.member(second), CLAIM, { batchId }).finally(() => {
+        settled = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(settled).toBe(false);
+      await holder.commitTransaction();
+      expect(codesOf(await waiting)).toEqual([]);
+      expect(sum(await stripesOf(batchId), 'claimed')).toBe(2);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
   });
 });
 
@@ -228,7 +296,7 @@ describe('grantVouchers', () => {
       ]),
     );
     expect(skipped).toHaveLength(4);
-    const batch = await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId]);
+    const batch = await h.sql.query(`SELECT sum(claimed)::int AS claimed FROM voucher_batch_stripes WHERE batch_id = $1`, [batchId]);
     expect(batch.rows[0].claimed).toBe(3);
     const counter = await h.sql.query(`SELECT claimed FROM voucher_member_claims WHERE batch_id = $1 AND member_id = $2`, [batchId, verified[3]]);
     expect(counter.rows[0]?.claimed ?? 0).toBe(0);
@@ -266,7 +334,7 @@ describe('grantVouchers', () => {
     await Promise.all([...grants, ...claims]);
     const rows = await h.sql.query(
       `SELECT (SELECT count(*) FROM vouchers WHERE batch_id = $1) AS n, (SELECT count(DISTINCT member_id) FROM vouchers WHERE batch_id = $1) AS owners,
-              (SELECT claimed FROM voucher_batches WHERE id = $1) AS claimed, (SELECT sum(claimed) FROM voucher_member_claims WHERE batch_id = $1) AS counted`,
+              (SELECT sum(claimed)::int FROM voucher_batch_stripes WHERE batch_id = $1) AS claimed, (SELECT sum(claimed) FROM voucher_member_claims WHERE batch_id = $1) AS counted`,
       [batchId],
     );
     expect(rows.rows[0]).toEqual({ n: '25', owners: '25', claimed: 25, counted: '25' });
@@ -288,5 +356,67 @@ describe('Member.vouchers', () => {
     expect(union.data!._entities[0].vouchers.nodes[0].code).toMatch(/^\*{4}-\*{4}-\*{4}-/);
     const sibling = await h.gql(h.principals.sibling, query, { r: [{ __typename: 'Member', id: member }] });
     expect(codesOf(sibling)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('claims and grants waiting on stripes', () => {
+  it('never wait in a cycle: a claim that waits goes in stripe order, as a grant locks them', async () => {
+    // Three stripes of one voucher each. A claim (T1) is taking stripe 2; a grant (G) holds stripes
+    // 0 and 1 and will want 2 next; a claim (C) starting at stripe 2 finds nothing free and waits.
+    // Had C waited from its start stripe on, it would hold stripe 2 (full once T1 commits) while
+    // waiting for 0, and G would wait for 2: a deadlock, one of them aborted.
+    const batchId = await createBatch({ totalQuantity: 3 });
+    const [memberId] = await h.activeCityMembers(1);
+    const [t1, g, c] = [h.benefitDb.createQueryRunner(), h.benefitDb.createQueryRunner(), h.benefitDb.createQueryRunner()];
+    await Promise.all([t1.connect(), g.connect(), c.connect()]);
+    try {
+      await t1.startTransaction();
+      await t1.query(`UPDATE voucher_batch_stripes SET claimed = claimed + 1 WHERE batch_id = $1 AND stripe = 2`, [batchId]);
+      await g.startTransaction();
+      await g.query(`SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND stripe IN (0, 1) ORDER BY stripe FOR NO KEY UPDATE`, [batchId]);
+      const claim = c.query(
+        `SELECT outcome FROM claim_voucher($1, $2, 2, gen_random_uuid(), ARRAY['2222-2222-2222-2222'], date_trunc('milliseconds', now()), gen_random_uuid(), '{}', '{}')`,
+        [batchId, memberId],
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await t1.commitTransaction();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // G takes stripe 2 now (longer than deadlock_timeout, so a cycle would have been found).
+      await g.query(`SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND stripe = 2 FOR NO KEY UPDATE`, [batchId]);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await g.commitTransaction();
+      expect(await claim).toEqual([{ outcome: 'CLAIMED' }]);
+    } finally {
+      for (const runner of [t1, g, c]) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        await runner.release();
+      }
+    }
+  });
+});
+
+// Last in this file: it takes the pool migration down and up again under the running service.
+describe('migration StripedVoucherPools', () => {
+  it('moves what batches had claimed into their stripes, and back down', async () => {
+    const batchId = await createBatch({ totalQuantity: 40 });
+    const members = await h.activeCityMembers(3);
+    for (const id of members) expect(codesOf(await h.gql(h.member(id), CLAIM, { batchId }))).toEqual([]);
+
+    await h.benefitDb.undoLastMigration({ transaction: 'each' });
+    expect((await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId])).rows[0].claimed).toBe(3);
+    await h.sql.query(`UPDATE voucher_batches SET claimed = 7 WHERE id = $1`, [batchId]);
+
+    await h.benefitDb.runMigrations({ transaction: 'each' });
+    const stripes = (await h.sql.query(`SELECT quantity, claimed FROM voucher_batch_stripes WHERE batch_id = $1 ORDER BY stripe`, [batchId])).rows;
+    // 40 over 16 stripes (3, 3, 3, 3, 3, 3, 3, 3, 2, ...), the 7 claimed filled in from the first.
+    expect(stripes.map((r) => r.quantity)).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2]);
+    expect(stripes.map((r) => r.claimed)).toEqual([3, 3, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // And claims work on the re-created function.
+    const another = (await h.activeCityMembers(4))[3];
+    expect(codesOf(await h.gql(h.member(another), CLAIM, { batchId }))).toEqual([]);
+    expect(
+      (await h.gql(h.principals.city, `query ($id: ID!) { voucherBatch(id: $id) { remainingQuantity } }`, { id: batchId })).data!.voucherBatch
+        .remainingQuantity,
+    ).toBe(32);
   });
 });

@@ -5,7 +5,8 @@ import { loadOrCreateSigningKey, TokenService } from '@union/gateway/dist/auth/t
 import { Client } from 'pg';
 import { memberTokenExchange, requestDemoPartnerToken } from '../partner-token';
 import type { LaunchedSystem } from '../system';
-import { latencyColumns, phase, runBench, withThrowawaySystem } from './load';
+import { latencyColumns, phase, type PhaseResult, runBench, withThrowawaySystem } from './load';
+import { cpuMs, pidListeningOn, postgresCpuMs } from './process-cpu';
 
 /**
  * Voucher claim rush through the gateway (not a test): `node scripts/dist/bench/voucher-claim-rush.js`.
@@ -19,11 +20,64 @@ import { latencyColumns, phase, runBench, withThrowawaySystem } from './load';
  * and fires one claimVoucher per member with BENCH_CONCURRENCY (default 100) requests in flight.
  * Prints claims/s, latency percentiles and outcomes, then counts what the database holds: the
  * count must be exactly the batch size, with as many distinct owners.
+ *
+ * Before the rush, the same members read `me { id displayName }` once each at the same concurrency
+ * (BENCH_ME_READS, default one per member): claims/s is printed as a ratio of those reads/s, since
+ * absolute figures drift on a shared machine. For both phases the CPU milliseconds each process
+ * spent per request are read from /proc (gateway, member, benefit, points, PostgreSQL); for the
+ * rush also per voucher issued.
  */
 
 const memberCount = Number(process.env.BENCH_MEMBERS ?? 10_000);
 const quantity = Number(process.env.BENCH_QUANTITY ?? 5_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 100);
+const meReads = Number(process.env.BENCH_ME_READS ?? memberCount);
+
+type ProcessLabel = 'gateway' | 'member' | 'benefit' | 'points' | 'postgres';
+
+/** The pids of the processes that serve a claim (null where /proc cannot tell). */
+function servingProcesses(system: LaunchedSystem): Record<ProcessLabel, number | null> {
+  const port = (url: string) => Number(new URL(url).port);
+  return {
+    gateway: pidListeningOn(port(system.gatewayUrl)),
+    member: pidListeningOn(port(system.subgraphUrls.member)),
+    benefit: pidListeningOn(port(system.subgraphUrls.benefit)),
+    points: pidListeningOn(port(system.subgraphUrls.points)),
+    postgres: pidListeningOn(port(system.databaseUrl)),
+  };
+}
+
+/** CPU milliseconds used so far by each process (PostgreSQL: the postmaster and all its backends). */
+function cpuNow(pids: Record<ProcessLabel, number | null>): Record<ProcessLabel, number | null> {
+  return {
+    gateway: cpuMs(pids.gateway),
+    member: cpuMs(pids.member),
+    benefit: cpuMs(pids.benefit),
+    points: cpuMs(pids.points),
+    postgres: postgresCpuMs(pids.postgres),
+  };
+}
+
+/** Runs a phase and answers it with the CPU milliseconds each process spent on it. */
+async function measured(pids: Record<ProcessLabel, number | null>, run: () => Promise<PhaseResult>) {
+  const before = cpuNow(pids);
+  const result = await run();
+  const after = cpuNow(pids);
+  const cpu: Partial<Record<ProcessLabel, number>> = {};
+  for (const label of Object.keys(pids) as ProcessLabel[]) {
+    const [a, b] = [after[label], before[label]];
+    if (a !== null && b !== null) cpu[label] = a - b;
+  }
+  return { result, cpu };
+}
+
+/** `gateway 1.20, member 0.70, ... = total 9.70 CPU ms per <unit>`. */
+function cpuColumns(cpu: Partial<Record<ProcessLabel, number>>, per: number, unit: string): string {
+  const entries = Object.entries(cpu) as Array<[ProcessLabel, number]>;
+  if (entries.length === 0) return 'CPU per process: not readable here (no /proc)';
+  const total = entries.reduce((sum, [, ms]) => sum + ms, 0);
+  return `CPU ms per ${unit}: ${entries.map(([label, ms]) => `${label} ${(ms / per).toFixed(2)}`).join(', ')} = total ${(total / per).toFixed(2)}`;
+}
 
 /** MEMBER tokens as the token exchange issues them, signed with the gateway's key from dataDir. */
 async function memberTokenMinter(dataDir: string, system: LaunchedSystem) {
@@ -114,24 +168,44 @@ async function main(): Promise<void> {
       const batchId: string | undefined = created.body.data?.createVoucherBatch?.id;
       if (!batchId) throw new Error(`createVoucherBatch failed: ${JSON.stringify(created.body.errors)}`);
 
+      const pids = servingProcesses(system);
+      // The same members, the same concurrency: what the stack does on a plain member read.
+      const ME = `query { me { id displayName } }`;
+      const me = await measured(pids, () =>
+        phase('me', meReads, concurrency, async (i) => {
+          const { status, body } = await graphql(system, tokens[i % tokens.length], ME, {});
+          return body.errors?.length ? String(body.errors[0].extensions?.code ?? `HTTP ${status}`) : body.data?.me?.id ? 'OK' : 'EMPTY';
+        }),
+      );
+      console.log(
+        `me reads: ${me.result.requests} in ${me.result.seconds.toFixed(1)} s = ${me.result.perSecond.toFixed(1)}/s  ${latencyColumns(me.result.latencies, [50, 95, 99])}  ${JSON.stringify(me.result.outcomes)}`,
+      );
+      console.log(`  ${cpuColumns(me.cpu, me.result.requests, 'read')}`);
+
       const CLAIM = `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`;
       // A claim that throws counts as `network: <message>`.
-      const rush = await phase('claims', tokens.length, concurrency, async (i) => {
-        const { status, body } = await graphql(system, tokens[i], CLAIM, { b: batchId });
-        return body.errors?.length ? String(body.errors[0].extensions?.code ?? `HTTP ${status}`) : 'CLAIMED';
-      });
+      const { result: rush, cpu } = await measured(pids, () =>
+        phase('claims', tokens.length, concurrency, async (i) => {
+          const { status, body } = await graphql(system, tokens[i], CLAIM, { b: batchId });
+          return body.errors?.length ? String(body.errors[0].extensions?.code ?? `HTTP ${status}`) : 'CLAIMED';
+        }),
+      );
       console.log(`claims: ${rush.requests} in ${rush.seconds.toFixed(1)} s = ${rush.perSecond.toFixed(1)}/s  ${latencyColumns(rush.latencies, [50, 95, 99])}`);
       console.log(`outcomes: ${JSON.stringify(rush.outcomes)}`);
+      console.log(`  ${cpuColumns(cpu, rush.requests, 'claim request')}`);
+      const issued = rush.outcomes.CLAIMED ?? 0;
+      if (issued > 0) console.log(`  ${cpuColumns(cpu, issued, 'voucher issued')}`);
+      console.log(`claims/s : me reads/s = ${(rush.perSecond / me.result.perSecond).toFixed(2)} (target >= 0.6)`);
 
       const { rows } = await sql.query(
         `SELECT (SELECT count(*)::int FROM benefit.vouchers WHERE batch_id = $1) AS vouchers,
                 (SELECT count(DISTINCT member_id)::int FROM benefit.vouchers WHERE batch_id = $1) AS owners,
-                (SELECT claimed FROM benefit.voucher_batches WHERE id = $1) AS claimed`,
+                (SELECT sum(claimed)::int FROM benefit.voucher_batch_stripes WHERE batch_id = $1) AS claimed`,
         [batchId],
       );
       const exact = rows[0].vouchers === quantity && rows[0].owners === quantity && rows[0].claimed === quantity;
       console.log(
-        `final count: ${rows[0].vouchers} vouchers, ${rows[0].owners} distinct owners, pool counter ${rows[0].claimed} (expected exactly ${quantity}): ${exact ? 'OK' : 'WRONG'}`,
+        `final count: ${rows[0].vouchers} vouchers, ${rows[0].owners} distinct owners, pool counters (sum of the stripes) ${rows[0].claimed} (expected exactly ${quantity}): ${exact ? 'OK' : 'WRONG'}`,
       );
       if (!exact) process.exitCode = 1;
     } finally {

@@ -4,6 +4,7 @@ import { Vouchers1767000002100 } from './1767000002100-Vouchers';
 import { VoucherIssuedAtMilliseconds1767000004100 } from './1767000004100-VoucherIssuedAtMilliseconds';
 import { IdempotentRequests1767000010100 } from './1767000010100-IdempotentRequests';
 import { EventOutbox1767000013100 } from './1767000013100-EventOutbox';
+import { StripedVoucherPools1767000020100 } from './1767000020100-StripedVoucherPools';
 
 /** Every migration of the benefit subgraph, in order. New ones are appended here. */
 export const benefitMigrations = [
@@ -13,4 +14,5 @@ export const benefitMigrations = [
   VoucherIssuedAtMilliseconds1767000004100,
   IdempotentRequests1767000010100,
   EventOutbox1767000013100,
+  StripedVoucherPools1767000020100,
 ];

@@ -2,7 +2,10 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type VoucherKind = 'RIDE' | 'HOTEL' | 'FLIGHT' | 'MOVIE' | 'SWIMMING' | 'RECUPERATION' | 'MEAL' | 'HEALTH_CHECK' | 'FITNESS' | 'GENERAL';
 
-/** A limited pool of vouchers under a program. `claimed` only moves through guarded UPDATEs. */
+/**
+ * A limited pool of vouchers under a program. `claimed` is not a column: it is the sum of the
+ * pool's striped counters (voucher_batch_stripes), which only move through guarded writes.
+ */
 @Entity({ name: 'voucher_batches' })
 export class VoucherBatchEntity {
   @PrimaryColumn('uuid') id!: string;
@@ -12,7 +15,7 @@ export class VoucherBatchEntity {
   @Column({ name: 'face_value_fen', type: 'int' }) faceValueFen!: number;
   @Column({ name: 'min_spend_fen', type: 'int' }) minSpendFen!: number;
   @Column({ name: 'total_quantity', type: 'int' }) totalQuantity!: number;
-  @Column({ type: 'int' }) claimed!: number;
+  claimed!: number;
   @Column({ name: 'per_member_limit', type: 'int' }) perMemberLimit!: number;
   @Column({ name: 'claim_starts_at', type: 'timestamptz' }) claimStartsAt!: Date;
   @Column({ name: 'claim_ends_at', type: 'timestamptz' }) claimEndsAt!: Date;

@@ -77,7 +77,8 @@ export async function createVoucherBatch(ctx: BenefitContext, input: CreateVouch
       ],
     );
     await tx.query(`INSERT INTO voucher_batch_partners (batch_id, partner_id) SELECT $1, unnest($2::uuid[])`, [row.id, partnerIds]);
-    return batchFromRow(row);
+    // The pool's stripes were made by the insert trigger; nothing is claimed yet.
+    return batchFromRow({ ...row, claimed: 0 });
   });
 }
 

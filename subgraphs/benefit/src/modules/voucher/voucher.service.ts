@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { canReadMemberAccount, inUnionSubtree, isUuid, type MemberFacts, recordEvent, recordEvents } from '@union/common';
-import type { EntityManager } from 'typeorm';
+import { randomInt, randomUUID } from 'node:crypto';
+import { audienceEntries, canReadMemberAccount, inUnionSubtree, isUuid, type MemberFacts, recordEvents } from '@union/common';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
 import { benefitAudience, voucherEventData } from '../../events';
@@ -12,6 +12,7 @@ import { generateVoucherCode } from './voucher.code';
 import { type VoucherEntity, voucherFromRow } from './voucher.entity';
 import { VoucherErrors } from './voucher.errors';
 import { rowsOf } from '../../sql';
+import { VOUCHER_POOL_STRIPES } from '../../migrations/1767000020100-StripedVoucherPools';
 import { checkIdempotencyKey, type IdempotentRequest, requestFingerprint, runIdempotent } from '../idempotency/idempotency.store';
 
 export const MAX_GRANT_MEMBERS = 1000;
@@ -76,52 +77,168 @@ async function vouchersInOrder(ctx: BenefitContext, ids: string[]): Promise<Vouc
   });
 }
 
-interface PreparedClaim {
+/**
+ * What a claim reads before its write, cached per process for CLAIM_FACTS_TTL_MS: in a rush every
+ * claim asks for the same batch, program, redeeming partners and sponsor chain. Safe because none
+ * of it decides: claim_voucher() re-reads the batch row for the claim window and the member limit,
+ * and the pool's stripes decide SOLD_OUT. What is used from the cache is what no API changes
+ * (the program's sponsor, realNameVerifiedOnly, the redeeming partners) plus the sponsor's chain
+ * for the event's audience, at most this old. A SOLD_OUT answer marks the entry sold out (a pool
+ * only ever fills up), so the tail of a rush is refused without a call to the member subgraph.
+ */
+const CLAIM_FACTS_TTL_MS = 2_000;
+const CLAIM_FACTS_MAX_BATCHES = 1_000;
+
+interface ClaimFacts {
   batch: VoucherBatchEntity;
   program: BenefitProgramEntity;
-  /** Who sees the VOUCHER_CLAIMED event: the unions over the member and the sponsor, the redeeming partners. */
-  audience: Awaited<ReturnType<typeof benefitAudience>>;
+  partnerIds: string[];
+  /** The sponsoring organization's chain (the audience of the claim events). */
+  sponsorChain: string[];
+  soldOut: boolean;
+  expiresAt: number;
 }
 
-/** Everything a claim checks before its transaction; the guarded writes in takeClaim decide. */
-async function prepareClaim(ctx: BenefitContext, batchId: string): Promise<PreparedClaim> {
+const claimFactsByBatch = new Map<string, Promise<ClaimFacts>>();
+
+async function readClaimFacts(ctx: BenefitContext, batchId: string): Promise<ClaimFacts> {
   const { batch, program } = await loadBatchAndProgram(ctx, batchId);
-  const now = Date.now();
-  if (now < batch.claimStartsAt.getTime() || now >= batch.claimEndsAt.getTime()) throw VoucherErrors.claimNotOpen(batch.claimStartsAt, batch.claimEndsAt);
-  // A shortcut for the tail of a rush (no call to the member subgraph, no transaction); the
-  // guarded UPDATE below is what decides.
-  if (batch.claimed >= batch.totalQuantity) throw VoucherErrors.soldOut();
-  // The sponsor's chain (for the event's audience) is asked for at the same time as the member.
-  const [member, partnerIds] = await Promise.all([
-    ctx.directory.members.load(ctx.principal.id),
-    redeemablePartnerIds(ctx, batch.id),
-    ctx.directory.organizations.load(program.sponsorOrganizationId),
-  ]);
+  const [partnerIds, sponsor] = await Promise.all([redeemablePartnerIds(ctx, batch.id), ctx.directory.organizations.load(program.sponsorOrganizationId)]);
+  return {
+    batch,
+    program,
+    partnerIds,
+    sponsorChain: sponsor?.chain ?? [program.sponsorOrganizationId],
+    soldOut: batch.claimed >= batch.totalQuantity,
+    expiresAt: Date.now() + CLAIM_FACTS_TTL_MS,
+  };
+}
+
+/** The cached facts of a batch; concurrent claims of one batch share one read. */
+async function claimFacts(ctx: BenefitContext, batchId: string): Promise<ClaimFacts> {
+  const cached = claimFactsByBatch.get(batchId);
+  if (cached) {
+    const facts = await cached.catch(() => null);
+    if (facts && facts.expiresAt > Date.now()) return facts;
+    if (claimFactsByBatch.get(batchId) === cached) claimFactsByBatch.delete(batchId);
+  }
+  if (claimFactsByBatch.size >= CLAIM_FACTS_MAX_BATCHES) claimFactsByBatch.clear();
+  const reading = readClaimFacts(ctx, batchId);
+  claimFactsByBatch.set(batchId, reading);
+  // A failed read (unknown batch, database down) is not kept.
+  reading.catch(() => {
+    if (claimFactsByBatch.get(batchId) === reading) claimFactsByBatch.delete(batchId);
+  });
+  return reading;
+}
+
+interface PreparedClaim {
+  facts: ClaimFacts;
+  /** Who sees the VOUCHER_CLAIMED event: the unions over the member and the sponsor, the redeeming partners. */
+  audience: string[];
+}
+
+/** The raw pg pool under TypeORM: the claim goes out as one named (prepared once per connection) statement. */
+type NamedQuery = { name: string; text: string; values: unknown[] };
+const poolOf = (db: DataSource) => (db.driver as unknown as { master: { query(q: NamedQuery): Promise<{ rows: Record<string, unknown>[] }> } }).master;
+
+const claimWindowOpen = (batch: VoucherBatchEntity, now = Date.now()) => now >= batch.claimStartsAt.getTime() && now < batch.claimEndsAt.getTime();
+
+/** Facts read again from the database (the window or the stock moved since they were cached). */
+async function freshClaimFacts(ctx: BenefitContext, batchId: string): Promise<ClaimFacts> {
+  claimFactsByBatch.delete(batchId);
+  ctx.loaders.batchById.clear(batchId);
+  return claimFacts(ctx, batchId);
+}
+
+/** Whether any stripe of the pool has a voucher left (as committed): one index read, no lock. */
+async function poolHasVouchersLeft(ctx: BenefitContext, batchId: string): Promise<boolean> {
+  const { rows } = await poolOf(ctx.db).query({
+    name: 'benefit.voucher_pool_left',
+    text: `SELECT EXISTS (SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND claimed < quantity) AS left`,
+    values: [batchId],
+  });
+  return rows[0]?.left === true;
+}
+
+/** Everything a claim checks before its write; the guarded writes in claim_voucher() decide. */
+async function prepareClaim(ctx: BenefitContext, batchId: string): Promise<PreparedClaim> {
+  if (!isUuid(batchId)) throw BenefitErrors.notFound('voucher batch');
+  let facts = await claimFacts(ctx, batchId);
+  // Members press "claim" before a rush opens: outside the window the batch is read again, so a
+  // window that opened (or was moved) is seen at once.
+  if (!claimWindowOpen(facts.batch)) facts = await freshClaimFacts(ctx, batchId);
+  const { batch, program } = facts;
+  if (!claimWindowOpen(batch)) throw VoucherErrors.claimNotOpen(batch.claimStartsAt, batch.claimEndsAt);
+  // The tail of a rush: one cheap read instead of a call to the member subgraph and a write. (A
+  // pool fills up only, unless its total_quantity is raised: hence the read, not the flag alone.)
+  if (facts.soldOut) {
+    if (!(await poolHasVouchersLeft(ctx, batchId))) throw VoucherErrors.soldOut();
+    facts.soldOut = false;
+  }
+  const member = await ctx.directory.members.load(ctx.principal.id);
   const problem = eligibilityProblem(member, program, batch);
   if (problem) throw VoucherErrors.notEligible(problem);
-  return { batch, program, audience: await benefitAudience(ctx, { member, programId: program.id, partnerIds }) };
+  return {
+    facts,
+    audience: audienceEntries({ partnerIds: facts.partnerIds, organizationIds: [...(member?.organizationChain ?? []), ...facts.sponsorChain] }),
+  };
 }
 
+const CLAIM_SQL = `SELECT outcome, code, valid_from, valid_to FROM claim_voucher($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+/** Candidate codes per claim: a collision (2^-80 per pair) moves on to the next one. */
+const CODES_PER_CLAIM = 3;
+
 /**
- * Both limits live in the database and are taken in one transaction: the member's counter row
- * (guarded upsert, LIMIT_REACHED) and then the pool (guarded UPDATE, SOLD_OUT). Either failure
- * rolls the other back. The pool row is locked last and only until commit, so the hot row is held
- * for as short a time as possible.
+ * The claim's writes in one statement (claim_voucher(), migration StripedVoucherPools): claim
+ * window, the member's counter (LIMIT_REACHED), a unit from a stripe of the pool (SOLD_OUT), the
+ * voucher and its VOUCHER_CLAIMED event, all or nothing. Without `tx` it runs on its own
+ * (autocommit: one round trip); with `tx`, inside that transaction (the idempotent path).
  */
-async function takeClaim(tx: EntityManager, { batch, program, audience }: PreparedClaim, memberId: string): Promise<VoucherEntity> {
-  const counted = await rowsOf(
-    tx,
-    `INSERT INTO voucher_member_claims AS c (batch_id, member_id, claimed, claim_limit) VALUES ($1, $2, 1, $3)
-     ON CONFLICT (batch_id, member_id) DO UPDATE SET claimed = c.claimed + 1 WHERE c.claimed < c.claim_limit
-     RETURNING c.claimed`,
-    [batch.id, memberId, batch.perMemberLimit],
-  );
-  if (counted.length === 0) throw VoucherErrors.limitReached(batch.perMemberLimit);
-  const pool = await rowsOf(tx, `UPDATE voucher_batches SET claimed = claimed + 1 WHERE id = $1 AND claimed < total_quantity RETURNING claimed`, [batch.id]);
-  if (pool.length === 0) throw VoucherErrors.soldOut();
-  const [issued] = await insertVouchers(tx, batch, [memberId], null);
-  await recordEvent(tx, { type: 'VOUCHER_CLAIMED', subjectId: issued!.id, data: voucherEventData(issued!, program.id), audience });
-  return issued!;
+async function takeClaim(ctx: BenefitContext, { facts, audience }: PreparedClaim, memberId: string, tx?: EntityManager): Promise<VoucherEntity> {
+  const { batch, program } = facts;
+  const id = randomUUID();
+  const issuedAt = new Date();
+  const eventData = { voucherId: id, batchId: batch.id, programId: program.id, memberId, status: 'ISSUED' };
+  const values = [
+    batch.id,
+    memberId,
+    randomInt(VOUCHER_POOL_STRIPES),
+    id,
+    Array.from({ length: CODES_PER_CLAIM }, generateVoucherCode),
+    issuedAt,
+    randomUUID(),
+    JSON.stringify(eventData),
+    audience,
+  ];
+  const [row] = tx ? await rowsOf(tx, CLAIM_SQL, values) : (await poolOf(ctx.db).query({ name: 'benefit.claim_voucher', text: CLAIM_SQL, values })).rows;
+  switch (row?.outcome) {
+    case 'CLAIMED':
+      return voucherFromRow({
+        id,
+        batch_id: batch.id,
+        member_id: memberId,
+        code: row.code,
+        status: 'ISSUED',
+        valid_from: row.valid_from,
+        valid_to: row.valid_to,
+        issued_at: issuedAt,
+      });
+    case 'LIMIT_REACHED':
+      throw VoucherErrors.limitReached(batch.perMemberLimit);
+    case 'SOLD_OUT':
+      facts.soldOut = true;
+      throw VoucherErrors.soldOut();
+    case 'CLAIM_NOT_OPEN': {
+      // The window moved since the facts were cached: name the one in force.
+      const fresh = (await freshClaimFacts(ctx, batch.id)).batch;
+      throw VoucherErrors.claimNotOpen(fresh.claimStartsAt, fresh.claimEndsAt);
+    }
+    case 'NOT_FOUND':
+      throw BenefitErrors.notFound('voucher batch');
+    default:
+      throw new Error(`claim_voucher answered ${JSON.stringify(row?.outcome)}`);
+  }
 }
 
 /**
@@ -133,8 +250,7 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string, idempot
   const memberId = ctx.principal.id;
   let voucher: VoucherEntity;
   if (idempotencyKey === undefined || idempotencyKey === null) {
-    const prepared = await prepareClaim(ctx, batchId);
-    voucher = await ctx.db.transaction((tx) => takeClaim(tx, prepared, memberId));
+    voucher = await takeClaim(ctx, await prepareClaim(ctx, batchId), memberId);
   } else {
     const request: IdempotentRequest = {
       callerKind: 'MEMBER',
@@ -145,7 +261,7 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string, idempot
     };
     voucher = await runIdempotent(ctx.db, request, {
       prepare: () => prepareClaim(ctx, batchId),
-      write: (tx, prepared) => takeClaim(tx, prepared, memberId),
+      write: (tx, prepared) => takeClaim(ctx, prepared, memberId, tx),
       save: (issued) => ({ voucherId: issued.id }),
       restore: async ({ voucherId }) => (await vouchersInOrder(ctx, [voucherId]))[0],
     });
@@ -262,14 +378,15 @@ async function takeGrant(ctx: BenefitContext, tx: EntityManager, { batch, progra
   });
   if (wanting.length === 0) return { granted: [], skipped };
 
-  // NO KEY UPDATE, the lock an UPDATE takes: FOR UPDATE would also wait for the KEY SHARE locks
-  // that concurrent claims hold on this row through their foreign keys, and deadlock with them.
-  const [pool] = await rowsOf<{ claimed: number; total_quantity: number }>(
+  // Every stripe of the pool, locked in stripe order after the member rows: claims lock their
+  // member row first and then one stripe, so neither waits for the other in a cycle.
+  const stripes = await rowsOf<{ stripe: number; left: number }>(
     tx,
-    `SELECT claimed, total_quantity FROM voucher_batches WHERE id = $1 FOR NO KEY UPDATE`,
+    `SELECT stripe, quantity - claimed AS left FROM voucher_batch_stripes WHERE batch_id = $1 ORDER BY stripe FOR NO KEY UPDATE`,
     [batch.id],
   );
-  const take = Math.min(wanting.length, pool.total_quantity - pool.claimed);
+  const available = stripes.reduce((sum, s) => sum + Number(s.left), 0);
+  const take = Math.min(wanting.length, available);
   const receiving = wanting.slice(0, take);
   const soldOut = wanting.slice(take);
   for (const id of soldOut) skipped.push({ memberId: id, reason: 'SOLD_OUT' });
@@ -277,11 +394,19 @@ async function takeGrant(ctx: BenefitContext, tx: EntityManager, { batch, progra
     await tx.query(`UPDATE voucher_member_claims SET claimed = claimed - 1 WHERE batch_id = $1 AND member_id = ANY($2::uuid[])`, [batch.id, soldOut]);
   }
   if (receiving.length === 0) return { granted: [], skipped };
-  const updated = await rowsOf(tx, `UPDATE voucher_batches SET claimed = claimed + $2 WHERE id = $1 AND claimed + $2 <= total_quantity RETURNING claimed`, [
-    batch.id,
-    receiving.length,
-  ]);
-  if (updated.length === 0) throw new Error('voucher pool changed under its row lock');
+  // The units are taken from the stripes in order, each up to what it has left.
+  const taken: Array<{ stripe: number; units: number }> = [];
+  let needed = receiving.length;
+  for (const s of stripes) {
+    const units = Math.min(needed, Number(s.left));
+    if (units > 0) taken.push({ stripe: s.stripe, units });
+    needed -= units;
+  }
+  await tx.query(
+    `UPDATE voucher_batch_stripes s SET claimed = s.claimed + t.units
+       FROM unnest($2::smallint[], $3::int[]) AS t(stripe, units) WHERE s.batch_id = $1 AND s.stripe = t.stripe`,
+    [batch.id, taken.map((t) => t.stripe), taken.map((t) => t.units)],
+  );
   const granted = await insertVouchers(tx, batch, receiving, ctx.principal.id);
   await recordEvents(
     tx,
