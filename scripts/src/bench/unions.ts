@@ -32,6 +32,8 @@ const repeat = Number(process.env.BENCH_REPEAT ?? 300);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const verifyRequests = Number(process.env.BENCH_VERIFY_REQUESTS ?? 2000);
 const exportScope = process.env.BENCH_EXPORT ?? (memberCount >= 5_000_000 ? 'city' : 'root');
+/** Which measurements run (a comma list of stats, pages, totals, verify, export; default all). */
+const phases = new Set((process.env.BENCH_PHASES ?? 'stats,pages,totals,verify,export').split(','));
 /** Caps every service's V8 heap (MiB): an export that built its file in memory would die, a streamed one does not. */
 const serviceHeapMiB = process.env.BENCH_SERVICE_HEAP_MIB;
 
@@ -105,6 +107,32 @@ async function totals(system: LaunchedSystem, token: string, label: string, id: 
   }
 }
 
+async function verifyCards(system: LaunchedSystem, sql: Client): Promise<void> {
+  // verifyMemberCard: the hospital bench's phase (fresh codes made with the platform's key, 100
+  // members, BENCH_CONCURRENCY in flight), here over active scale members spread over the province.
+  const hospital = await demoPartnerAccessToken(system.credentials, 'hospital');
+  const sampled = (
+    await sql.query(
+      `SELECT id FROM member.members TABLESAMPLE SYSTEM (1) REPEATABLE (7) WHERE status = 'ACTIVE' AND org_path >= (SELECT path FROM member.organizations WHERE id = $1) LIMIT 100`,
+      [SCALE_ROOT_ID],
+    )
+  ).rows.map((r) => r.id as string);
+  const codec = new CardTokenCodec(system.secrets.CARD_TOKEN_SECRET);
+  const scan = async (i: number, codes: string[]) => {
+    const answer = await gatewayQuery(system, hospital, VERIFY, { token: codes[i] });
+    const v = answer.data?.verifyMemberCard;
+    return v ? (v.valid ? 'valid' : v.reason) : (answer.errors?.[0]?.extensions?.code ?? 'error');
+  };
+  const warmCodes = Array.from({ length: 200 }, (_, i) => codec.issue(sampled[i % sampled.length]!).token);
+  await phase('warm-up', 200, concurrency, (i) => scan(i, warmCodes));
+  const codes = Array.from({ length: verifyRequests }, (_, i) => codec.issue(sampled[i % sampled.length]!).token);
+  const verified = await phase('verifyMemberCard', verifyRequests, concurrency, (i) => scan(i, codes));
+  console.log(
+    `\nverifyMemberCard (fresh codes, ${sampled.length} scale members, ${concurrency} in flight): ${verifyRequests} in ${verified.seconds.toFixed(1)} s = ` +
+      `${verified.perSecond.toFixed(0)} req/s  ${latencyColumns(verified.latencies, [50, 99], 6)}  ${JSON.stringify(verified.outcomes)}`,
+  );
+}
+
 async function main(): Promise<void> {
   const env = { RATE_LIMIT_PER_MINUTE: '100000000', ...(serviceHeapMiB ? { NODE_OPTIONS: `--max-old-space-size=${serviceHeapMiB}` } : {}) };
   await withThrowawaySystem('unions', { env }, async (system, dataDir) => {
@@ -173,42 +201,21 @@ async function main(): Promise<void> {
     console.log(`\nthrough ${system.gatewayUrl}, one request at a time:`);
     const stats = (await graphql(system, token, STATS, root)).data!.organization.stats;
     console.log(`root stats: ${JSON.stringify(stats)}`);
-    await latency('organization(root).stats', repeat, () => graphql(system, token, STATS, root));
-    await latency('organization(city).stats', repeat, () => graphql(system, token, STATS, { id: city.id }));
-    await pages(system, token, 'root', SCALE_ROOT_ID);
-    await pages(system, token, 'city', city.id);
-    await latency('city members page 1, filter status SUSPENDED', Math.min(repeat, 100), () =>
-      graphql(system, token, PAGE, { id: city.id, filter: { status: 'SUSPENDED' } }),
-    );
-    await totals(system, token, 'root', SCALE_ROOT_ID);
-    await totals(system, token, 'city', city.id);
+    if (phases.has('stats')) await latency('organization(root).stats', repeat, () => graphql(system, token, STATS, root));
+    if (phases.has('stats')) await latency('organization(city).stats', repeat, () => graphql(system, token, STATS, { id: city.id }));
+    if (phases.has('pages')) await pages(system, token, 'root', SCALE_ROOT_ID);
+    if (phases.has('pages')) await pages(system, token, 'city', city.id);
+    if (phases.has('pages'))
+      await latency('city members page 1, filter status SUSPENDED', Math.min(repeat, 100), () =>
+        graphql(system, token, PAGE, { id: city.id, filter: { status: 'SUSPENDED' } }),
+      );
+    if (phases.has('totals')) await totals(system, token, 'root', SCALE_ROOT_ID);
+    if (phases.has('totals')) await totals(system, token, 'city', city.id);
 
-    // verifyMemberCard: the hospital bench's phase (fresh codes made with the platform's key, 100
-    // members, BENCH_CONCURRENCY in flight), here over active scale members spread over the province.
-    const hospital = await demoPartnerAccessToken(system.credentials, 'hospital');
-    const sampled = (
-      await sql.query(
-        `SELECT id FROM member.members TABLESAMPLE SYSTEM (1) REPEATABLE (7) WHERE status = 'ACTIVE' AND org_path >= (SELECT path FROM member.organizations WHERE id = $1) LIMIT 100`,
-        [SCALE_ROOT_ID],
-      )
-    ).rows.map((r) => r.id as string);
-    const codec = new CardTokenCodec(system.secrets.CARD_TOKEN_SECRET);
-    const scan = async (i: number, codes: string[]) => {
-      const answer = await gatewayQuery(system, hospital, VERIFY, { token: codes[i] });
-      const v = answer.data?.verifyMemberCard;
-      return v ? (v.valid ? 'valid' : v.reason) : (answer.errors?.[0]?.extensions?.code ?? 'error');
-    };
-    const warmCodes = Array.from({ length: 200 }, (_, i) => codec.issue(sampled[i % sampled.length]!).token);
-    await phase('warm-up', 200, concurrency, (i) => scan(i, warmCodes));
-    const codes = Array.from({ length: verifyRequests }, (_, i) => codec.issue(sampled[i % sampled.length]!).token);
-    const verified = await phase('verifyMemberCard', verifyRequests, concurrency, (i) => scan(i, codes));
-    console.log(
-      `\nverifyMemberCard (fresh codes, ${sampled.length} scale members, ${concurrency} in flight): ${verifyRequests} in ${verified.seconds.toFixed(1)} s = ` +
-        `${verified.perSecond.toFixed(0)} req/s  ${latencyColumns(verified.latencies, [50, 99], 6)}  ${JSON.stringify(verified.outcomes)}`,
-    );
+    if (phases.has('verify')) await verifyCards(system, sql);
 
     const exported = exportScope === 'city' ? city.id : SCALE_ROOT_ID;
-    for (const format of ['csv', 'ndjson'] as const) {
+    for (const format of phases.has('export') ? (['csv', 'ndjson'] as const) : []) {
       const before = serviceMemory();
       const peak = { ...before };
       const sampler = setInterval(() => {
