@@ -870,7 +870,7 @@ export interface OrganizationMembersQuery {
       };
       /** Number of members matching the filter in the whole subtree. Exact when totalCountIsExact is true; otherwise a lower bound (at most 10,000), so that a count answers in bounded time in any subtree. */
       totalCount: number;
-      /** True when totalCount is exact: always without a filter, with one of status ACTIVE, realNameVerified or newEmploymentForm alone (maintained counters), with an exact card number, and for other filters when the subtree has at most 200,000 members (50,000 for a name prefix or changedSince) and at most 10,000 match. False: totalCount is a lower bound: counting stopped at 10,000 matches, at that many members of the subtree in list order, or (rarely, under load) at its time limit, when it is 0. */
+      /** True when totalCount is exact: always without a filter, with one of status ACTIVE, realNameVerified or newEmploymentForm alone (maintained counters), with an exact card number, and for other filters when the subtree has at most 100,000 members (20,000 for a name prefix or changedSince) and at most 10,000 match. False: totalCount is a lower bound: counting stopped at 10,000 matches, at that many members of the subtree in list order, or (rarely, under load) at its time limit, when it is 0. */
       totalCountIsExact: boolean;
     };
   } | null;

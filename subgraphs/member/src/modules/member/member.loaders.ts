@@ -91,14 +91,14 @@ function filterColumns(query: MemberQuery): string[] {
  * How a filtered totalCount that no counter answers is bounded (MemberConnection.totalCountIsExact):
  * it counts the matches among the first `window` members of the subtree in list order, and stops at
  * `cap` + 1 matches. The window is large where members_subtree_idx holds every column the filter
- * reads (an index-only scan: 250,000 entries took 0.13-0.16 s at 15 million members on the loaded
- * 2-core bench machine, 1,000,000 took 0.55-0.9 s: too long for the 200 ms budget) and small where
+ * reads (an index-only scan: at 15 million members on the loaded 2-core bench machine, 200,000
+ * entries took 0.3 s, 1,000,000 took 0.55-0.9 s, too long for the 200 ms budget) and small where
  * each member's row must be read (name prefix, changedSince). The statement timeout is the backstop.
  */
 export const BOUNDED_COUNT = {
   cap: 10_000,
-  indexWindow: 200_000,
-  rowWindow: 50_000,
+  indexWindow: 100_000,
+  rowWindow: 20_000,
   statementTimeoutMs: 500,
 } as const;
 
