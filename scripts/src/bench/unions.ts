@@ -99,11 +99,15 @@ async function totals(system: LaunchedSystem, token: string, label: string, id: 
     ['joined on 2015-01-01 + LAPSED', { joinedFrom: '2015-01-01', joinedTo: '2015-01-01', status: 'LAPSED' }],
   ];
   for (const [name, filter] of filters) {
-    const answer = (await graphql(system, token, COUNT, { id, filter })).data!.organization.members;
-    const r = await latency(`${label} totalCount, ${name}`, Math.min(repeat, 50), () => graphql(system, token, COUNT, { id, filter }));
-    console.log(
-      `${''.padEnd(48)} = ${answer.totalCount.toLocaleString('en')} (${answer.totalCountIsExact ? 'exact' : 'lower bound'})${r.max > 200 ? '  OVER 200 ms' : ''}`,
-    );
+    // Every answer is kept: a count cut off by the statement timeout answers 0, not exact.
+    const answers = new Map<string, number>();
+    const r = await latency(`${label} totalCount, ${name}`, Math.min(repeat, 50), async () => {
+      const answer = (await graphql(system, token, COUNT, { id, filter })).data!.organization.members;
+      const key = `${answer.totalCount.toLocaleString('en')} (${answer.totalCountIsExact ? 'exact' : 'lower bound'})`;
+      answers.set(key, (answers.get(key) ?? 0) + 1);
+    });
+    const seen = [...answers].map(([key, n]) => `${key} x${n}`).join(', ');
+    console.log(`${''.padEnd(48)} = ${seen}${r.max > 200 ? '  OVER 200 ms' : ''}`);
   }
 }
 
@@ -187,7 +191,9 @@ async function main(): Promise<void> {
       rateLimitPerMinute: 100_000_000,
     });
     await gatewayDb.destroy();
-    const token = (await requestToken(system.credentials.tokenUrl, { clientId: partner.clientId, clientSecret })).body.access_token;
+    // Access tokens expire within the bench's run at 15 million members: each phase takes a fresh one.
+    const freshToken = async () => (await requestToken(system.credentials.tokenUrl, { clientId: partner.clientId, clientSecret })).body.access_token as string;
+    let token = await freshToken();
     const root = { id: SCALE_ROOT_ID };
     const city = (
       await sql.query(
@@ -203,17 +209,22 @@ async function main(): Promise<void> {
     console.log(`root stats: ${JSON.stringify(stats)}`);
     if (phases.has('stats')) await latency('organization(root).stats', repeat, () => graphql(system, token, STATS, root));
     if (phases.has('stats')) await latency('organization(city).stats', repeat, () => graphql(system, token, STATS, { id: city.id }));
+    token = await freshToken();
     if (phases.has('pages')) await pages(system, token, 'root', SCALE_ROOT_ID);
+    token = await freshToken();
     if (phases.has('pages')) await pages(system, token, 'city', city.id);
     if (phases.has('pages'))
       await latency('city members page 1, filter status SUSPENDED', Math.min(repeat, 100), () =>
         graphql(system, token, PAGE, { id: city.id, filter: { status: 'SUSPENDED' } }),
       );
+    token = await freshToken();
     if (phases.has('totals')) await totals(system, token, 'root', SCALE_ROOT_ID);
+    token = await freshToken();
     if (phases.has('totals')) await totals(system, token, 'city', city.id);
 
     if (phases.has('verify')) await verifyCards(system, sql);
 
+    token = await freshToken();
     const exported = exportScope === 'city' ? city.id : SCALE_ROOT_ID;
     for (const format of phases.has('export') ? (['csv', 'ndjson'] as const) : []) {
       const before = serviceMemory();
