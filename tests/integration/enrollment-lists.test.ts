@@ -1,5 +1,6 @@
 import { DEMO_PARTNERS, INTERNAL_TOKEN_HEADER, type Principal, signInternalToken } from '@union/common';
 import { SCALE_ROOT_ID, seedScale } from '../../scripts/src/seed-scale';
+import { boundedCountSql } from '../../subgraphs/member/src/modules/member/member.loaders';
 import { CHILDREN_PAGE_SQL } from '../../subgraphs/member/src/modules/organization/organization.loaders';
 import { codes, type MemberHarness, startMemberHarness, statsDrift } from './enrollment-harness';
 
@@ -43,7 +44,8 @@ describe('scale data (seed:scale)', () => {
     const organizations = Number(
       (await h.sql.query(`SELECT count(*) AS n FROM organizations WHERE path LIKE $1 || '%'`, [await pathOf(SCALE_ROOT_ID)])).rows[0].n,
     );
-    expect(organizations).toBeGreaterThan(10_000);
+    // About 131,000 unions: a province's register (issue 12, goal 5).
+    expect(organizations).toBeGreaterThan(125_000);
     expect(await statsDrift(h.sql)).toEqual([]);
     const stats = (await h.gql(scaleUnion, STATS, { id: SCALE_ROOT_ID })).data!.organization.stats;
     expect(stats.memberCount).toBe(SCALE_MEMBERS);
@@ -67,7 +69,7 @@ describe('organization members: keyset pagination', () => {
       after = page.pageInfo.endCursor;
     }
     expect(seen).toEqual(expected);
-  });
+  }, 300_000); // 400 pages one after another: minutes on a loaded 2-core machine.
 
   it('totalCount and stats agree with SQL, filtered or not', async () => {
     const path = await pathOf(h.data.fixtures.cityUnionOrgId);
@@ -87,6 +89,68 @@ describe('organization members: keyset pagination', () => {
     expect(stats.memberCount).toBe(await sqlCount(inSubtree, [path]));
     expect(stats.activeMemberCount).toBe(await sqlCount(`${inSubtree} AND status = 'ACTIVE'`, [path]));
     expect(stats.newEmploymentFormCount).toBe(await sqlCount(`${inSubtree} AND new_employment_form`, [path]));
+  });
+
+  describe('totalCount in bounded time (totalCountIsExact)', () => {
+    const COUNT = `query ($id: ID!, $filter: MemberFilter) { organization(id: $id) { members(first: 0, filter: $filter) { totalCount totalCountIsExact } } }`;
+    const count = async (principal: Principal, id: string, filter: Record<string, unknown>) =>
+      (await h.gql(principal, COUNT, { id, filter })).data!.organization.members as { totalCount: number; totalCountIsExact: boolean };
+
+    it('answers exactly from the counters, complements included, and for an exact card number', async () => {
+      const path = await pathOf(SCALE_ROOT_ID);
+      const at = (filter: Record<string, unknown>) => count(scaleUnion, SCALE_ROOT_ID, filter);
+      expect(await at({})).toEqual({ totalCount: await sqlCount(inSubtree, [path]), totalCountIsExact: true });
+      expect(await at({ status: 'ACTIVE' })).toEqual({ totalCount: await sqlCount(`${inSubtree} AND status = 'ACTIVE'`, [path]), totalCountIsExact: true });
+      expect(await at({ realNameVerified: false })).toEqual({
+        totalCount: await sqlCount(`${inSubtree} AND NOT real_name_verified`, [path]),
+        totalCountIsExact: true,
+      });
+      expect(await at({ newEmploymentForm: false })).toEqual({
+        totalCount: await sqlCount(`${inSubtree} AND NOT new_employment_form`, [path]),
+        totalCountIsExact: true,
+      });
+      const card = (await h.sql.query(`SELECT card_number FROM members m WHERE ${inSubtree} LIMIT 1`, [path])).rows[0].card_number;
+      expect(await at({ search: card })).toEqual({ totalCount: 1, totalCountIsExact: true });
+    });
+
+    it('counts other filters exactly below the cap, and says so', async () => {
+      const path = await pathOf(SCALE_ROOT_ID);
+      const suspended = await sqlCount(`${inSubtree} AND status = 'SUSPENDED'`, [path]);
+      expect(suspended).toBeGreaterThan(0);
+      expect(suspended).toBeLessThan(10_000);
+      expect(await count(scaleUnion, SCALE_ROOT_ID, { status: 'SUSPENDED' })).toEqual({ totalCount: suspended, totalCountIsExact: true });
+      const joined = await sqlCount(`${inSubtree} AND status = 'LAPSED' AND joined_at >= '2019-01-01T00:00:00+08' AND joined_at < '2020-01-01T00:00:00+08'`, [
+        path,
+      ]);
+      expect(await count(scaleUnion, SCALE_ROOT_ID, { status: 'LAPSED', joinedFrom: '2019-01-01', joinedTo: '2019-12-31' })).toEqual({
+        totalCount: joined,
+        totalCountIsExact: true,
+      });
+    });
+
+    it('stops at 10,000 matches: a lower bound, marked not exact', async () => {
+      const path = await pathOf(SCALE_ROOT_ID);
+      // No counter holds "active and verified": tens of thousands match in the scale tree.
+      expect(await sqlCount(`${inSubtree} AND status = 'ACTIVE' AND real_name_verified`, [path])).toBeGreaterThan(10_000);
+      expect(await count(scaleUnion, SCALE_ROOT_ID, { status: 'ACTIVE', realNameVerified: true })).toEqual({ totalCount: 10_000, totalCountIsExact: false });
+      // The same filter in a smaller subtree is counted exactly.
+      const cityId = (await h.sql.query(`SELECT id FROM organizations WHERE parent_id = $1 ORDER BY name LIMIT 1`, [SCALE_ROOT_ID])).rows[0].id as string;
+      const cityPath = await pathOf(cityId);
+      const inCity = await sqlCount(`${inSubtree} AND status = 'ACTIVE' AND real_name_verified`, [cityPath]);
+      if (inCity <= 10_000) {
+        expect(await count(scaleUnion, cityId, { status: 'ACTIVE', realNameVerified: true })).toEqual({ totalCount: inCity, totalCountIsExact: true });
+      }
+    });
+
+    it('reads the covering subtree index alone (index-only scan), whatever the subtree', async () => {
+      const statement = boundedCountSql({ status: 'SUSPENDED', newEmploymentForm: true, joinedFrom: '2019-01-01T00:00:00Z' });
+      const { rows } = await h.sql.query(`EXPLAIN (FORMAT JSON) ${statement.sql}`, statement.params([await pathOf(SCALE_ROOT_ID)]));
+      type PlanNode = { 'Node Type': string; 'Index Name'?: string; Plans?: PlanNode[] };
+      const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+      // Every scan of a table or index (not the subquery and function scans around them).
+      const scans = nodes(rows[0]['QUERY PLAN'][0].Plan).filter((n) => /^(Seq|Index|Index Only|Bitmap Heap|Bitmap Index) Scan$/.test(n['Node Type']));
+      expect(scans.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Only Scan', 'members_subtree_idx']]);
+    });
   });
 
   describe('bad input', () => {

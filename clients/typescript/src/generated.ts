@@ -868,8 +868,10 @@ export interface OrganizationMembersQuery {
         /** Opaque cursor of the last node of this page; null on an empty page. */
         endCursor: string | null;
       };
-      /** Number of members matching the filter in the whole subtree. */
+      /** Number of members matching the filter in the whole subtree. Exact when totalCountIsExact is true; otherwise a lower bound (at most 10,000), so that a count answers in bounded time in any subtree. */
       totalCount: number;
+      /** True when totalCount is exact: always without a filter, with one of status ACTIVE, realNameVerified or newEmploymentForm alone (maintained counters), with an exact card number, and for other filters when the subtree has at most 100,000 members (20,000 for a name prefix or changedSince) and at most 10,000 match. False: totalCount is a lower bound: counting stopped at 10,000 matches, at that many members of the subtree in list order, or (rarely, under load) at its time limit, when it is 0. */
+      totalCountIsExact: boolean;
     };
   } | null;
 }
@@ -881,7 +883,7 @@ export interface OrganizationMembersVariables {
   after?: string | null;
 }
 
-export const OrganizationMembersDocument = "query OrganizationMembers($organizationId: ID!, $filter: MemberFilter, $first: Int, $after: String) {\n  organization(id: $organizationId) {\n    id\n    name\n    members(filter: $filter, first: $first, after: $after) {\n      nodes {\n        ...MemberRow\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      totalCount\n    }\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  updatedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<OrganizationMembersQuery, OrganizationMembersVariables>;
+export const OrganizationMembersDocument = "query OrganizationMembers($organizationId: ID!, $filter: MemberFilter, $first: Int, $after: String) {\n  organization(id: $organizationId) {\n    id\n    name\n    members(filter: $filter, first: $first, after: $after) {\n      nodes {\n        ...MemberRow\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      totalCount\n      totalCountIsExact\n    }\n  }\n}\n\nfragment MemberRow on Member {\n  id\n  cardNumber\n  displayName\n  fullName\n  phone\n  status\n  realNameVerified\n  newEmploymentForm\n  joinedAt\n  updatedAt\n  organization {\n    id\n    name\n  }\n}" as TypedDocument<OrganizationMembersQuery, OrganizationMembersVariables>;
 
 /** An organization by id. UNION callers: only inside their own subtree; null when unknown or not visible. */
 export function organizationMembers(client: GraphQLRequester, variables: OrganizationMembersVariables): Promise<OrganizationMembersQuery> {

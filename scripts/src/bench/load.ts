@@ -1,6 +1,6 @@
 // What the benchmarks in this folder share: a throw-away system, gateway calls, a bounded-concurrency
 // runner, percentiles and their columns. Token requests are in ../partner-token.ts.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchSystem, type LaunchedSystem, type LaunchOptions } from '../system';
@@ -8,13 +8,17 @@ import { launchSystem, type LaunchedSystem, type LaunchOptions } from '../system
 /**
  * Starts the whole system on a throw-away embedded PostgreSQL under a fresh temporary directory
  * (`union-bench-<name>-…`, quiet logs), runs `body`, then stops the system and removes the directory.
+ * BENCH_DATA_DIR names a directory to use and keep instead (a bench whose load takes long can then
+ * measure again without loading again; remove it yourself afterwards).
  */
 export async function withThrowawaySystem<T>(
   name: string,
   options: Omit<LaunchOptions, 'dataDir' | 'persist' | 'log'>,
   body: (system: LaunchedSystem, dataDir: string) => Promise<T>,
 ): Promise<T> {
-  const dataDir = mkdtempSync(join(tmpdir(), `union-bench-${name}-`));
+  const kept = process.env.BENCH_DATA_DIR;
+  if (kept) mkdirSync(kept, { recursive: true });
+  const dataDir = kept ?? mkdtempSync(join(tmpdir(), `union-bench-${name}-`));
   // Run as root, embedded PostgreSQL runs as its own user, which must reach its data directory.
   chmodSync(dataDir, 0o755);
   const system = await launchSystem({ ...options, dataDir, persist: true, log: () => {} });
@@ -22,7 +26,7 @@ export async function withThrowawaySystem<T>(
     return await body(system, dataDir);
   } finally {
     await system.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!kept) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -1,35 +1,47 @@
 import { execFileSync } from 'node:child_process';
 import { gatewayDataSource, PartnerRegistry } from '@union/gateway';
 import { Client } from 'pg';
-import { requestToken } from '../partner-token';
+import { CardTokenCodec } from '@union/member-subgraph/dist/modules/verification/card-token';
+import { demoPartnerAccessToken, requestToken } from '../partner-token';
 import { SCALE_ROOT_ID, seedScale } from '../seed-scale';
 import type { LaunchedSystem } from '../system';
-import { bounded, type GatewayAnswer, gatewayQuery, latencyColumns, percentile, runBench, withThrowawaySystem } from './load';
+import { bounded, type GatewayAnswer, gatewayQuery, latencyColumns, percentile, phase, runBench, withThrowawaySystem } from './load';
 
 /**
  * Local-union reads at province scale (not a test): `node scripts/dist/bench/unions.js`.
- * Starts the whole system on a throw-away embedded PostgreSQL, loads BENCH_MEMBERS scale members
- * (default 1,000,000) with seed:scale, registers a UNION partner for the scale root, then measures
- * through the gateway, one request at a time (latency, not throughput), BENCH_REPEAT times each
- * (default 300):
+ * Starts the whole system on a throw-away embedded PostgreSQL (max_wal_size raised for the bulk
+ * load: a throw-away database), loads BENCH_MEMBERS scale members (default 1,000,000; issue 12
+ * goal 5 runs 15,000,000) with seed:scale into ~131,000 organizations, prints the load's rows/s and
+ * the size on disk, registers a UNION partner for the scale root, then measures through the
+ * gateway, one request at a time (latency, not throughput), BENCH_REPEAT times each (default 300):
  *   organization(root).stats                   maintained counters, one row
- *   organization(root).members page 1          first: 20
- *   organization(root).members page 500        the same, after walking 499 keyset cursors
- *   members totalCount with a filter           counted (no counter for arbitrary filters): once
- * and one full CSV and one NDJSON export of the root subtree through GET /exports/members: rows/s
- * and the peak resident memory of the member subgraph and the gateway processes while they stream
- * (BENCH_SERVICE_HEAP_MIB=96 caps the services' heaps below the size of the file, to show it streams).
+ *   organization(root|city).members page 1     first: 20 (city: the one with the most members)
+ *   organization(root|city).members page 500   the same, after walking 499 keyset cursors
+ *   members totalCount with filters            counters where they answer, else the bounded count
+ *                                              (totalCountIsExact says which), at the root and the city
+ *   verifyMemberCard                           the hospital bench's flow over 100 scale members,
+ *                                              BENCH_CONCURRENCY (10) in flight, BENCH_VERIFY_REQUESTS (2000)
+ * and one CSV and one NDJSON export (GET /exports/members) of BENCH_EXPORT (root | city, default
+ * city from 5,000,000 members on, else root): rows/s and the peak resident memory of the member
+ * subgraph and the gateway processes while they stream (BENCH_SERVICE_HEAP_MIB=96 caps the services'
+ * heaps below the size of the file, to show it streams).
  */
 
 const memberCount = Number(process.env.BENCH_MEMBERS ?? 1_000_000);
 const repeat = Number(process.env.BENCH_REPEAT ?? 300);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const verifyRequests = Number(process.env.BENCH_VERIFY_REQUESTS ?? 2000);
+const exportScope = process.env.BENCH_EXPORT ?? (memberCount >= 5_000_000 ? 'city' : 'root');
+/** Which measurements run (a comma list of stats, pages, totals, verify, export; default all). */
+const phases = new Set((process.env.BENCH_PHASES ?? 'stats,pages,totals,verify,export').split(','));
 /** Caps every service's V8 heap (MiB): an export that built its file in memory would die, a streamed one does not. */
 const serviceHeapMiB = process.env.BENCH_SERVICE_HEAP_MIB;
 
 const STATS = `query ($id: ID!) { organization(id: $id) { stats { memberCount activeMemberCount realNameVerifiedCount realNameVerificationRate newEmploymentFormCount } } }`;
 const PAGE = `query ($id: ID!, $after: String, $filter: MemberFilter) { organization(id: $id) { members(first: 20, after: $after, filter: $filter) {
   nodes { id cardNumber displayName status realNameVerified joinedAt organization { id name } } pageInfo { hasNextPage endCursor } } } }`;
-const COUNT = `query ($id: ID!, $filter: MemberFilter) { organization(id: $id) { members(first: 0, filter: $filter) { totalCount } } }`;
+const COUNT = `query ($id: ID!, $filter: MemberFilter) { organization(id: $id) { members(first: 0, filter: $filter) { totalCount totalCountIsExact } } }`;
+const VERIFY = `mutation ($token: String!) { verifyMemberCard(token: $token, purpose: HOSPITAL_DISCOUNT) { valid reason verificationId } }`;
 
 /** A gateway request whose errors throw. */
 async function graphql(system: LaunchedSystem, token: string, query: string, variables: Record<string, unknown>): Promise<GatewayAnswer> {
@@ -60,22 +72,114 @@ function serviceMemory(): Record<string, number> {
   return rss;
 }
 
+/** Walks 499 pages of an organization's members, then measures page 500 and page 1. */
+async function pages(system: LaunchedSystem, token: string, label: string, id: string): Promise<void> {
+  await latency(`${label} members first page (20)`, repeat, () => graphql(system, token, PAGE, { id }));
+  let after: string | null = null;
+  const walkStarted = performance.now();
+  for (let page = 1; page < 500; page++) {
+    const answer: GatewayAnswer = await graphql(system, token, PAGE, { id, after });
+    after = answer.data!.organization.members.pageInfo.endCursor;
+  }
+  const walked = performance.now() - walkStarted;
+  console.log(`${label}: walked pages 1..499 in ${(walked / 1000).toFixed(1)} s (${(walked / 499).toFixed(1)} ms a page)`);
+  await latency(`${label} members page 500 (20)`, repeat, () => graphql(system, token, PAGE, { id, after }));
+}
+
+/** totalCount under a filter: the answer, whether it is exact, and its latency. */
+async function totals(system: LaunchedSystem, token: string, label: string, id: string): Promise<void> {
+  const filters: Array<[string, Record<string, unknown>]> = [
+    ['no filter', {}],
+    ['status ACTIVE', { status: 'ACTIVE' }],
+    ['realNameVerified false', { realNameVerified: false }],
+    ['status SUSPENDED', { status: 'SUSPENDED' }],
+    ['status TRANSFERRED_OUT', { status: 'TRANSFERRED_OUT' }],
+    ['SUSPENDED + newEmploymentForm', { status: 'SUSPENDED', newEmploymentForm: true }],
+    ['joined in 2024', { joinedFrom: '2024-01-01', joinedTo: '2024-12-31' }],
+    ['joined on 2015-01-01 + LAPSED', { joinedFrom: '2015-01-01', joinedTo: '2015-01-01', status: 'LAPSED' }],
+  ];
+  for (const [name, filter] of filters) {
+    // Every answer is kept: a count cut off by the statement timeout answers 0, not exact.
+    const answers = new Map<string, number>();
+    const r = await latency(`${label} totalCount, ${name}`, Math.min(repeat, 50), async () => {
+      const answer = (await graphql(system, token, COUNT, { id, filter })).data!.organization.members;
+      const key = `${answer.totalCount.toLocaleString('en')} (${answer.totalCountIsExact ? 'exact' : 'lower bound'})`;
+      answers.set(key, (answers.get(key) ?? 0) + 1);
+    });
+    const seen = [...answers].map(([key, n]) => `${key} x${n}`).join(', ');
+    console.log(`${''.padEnd(48)} = ${seen}${r.max > 200 ? '  OVER 200 ms' : ''}`);
+  }
+}
+
+async function verifyCards(system: LaunchedSystem, sql: Client): Promise<void> {
+  // verifyMemberCard: the hospital bench's phase (fresh codes made with the platform's key, 100
+  // members, BENCH_CONCURRENCY in flight), here over active scale members spread over the province.
+  const hospital = await demoPartnerAccessToken(system.credentials, 'hospital');
+  const sampled = (
+    await sql.query(
+      `SELECT id FROM member.members TABLESAMPLE SYSTEM (1) REPEATABLE (7) WHERE status = 'ACTIVE' AND org_path >= (SELECT path FROM member.organizations WHERE id = $1) LIMIT 100`,
+      [SCALE_ROOT_ID],
+    )
+  ).rows.map((r) => r.id as string);
+  const codec = new CardTokenCodec(system.secrets.CARD_TOKEN_SECRET);
+  const scan = async (i: number, codes: string[]) => {
+    const answer = await gatewayQuery(system, hospital, VERIFY, { token: codes[i] });
+    const v = answer.data?.verifyMemberCard;
+    return v ? (v.valid ? 'valid' : v.reason) : (answer.errors?.[0]?.extensions?.code ?? 'error');
+  };
+  const warmCodes = Array.from({ length: 200 }, (_, i) => codec.issue(sampled[i % sampled.length]!).token);
+  await phase('warm-up', 200, concurrency, (i) => scan(i, warmCodes));
+  const codes = Array.from({ length: verifyRequests }, (_, i) => codec.issue(sampled[i % sampled.length]!).token);
+  const verified = await phase('verifyMemberCard', verifyRequests, concurrency, (i) => scan(i, codes));
+  console.log(
+    `\nverifyMemberCard (fresh codes, ${sampled.length} scale members, ${concurrency} in flight): ${verifyRequests} in ${verified.seconds.toFixed(1)} s = ` +
+      `${verified.perSecond.toFixed(0)} req/s  ${latencyColumns(verified.latencies, [50, 99], 6)}  ${JSON.stringify(verified.outcomes)}`,
+  );
+}
+
 async function main(): Promise<void> {
   const env = { RATE_LIMIT_PER_MINUTE: '100000000', ...(serviceHeapMiB ? { NODE_OPTIONS: `--max-old-space-size=${serviceHeapMiB}` } : {}) };
-  await withThrowawaySystem('unions', { env }, async (system) => {
+  await withThrowawaySystem('unions', { env }, async (system, dataDir) => {
     if (serviceHeapMiB) console.log(`services run with --max-old-space-size=${serviceHeapMiB}`);
-    console.log(`unions bench: loading ${memberCount.toLocaleString('en')} scale members ...`);
-    const loaded = await seedScale(system.databaseUrl, { members: memberCount, log: (line) => console.log(`  ${line}`) });
-    console.log(
-      `loaded in ${loaded.seconds.total} s (organizations ${loaded.seconds.organizations} s, members ${loaded.seconds.members} s, ` +
-        `counters ${loaded.seconds.counters} s, analyze ${loaded.seconds.analyze} s): ${Math.round(memberCount / loaded.seconds.members).toLocaleString('en')} members/s`,
-    );
     const sql = new Client({ connectionString: system.databaseUrl });
+    // When a phase fails, the system stops before the failure is printed: this connection's end must not hide it.
+    sql.on('error', () => undefined);
     await sql.connect();
-    const size = await sql.query(
-      `SELECT pg_size_pretty(pg_total_relation_size('member.members')) AS members, pg_size_pretty(pg_database_size(current_database())) AS db`,
+    // A throw-away database: checkpoints far apart during the bulk load (its WAL is written anyway).
+    await sql.query(`ALTER SYSTEM SET max_wal_size = '16GB'`);
+    await sql.query(`ALTER SYSTEM SET checkpoint_timeout = '30min'`);
+    await sql.query('SELECT pg_reload_conf()');
+    const settings = await sql.query(
+      `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'work_mem', 'max_parallel_maintenance_workers') ORDER BY name`,
     );
-    console.log(`members table with indexes: ${size.rows[0].members}; database: ${size.rows[0].db}`);
+    console.log(`postgres: ${settings.rows.map((r) => `${r.name}=${r.setting}${r.unit ?? ''}`).join(', ')}; maintenance_work_mem 1GB for the load`);
+
+    const already = await sql.query(`SELECT s.member_count FROM member.organization_stats s WHERE s.organization_id = $1`, [SCALE_ROOT_ID]);
+    if (already.rowCount) {
+      console.log(`unions bench: ${Number(already.rows[0].member_count).toLocaleString('en')} scale members already loaded in ${dataDir} (BENCH_DATA_DIR)`);
+    } else {
+      console.log(`unions bench: loading ${memberCount.toLocaleString('en')} scale members ...`);
+      const loaded = await seedScale(system.databaseUrl, { members: memberCount, log: (line) => console.log(`  ${line}`) });
+      const s = loaded.seconds;
+      console.log(
+        `loaded ${loaded.organizations.toLocaleString('en')} organizations and ${memberCount.toLocaleString('en')} members in ${s.total} s ` +
+          `(organizations ${s.organizations} s, member rows ${s.members} s = ${Math.round(memberCount / s.members).toLocaleString('en')} rows/s, ` +
+          `counters ${s.counters} s, indexes and keys ${s.indexes} s, vacuum + analyze ${s.analyze} s): ` +
+          `${Math.round(memberCount / s.total).toLocaleString('en')} members/s overall`,
+      );
+    }
+    const size = await sql.query(
+      `SELECT pg_size_pretty(pg_relation_size('member.members')) AS heap, pg_size_pretty(pg_indexes_size('member.members')) AS indexes,
+              pg_size_pretty(pg_total_relation_size('member.members')) AS members, pg_size_pretty(pg_database_size(current_database())) AS db`,
+    );
+    const indexSizes = await sql.query(
+      `SELECT indexrelid::regclass AS name, pg_size_pretty(pg_relation_size(indexrelid)) AS size FROM pg_index WHERE indrelid = 'member.members'::regclass ORDER BY 1`,
+    );
+    const du = execFileSync('du', ['-sh', dataDir], { encoding: 'utf8' }).split('\t')[0];
+    console.log(
+      `members: heap ${size.rows[0].heap}, indexes ${size.rows[0].indexes} (${indexSizes.rows.map((r) => `${r.name} ${r.size}`).join(', ')}), ` +
+        `total ${size.rows[0].members}; database ${size.rows[0].db}; data directory on disk (with WAL) ${du}`,
+    );
 
     // A UNION partner over the scale root, with an unlimited budget: the bench measures the service.
     const gatewayDb = gatewayDataSource({ databaseUrl: system.databaseUrl, dbSchema: 'gateway', poolSize: 1 });
@@ -87,39 +191,49 @@ async function main(): Promise<void> {
       rateLimitPerMinute: 100_000_000,
     });
     await gatewayDb.destroy();
-    const token = (await requestToken(system.credentials.tokenUrl, { clientId: partner.clientId, clientSecret })).body.access_token;
+    // Access tokens expire within the bench's run at 15 million members: each phase takes a fresh one.
+    const freshToken = async () => (await requestToken(system.credentials.tokenUrl, { clientId: partner.clientId, clientSecret })).body.access_token as string;
+    let token = await freshToken();
     const root = { id: SCALE_ROOT_ID };
+    const city = (
+      await sql.query(
+        `SELECT o.id, o.name, s.member_count FROM member.organizations o JOIN member.organization_stats s ON s.organization_id = o.id
+          WHERE o.parent_id = $1 ORDER BY s.member_count DESC LIMIT 1`,
+        [SCALE_ROOT_ID],
+      )
+    ).rows[0] as { id: string; name: string; member_count: string };
+    console.log(`city: ${city.name} (${Number(city.member_count).toLocaleString('en')} members)`);
 
     console.log(`\nthrough ${system.gatewayUrl}, one request at a time:`);
     const stats = (await graphql(system, token, STATS, root)).data!.organization.stats;
     console.log(`root stats: ${JSON.stringify(stats)}`);
-    await latency('organization(root).stats', repeat, () => graphql(system, token, STATS, root));
-    await latency('organization(root).members first page (20)', repeat, () => graphql(system, token, PAGE, root));
+    if (phases.has('stats')) await latency('organization(root).stats', repeat, () => graphql(system, token, STATS, root));
+    if (phases.has('stats')) await latency('organization(city).stats', repeat, () => graphql(system, token, STATS, { id: city.id }));
+    token = await freshToken();
+    if (phases.has('pages')) await pages(system, token, 'root', SCALE_ROOT_ID);
+    token = await freshToken();
+    if (phases.has('pages')) await pages(system, token, 'city', city.id);
+    if (phases.has('pages'))
+      await latency('city members page 1, filter status SUSPENDED', Math.min(repeat, 100), () =>
+        graphql(system, token, PAGE, { id: city.id, filter: { status: 'SUSPENDED' } }),
+      );
+    token = await freshToken();
+    if (phases.has('totals')) await totals(system, token, 'root', SCALE_ROOT_ID);
+    token = await freshToken();
+    if (phases.has('totals')) await totals(system, token, 'city', city.id);
 
-    let after: string | null = null;
-    const walkStarted = performance.now();
-    for (let page = 1; page < 500; page++) {
-      const answer: GatewayAnswer = await graphql(system, token, PAGE, { ...root, after });
-      after = answer.data!.organization.members.pageInfo.endCursor;
-    }
-    console.log(
-      `walked pages 1..499 in ${((performance.now() - walkStarted) / 1000).toFixed(1)} s (${((performance.now() - walkStarted) / 499).toFixed(1)} ms a page)`,
-    );
-    await latency('organization(root).members page 500 (20)', repeat, () => graphql(system, token, PAGE, { ...root, after }));
-    await latency('members page 1, filter status SUSPENDED', Math.min(repeat, 100), () =>
-      graphql(system, token, PAGE, { ...root, filter: { status: 'SUSPENDED' } }),
-    );
-    await latency('members totalCount, no filter (counters)', repeat, () => graphql(system, token, COUNT, root));
-    await latency('members totalCount, filter SUSPENDED (counted)', 5, () => graphql(system, token, COUNT, { ...root, filter: { status: 'SUSPENDED' } }));
+    if (phases.has('verify')) await verifyCards(system, sql);
 
-    for (const format of ['csv', 'ndjson'] as const) {
+    token = await freshToken();
+    const exported = exportScope === 'city' ? city.id : SCALE_ROOT_ID;
+    for (const format of phases.has('export') ? (['csv', 'ndjson'] as const) : []) {
       const before = serviceMemory();
       const peak = { ...before };
       const sampler = setInterval(() => {
         for (const [name, kib] of Object.entries(serviceMemory())) peak[name] = Math.max(peak[name] ?? 0, kib);
       }, 100);
       const started = performance.now();
-      const response = await fetch(`${system.baseUrl}/exports/members?organizationId=${SCALE_ROOT_ID}&format=${format}`, {
+      const response = await fetch(`${system.baseUrl}/exports/members?organizationId=${exported}&format=${format}`, {
         headers: { authorization: `Bearer ${token}` },
       });
       if (response.status !== 200) throw new Error(`export answered ${response.status}: ${await response.text()}`);
@@ -136,7 +250,7 @@ async function main(): Promise<void> {
       const rows = format === 'csv' ? newlines - 1 : newlines;
       const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
       console.log(
-        `\nexport ${format}: ${rows.toLocaleString('en')} rows, ${(bytes / 1024 / 1024).toFixed(0)} MiB in ${seconds.toFixed(1)} s = ` +
+        `\nexport ${format} of ${exportScope === 'city' ? city.name : 'the root'}: ${rows.toLocaleString('en')} rows, ${(bytes / 1024 / 1024).toFixed(0)} MiB in ${seconds.toFixed(1)} s = ` +
           `${Math.round(rows / seconds).toLocaleString('en')} rows/s (first byte after ${firstByteMs.toFixed(0)} ms)`,
       );
       for (const name of ['member', 'gateway']) {

@@ -17,7 +17,8 @@ export interface ExportRow {
   status: string;
   real_name_verified: boolean;
   new_employment_form: boolean;
-  joined_at: Date;
+  /** ISO 8601 in UTC, as PostgreSQL formats it for the export (a Date where a caller already has one). */
+  joined_at: string | Date;
   organization_id: string;
   organization_name: string;
 }
@@ -48,7 +49,7 @@ export function exportedMember(row: ExportRow, masked: boolean) {
     status: row.status,
     realNameVerified: row.real_name_verified,
     newEmploymentForm: row.new_employment_form,
-    joinedAt: row.joined_at.toISOString(),
+    joinedAt: typeof row.joined_at === 'string' ? row.joined_at : row.joined_at.toISOString(),
     organizationId: row.organization_id,
     organizationName: row.organization_name,
   };

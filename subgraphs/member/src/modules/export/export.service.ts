@@ -10,8 +10,11 @@ import { MembershipStatus, type MemberFilter } from '../member/member.types';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import { CONTENT_TYPES, csvHeader, csvLine, EXPORT_FORMATS, type ExportFormat, type ExportRow, ndjsonLine } from './export.format';
 
-/** Rows per FETCH: large enough that round trips do not dominate, small enough that memory stays flat. */
-export const EXPORT_BATCH_ROWS = 1000;
+/**
+ * Rows per FETCH: large enough that round trips do not dominate, small enough that memory stays
+ * flat (two batches at most: the one being written and the next one being fetched).
+ */
+export const EXPORT_BATCH_ROWS = 2000;
 
 const FILTER_PARAMETERS = ['status', 'realNameVerified', 'newEmploymentForm', 'joinedFrom', 'joinedTo', 'search'] as const;
 const PARAMETERS = new Set<string>(['organizationId', 'format', ...FILTER_PARAMETERS]);
@@ -107,8 +110,10 @@ function write(res: ServerResponse, chunk: string): Promise<void> {
   });
 }
 
+// joined_at leaves PostgreSQL as ISO 8601 text in UTC (what the file holds): parsing a timestamp
+// into a Date and printing it again cost the member subgraph more CPU than any other column.
 const EXPORT_COLUMNS = `m.id, m.card_number, m.full_name, m.phone, m.status, m.real_name_verified, m.new_employment_form,
-  m.joined_at, m.organization_id, o.name AS organization_name`;
+  to_char(m.joined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS joined_at, m.organization_id, o.name AS organization_name`;
 
 /**
  * Streams the export from a server-side cursor (DECLARE ... CURSOR, FETCH 1000) inside one
@@ -159,8 +164,15 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
     });
     const line = request.format === 'csv' ? csvLine : ndjsonLine;
     if (request.format === 'csv') await write(res, csvHeader());
-    for (;;) {
-      const rows = (await runner.query(`FETCH ${EXPORT_BATCH_ROWS} FROM member_export`)) as ExportRow[];
+    // The next batch is fetched while this one is formatted and written: PostgreSQL and this
+    // process work at the same time instead of taking turns.
+    const fetchBatch = (): Promise<ExportRow[]> => runner!.query(`FETCH ${EXPORT_BATCH_ROWS} FROM member_export`) as Promise<ExportRow[]>;
+    let next: Promise<ExportRow[]> | null = fetchBatch();
+    while (next) {
+      const rows: ExportRow[] = await next;
+      next = rows.length === EXPORT_BATCH_ROWS ? fetchBatch() : null;
+      // A client that hangs up while a FETCH is on its way: that FETCH's outcome no longer matters.
+      next?.catch(() => undefined);
       if (rows.length === 0) break;
       let chunk = '';
       for (const row of rows) chunk += line(row, request.masked);

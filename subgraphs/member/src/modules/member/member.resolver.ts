@@ -4,7 +4,7 @@ import type { MemberContext } from '../../context';
 import { UnionOrganization } from '../organization/organization.types';
 import type { MemberEntity } from './member.entity';
 import { countMembers, type MemberPage } from './member.service';
-import { Member, MemberConnection } from './member.types';
+import { Member, MemberConnection, TOTAL_COUNT_DESCRIPTION, TOTAL_COUNT_IS_EXACT_DESCRIPTION } from './member.types';
 
 @Resolver(() => Member)
 export class MemberResolver {
@@ -54,8 +54,13 @@ export class MemberResolver {
 
 @Resolver(() => MemberConnection)
 export class MemberConnectionResolver {
-  @FieldResolver(() => Int, { description: 'Number of members matching the filter in the whole subtree.' })
-  totalCount(@Root() page: MemberPage, @Ctx() ctx: MemberContext): Promise<number> {
-    return countMembers(ctx, page);
+  @FieldResolver(() => Int, { description: TOTAL_COUNT_DESCRIPTION })
+  async totalCount(@Root() page: MemberPage, @Ctx() ctx: MemberContext): Promise<number> {
+    return (await countMembers(ctx, page)).count;
+  }
+
+  @FieldResolver(() => Boolean, { description: TOTAL_COUNT_IS_EXACT_DESCRIPTION })
+  async totalCountIsExact(@Root() page: MemberPage, @Ctx() ctx: MemberContext): Promise<boolean> {
+    return (await countMembers(ctx, page)).exact;
   }
 }

@@ -3,7 +3,7 @@ import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import type { OrganizationEntity } from '../organization/organization.entity';
 import type { MemberEntity } from './member.entity';
-import type { MemberQuery } from './member.loaders';
+import { BOUNDED_COUNT, boundedCountWindow, type MemberQuery } from './member.loaders';
 import type { MemberFilter } from './member.types';
 
 /** Card numbers: 'GD', the year of issue, 8 digits. */
@@ -64,18 +64,46 @@ export async function listMembers(
   };
 }
 
-/** Unfiltered totals come from the maintained subtree counters; filtered ones are counted. */
-export async function countMembers(ctx: MemberContext, page: MemberPage): Promise<number> {
+/** A member list's total: exact, or a lower bound (MemberConnection.totalCountIsExact). */
+export interface MemberTotal {
+  count: number;
+  exact: boolean;
+}
+
+/**
+ * Totals that the maintained subtree counters answer exactly: none, one or two of them (a
+ * complement: unverified = members - verified); null when the filter needs members to be counted.
+ */
+function totalFromCounters(
+  q: MemberQuery,
+  stats: { memberCount: unknown; activeCount: unknown; verifiedCount: unknown; newEmploymentFormCount: unknown } | null,
+): number | null {
+  const keys = Object.keys(q);
+  const all = Number(stats?.memberCount ?? 0);
+  if (keys.length === 0) return all;
+  if (keys.length !== 1) return null;
+  if (q.status === 'ACTIVE') return Number(stats?.activeCount ?? 0);
+  if (q.realNameVerified !== undefined) return q.realNameVerified ? Number(stats?.verifiedCount ?? 0) : all - Number(stats?.verifiedCount ?? 0);
+  if (q.newEmploymentForm !== undefined)
+    return q.newEmploymentForm ? Number(stats?.newEmploymentFormCount ?? 0) : all - Number(stats?.newEmploymentFormCount ?? 0);
+  return null;
+}
+
+/**
+ * A member list's total, bounded in time at any subtree size: from the counters where they answer
+ * the filter; counted exactly for an exact card number (one index probe); otherwise a bounded
+ * count (BOUNDED_COUNT in member.loaders.ts), exact when the whole subtree fits in its window and
+ * fewer than its cap match, else a lower bound.
+ */
+export async function countMembers(ctx: MemberContext, page: MemberPage): Promise<MemberTotal> {
   const q = page.query;
-  const onlyCounters =
-    q.cardNumber === undefined && q.namePrefix === undefined && q.joinedFrom === undefined && q.joinedBefore === undefined && q.changedSince === undefined;
-  if (onlyCounters) {
-    const keys = Object.keys(q);
-    const stats = await ctx.loaders.statsByOrganizationId.load(page.organization.id);
-    if (keys.length === 0) return Number(stats?.memberCount ?? 0);
-    if (keys.length === 1 && q.status === 'ACTIVE') return Number(stats?.activeCount ?? 0);
-    if (keys.length === 1 && q.realNameVerified === true) return Number(stats?.verifiedCount ?? 0);
-    if (keys.length === 1 && q.newEmploymentForm === true) return Number(stats?.newEmploymentFormCount ?? 0);
-  }
-  return ctx.loaders.memberCount.load({ path: page.organization.path, query: q });
+  const stats = await ctx.loaders.statsByOrganizationId.load(page.organization.id);
+  const fromCounters = totalFromCounters(q, stats);
+  if (fromCounters !== null) return { count: fromCounters, exact: true };
+  const key = { path: page.organization.path, query: q };
+  if (q.cardNumber !== undefined) return { count: await ctx.loaders.memberCount.load(key), exact: true };
+  const counted = await ctx.loaders.memberCountBounded.load(key);
+  if (counted === null) return { count: 0, exact: false };
+  if (counted > BOUNDED_COUNT.cap) return { count: BOUNDED_COUNT.cap, exact: false };
+  return { count: counted, exact: Number(stats?.memberCount ?? 0) <= boundedCountWindow(q) };
 }

@@ -45,6 +45,11 @@ export class Member {
   updatedAt!: Date;
 }
 
+export const TOTAL_COUNT_DESCRIPTION =
+  'Number of members matching the filter in the whole subtree. Exact when totalCountIsExact is true; otherwise a lower bound (at most 10,000), so that a count answers in bounded time in any subtree.';
+export const TOTAL_COUNT_IS_EXACT_DESCRIPTION =
+  'True when totalCount is exact: always without a filter, with one of status ACTIVE, realNameVerified or newEmploymentForm alone (maintained counters), with an exact card number, and for other filters when the subtree has at most 100,000 members (20,000 for a name prefix or changedSince) and at most 10,000 match. False: totalCount is a lower bound: counting stopped at 10,000 matches, at that many members of the subtree in list order, or (rarely, under load) at its time limit, when it is 0.';
+
 @ObjectType({ description: 'A page of members.' })
 export class MemberConnection {
   @Field(() => [Member], { description: 'The members of this page.' })
@@ -53,8 +58,11 @@ export class MemberConnection {
   @Field(() => PageInfo, { description: 'Where this page ends.' })
   pageInfo!: PageInfo;
 
-  @Field(() => Int, { description: 'Number of members matching the filter in the whole subtree.' })
+  @Field(() => Int, { description: TOTAL_COUNT_DESCRIPTION })
   totalCount!: number;
+
+  @Field(() => Boolean, { description: TOTAL_COUNT_IS_EXACT_DESCRIPTION })
+  totalCountIsExact!: boolean;
 }
 
 @InputType({ description: 'Narrows a member list. All given conditions must hold.' })
