@@ -20,7 +20,9 @@ registerEnumType(MembershipStatus, {
   },
 });
 
-@ObjectType({ description: 'A union member. Personal data is masked unless the caller holds member:pii over the member.' })
+// simpleResolvers: the plain properties resolve with graphql's default resolver; type-graphql's
+// per-field wrapper (middlewares, auth checks) has nothing to do there. Field resolvers keep theirs.
+@ObjectType({ description: 'A union member. Personal data is masked unless the caller holds member:pii over the member.', simpleResolvers: true })
 @Directive('@key(fields: "id")')
 export class Member {
   @Field(() => ID, { description: 'Stable member id.' })
@@ -45,7 +47,7 @@ export class Member {
   updatedAt!: Date;
 }
 
-@ObjectType({ description: 'A page of members.' })
+@ObjectType({ description: 'A page of members.', simpleResolvers: true })
 export class MemberConnection {
   @Field(() => [Member], { description: 'The members of this page.' })
   nodes!: Member[];
