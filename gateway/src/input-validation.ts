@@ -147,7 +147,13 @@ export class InputValidator {
             if (!argument) return;
             const field = typeInfo.getFieldDef();
             const where = field ? `${typeInfo.getParentType()?.name ?? ''}.${field.name}` : 'a directive';
-            sites.push({ type: argument.type, value: node.value, name: argument.name, description: argument.description, where: `argument "${argument.name}" of ${where}` });
+            sites.push({
+              type: argument.type,
+              value: node.value,
+              name: argument.name,
+              description: argument.description,
+              where: `argument "${argument.name}" of ${where}`,
+            });
           },
         }),
       );

@@ -57,10 +57,7 @@ export async function verifyInternalToken(token: string, secret: string): Promis
  * passed the full check are cached, keyed by the whole token string, so a token that differs in
  * a single byte is verified afresh; the expiry is checked again on every hit.
  */
-export function cachedInternalTokenVerifier(
-  secret: string,
-  options: { maxEntries?: number; now?: () => number } = {},
-): (token: string) => Promise<Principal> {
+export function cachedInternalTokenVerifier(secret: string, options: { maxEntries?: number; now?: () => number } = {}): (token: string) => Promise<Principal> {
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   const verified = new Map<string, { principal: Principal; expiresAt: number }>();

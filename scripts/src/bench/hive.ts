@@ -50,7 +50,9 @@ function hiveGatewayBin(): string {
     console.log(`Hive Gateway ${HIVE_VERSION} from ${HIVE_DIR}`);
     return bin;
   }
-  console.log(`installing @graphql-hive/gateway@${HIVE_VERSION} into ${HIVE_DIR} (npm install --prefix; a benchmark peer, not a project dependency; about 100 s) ...`);
+  console.log(
+    `installing @graphql-hive/gateway@${HIVE_VERSION} into ${HIVE_DIR} (npm install --prefix; a benchmark peer, not a project dependency; about 100 s) ...`,
+  );
   mkdirSync(HIVE_DIR, { recursive: true });
   const npm = spawnSync('npm', ['install', '--prefix', HIVE_DIR, '--no-audit', '--no-fund', '--no-save', `@graphql-hive/gateway@${HIVE_VERSION}`], {
     stdio: 'inherit',
@@ -123,7 +125,13 @@ async function startHive(bin: string, urls: Record<string, string>): Promise<{ u
 
 /** The principal our gateway derives from one of its own access tokens (read, not verified: the bench issued it). */
 function principalOfToken(token: string): Principal {
-  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { sub: string; kind: string; name: string; scope: string; org?: string };
+  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as {
+    sub: string;
+    kind: string;
+    name: string;
+    scope: string;
+    org?: string;
+  };
   return {
     kind: claims.kind as Principal['kind'],
     id: claims.sub,
@@ -183,8 +191,18 @@ async function main(): Promise<void> {
         return (await response.json()) as GatewayAnswer;
       };
       const operations = [
-        { name: 'member(id) with organization', query: MEMBER, ours: { authorization: `Bearer ${maskedToken}` }, hive: { [INTERNAL_TOKEN_HEADER]: maskedInternal } },
-        { name: 'member(id) + points + vouchers', query: FEDERATED, ours: { authorization: `Bearer ${unionToken}` }, hive: { [INTERNAL_TOKEN_HEADER]: unionInternal } },
+        {
+          name: 'member(id) with organization',
+          query: MEMBER,
+          ours: { authorization: `Bearer ${maskedToken}` },
+          hive: { [INTERNAL_TOKEN_HEADER]: maskedInternal },
+        },
+        {
+          name: 'member(id) + points + vouchers',
+          query: FEDERATED,
+          ours: { authorization: `Bearer ${unionToken}` },
+          hive: { [INTERNAL_TOKEN_HEADER]: unionInternal },
+        },
       ];
 
       // Both gateways answer the same before anything is timed.
