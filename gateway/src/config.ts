@@ -54,6 +54,8 @@ const schema = z.object({
   FAILED_GUESS_PENALTY: z.coerce.number().int().min(0).max(100_000_000).default(250),
   /** How long a partner's status, rate and introspection flag are cached: a disabled partner's tokens stop working within this. */
   PARTNER_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(15),
+  /** Identical subgraph reads in flight (same caller, same body) share one fetch; false sends every one (benchmarks). */
+  SUBGRAPH_DEDUPLICATION: booleanFlag(true),
   /** Failed client authentications per (client id, address) and minute at /oauth/token before 429 (0: off). */
   TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(30),
   ...operationsSettings,
@@ -127,6 +129,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
       failedGuessPenalty: c.FAILED_GUESS_PENALTY,
     },
     partnerCacheMs: Math.round(c.PARTNER_CACHE_SECONDS * 1000),
+    subgraphDeduplication: c.SUBGRAPH_DEDUPLICATION,
     tokenFailuresPerMinute: c.TOKEN_FAILURES_PER_MINUTE,
     metricsToken: c.METRICS_TOKEN,
     shutdownGraceSeconds: c.SHUTDOWN_GRACE_SECONDS,

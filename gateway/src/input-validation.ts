@@ -18,6 +18,7 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type ValueNode,
 } from 'graphql';
 
 /**
@@ -60,7 +61,19 @@ export function textProblem(value: string, maxLength: number): string | null {
   return null;
 }
 
+/** One argument of an operation: where it is, its schema type, and the literal or variable that gives its value. */
+interface ArgumentSite {
+  type: GraphQLInputType;
+  value: ValueNode;
+  name: string;
+  description: string | null | undefined;
+  where: string;
+}
+
 export class InputValidator {
+  /** Per parsed operation (weakly held: a document the store lets go takes its entry with it). */
+  private readonly argumentSites = new WeakMap<OperationDefinitionNode, { document: DocumentNode; sites: ArgumentSite[] }>();
+
   constructor(private readonly schema: GraphQLSchema) {}
 
   /** Throws BAD_USER_INPUT (HTTP 400) for the first problem found; the document is parsed unless given. */
@@ -109,6 +122,20 @@ export class InputValidator {
         );
       }
     }
+    for (const site of this.argumentSitesOf(document, operation)) {
+      this.checkValue(site.type, valueFromASTUntyped(site.value, variables), site.name, site.description, site.where);
+    }
+  }
+
+  /**
+   * Every argument of the operation (its fragments included) with its schema type, found once per
+   * parsed document: the documents are cached by query text (parsed-documents.ts), so a request
+   * only reads its values, instead of walking the document with type information every time.
+   */
+  private argumentSitesOf(document: DocumentNode, operation: OperationDefinitionNode): ArgumentSite[] {
+    const known = this.argumentSites.get(operation);
+    if (known && known.document === document) return known.sites;
+    const sites: ArgumentSite[] = [];
     const typeInfo = new TypeInfo(this.schema);
     const scope = [operation, ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)];
     for (const definition of scope) {
@@ -120,17 +147,19 @@ export class InputValidator {
             if (!argument) return;
             const field = typeInfo.getFieldDef();
             const where = field ? `${typeInfo.getParentType()?.name ?? ''}.${field.name}` : 'a directive';
-            this.checkValue(
-              argument.type,
-              valueFromASTUntyped(node.value, variables),
-              argument.name,
-              argument.description,
-              `argument "${argument.name}" of ${where}`,
-            );
+            sites.push({
+              type: argument.type,
+              value: node.value,
+              name: argument.name,
+              description: argument.description,
+              where: `argument "${argument.name}" of ${where}`,
+            });
           },
         }),
       );
     }
+    this.argumentSites.set(operation, { document, sites });
+    return sites;
   }
 
   private checkValue(type: GraphQLInputType, value: unknown, path: string, description: string | null | undefined, where: string): void {

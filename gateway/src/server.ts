@@ -5,6 +5,7 @@ import {
   answerMetrics,
   closeWhileDraining,
   drainServer,
+  INTERNAL_TOKEN_HEADER,
   InternalClient,
   lineLogger,
   listen,
@@ -107,7 +108,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   const documents = new ParsedDocuments();
   const analyzer = new OperationAnalyzer(apiSchema, config.limits, 1000, (source, maxTokens) => documents.parse(source, { maxTokens }));
   const verdicts = new ScopeVerdicts(apiSchema, requirements);
-  const subgraphFetcher = keepAliveSubgraphFetcher();
+  const subgraphFetcher = keepAliveSubgraphFetcher(config.subgraphDeduplication ? { dedupeByHeader: INTERNAL_TOKEN_HEADER } : {});
   const readiness = new Readiness(gatewayReadinessChecks(db, config.subgraphUrls));
   const metrics = new ServiceMetrics(
     'gateway',

@@ -47,6 +47,22 @@ function responseHeaders(message: IncomingMessage): Headers {
   return headers;
 }
 
+/**
+ * What makes two subgraph fetches the same request, or null when they must both go: only reads
+ * (a mutation always runs once per request), and only for the same subgraph, the same caller (the
+ * internal token names the principal) and the same body. The request id is left out: the second
+ * request is answered by the first's fetch, whose request id the subgraph logs.
+ */
+export function dedupeKeyOf(url: string, init: { method?: string; headers?: unknown; body?: unknown }, tokenHeader: string): string | null {
+  if ((init.method ?? 'GET') !== 'POST' || typeof init.body !== 'string') return null;
+  // Apollo Gateway serializes { query, variables, operationName }: the operation's keyword comes first.
+  if (!/^\{"query":"(query\b|\{)/.test(init.body)) return null;
+  const headers = init.headers as Record<string, string | string[] | undefined> | undefined;
+  const token = headers?.[tokenHeader];
+  if (typeof token !== 'string') return null;
+  return `${url}\n${token}\n${init.body}`;
+}
+
 export interface SubgraphFetcher {
   fetch: Fetcher;
   /** Closes the idle keep-alive connections (on gateway stop). */
@@ -61,7 +77,7 @@ export interface SubgraphFetcher {
  * the gateway's CPU per request in our benchmark, much of it in agent-base building an Error per
  * request to read its stack. None of that is wanted between the gateway and its own subgraphs.
  */
-export function keepAliveSubgraphFetcher(options: { maxSockets?: number; timeoutMs?: number } = {}): SubgraphFetcher {
+export function keepAliveSubgraphFetcher(options: { maxSockets?: number; timeoutMs?: number; dedupeByHeader?: string } = {}): SubgraphFetcher {
   const maxSockets = options.maxSockets ?? 256;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const agents = {
@@ -69,7 +85,7 @@ export function keepAliveSubgraphFetcher(options: { maxSockets?: number; timeout
     https: new HttpsAgent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets }),
   };
 
-  const fetch: Fetcher = (url, init = {}) =>
+  const send: Fetcher = (url, init = {}) =>
     new Promise<FetcherResponse>((resolve, reject) => {
       const target = new URL(url);
       const secure = target.protocol === 'https:';
@@ -86,6 +102,22 @@ export function keepAliveSubgraphFetcher(options: { maxSockets?: number; timeout
       request.once('error', reject);
       request.end(init.body);
     });
+
+  /**
+   * Identical reads in flight share one subgraph fetch (what Hive Gateway does too): a hot member
+   * read by many callers at once costs the subgraph one request. Each waiter gets its own copy of
+   * the answer, so each request still takes the subgraph's access report into its own records.
+   */
+  const inFlight = new Map<string, Promise<FetcherResponse>>();
+  const fetch: Fetcher = (url, init = {}) => {
+    const key = options.dedupeByHeader ? dedupeKeyOf(url, init, options.dedupeByHeader) : null;
+    if (key === null) return send(url, init);
+    const pending = inFlight.get(key);
+    if (pending) return pending.then((response) => response.clone());
+    const sent = send(url, init).finally(() => inFlight.delete(key));
+    inFlight.set(key, sent);
+    return sent;
+  };
 
   return {
     fetch,

@@ -50,6 +50,44 @@ export async function verifyInternalToken(token: string, secret: string): Promis
   return principal;
 }
 
+/**
+ * verifyInternalToken behind a bounded cache of tokens already verified, each kept until its own
+ * `exp`: the gateway reuses one signed token per principal for half a minute, so a subgraph would
+ * otherwise check the same HMAC (and parse the same claims) on every request. Only tokens that
+ * passed the full check are cached, keyed by the whole token string, so a token that differs in
+ * a single byte is verified afresh; the expiry is checked again on every hit.
+ */
+export function cachedInternalTokenVerifier(secret: string, options: { maxEntries?: number; now?: () => number } = {}): (token: string) => Promise<Principal> {
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const verified = new Map<string, { principal: Principal; expiresAt: number }>();
+  return async (token) => {
+    const known = verified.get(token);
+    if (known) {
+      if (known.expiresAt > now()) return known.principal;
+      verified.delete(token);
+    }
+    const principal = await verifyInternalToken(token, secret);
+    const expiresAt = expiryMsOf(token);
+    if (expiresAt > now()) {
+      // A Map iterates in insertion order: the oldest entry goes first when full.
+      if (verified.size >= maxEntries) verified.delete(verified.keys().next().value as string);
+      verified.set(token, { principal, expiresAt });
+    }
+    return principal;
+  };
+}
+
+/** The `exp` of a verified JWT in epoch milliseconds (0 when unreadable, which means "do not cache"). */
+function expiryMsOf(token: string): number {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export const hasScope = (principal: Principal, scope: string) => principal.scopes.includes(scope);
 
 /** The identity subgraphs use when they call each other on their own behalf. */

@@ -11,7 +11,7 @@ import { isContractError } from './errors';
 import { BodyTooLargeError, headerMap, listen, parseJsonBody, readBody, sendApolloResponse, sendGraphQLError, sendJson } from './http';
 import { createLogger, lineLogger, logRequest, REQUEST_ID_HEADER, requestIdOf, type Logger } from './logging';
 import { answerMetrics, outcomeLabel, ServiceMetrics } from './metrics';
-import { INTERNAL_TOKEN_HEADER, type Principal, verifyInternalToken } from './principal';
+import { cachedInternalTokenVerifier, INTERNAL_TOKEN_HEADER, type Principal } from './principal';
 import { answerReady, Readiness, type ReadinessCheck } from './readiness';
 import { closeWhileDraining, DEFAULT_SHUTDOWN_GRACE_SECONDS, drainServer } from './shutdown';
 
@@ -295,6 +295,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
   });
   await apollo.start();
   const bodyLimit = options.bodyLimitBytes ?? 2 * 1024 * 1024;
+  const verifyInternalToken = cachedInternalTokenVerifier(options.internalSecret);
 
   async function handle(req: IncomingMessage, res: ServerResponse, record: SubgraphRequestRecord): Promise<void> {
     const url = record.url;
@@ -306,7 +307,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     let principal: Principal;
     try {
       if (typeof token !== 'string') throw new Error('missing internal token');
-      principal = await verifyInternalToken(token, options.internalSecret);
+      principal = await verifyInternalToken(token);
     } catch {
       return sendGraphQLError(res, 401, 'UNAUTHENTICATED', `${options.name} subgraph only answers requests that come through the gateway`);
     }

@@ -18,6 +18,14 @@ export interface MemberContext {
   accessReport(): Pick<AccessReport, 'personalData'> | undefined;
 }
 
+// The cursor key is derived from the secret with an HMAC: once per process, not once per request.
+const cursorCodecs = new Map<string, CursorCodec>();
+const cursorCodecFor = (secret: string): CursorCodec => {
+  let codec = cursorCodecs.get(secret);
+  if (!codec) cursorCodecs.set(secret, (codec = new CursorCodec(secret)));
+  return codec;
+};
+
 /** A fresh context per request: loaders cache rows for this request only. */
 export function createMemberContext(db: DataSource, config: MemberConfig, principal: Principal, requestId: string): MemberContext {
   const organizations = organizationLoaders(db);
@@ -27,7 +35,7 @@ export function createMemberContext(db: DataSource, config: MemberConfig, princi
     requestId,
     db,
     config,
-    cursors: new CursorCodec(config.internalSecret),
+    cursors: cursorCodecFor(config.internalSecret),
     loaders: { ...memberLoaders(db), ...organizations, ...transferLoaders(db) },
     access,
     accessReport: () => {

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { keyedLoader } from '@union/common';
+import { keyedLoader, namedStatementRows } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { MemberEntity } from './member.entity';
 
@@ -48,6 +48,7 @@ const MEMBER_COLUMN_NAMES = [
 export const memberColumns = (alias?: string): string => MEMBER_COLUMN_NAMES.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
 
 const MEMBER_COLUMNS = memberColumns('m');
+const MEMBERS_BY_ID_SQL = `SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.id = ANY($1::uuid[])`;
 
 /**
  * SQL conditions for a member query. Parameters start at `offset`; values are shared by every
@@ -176,7 +177,8 @@ function batchByQuery<K extends { query: MemberQuery }, V>(run: (query: MemberQu
 export function memberLoaders(db: DataSource) {
   return {
     memberById: keyedLoader<string, MemberEntity>(
-      async (ids) => (await db.query(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.id = ANY($1)`, [ids])).map(memberFromRow),
+      // A named statement: the read behind member(id), me and every Member reference.
+      async (ids) => (await namedStatementRows(db, 'member_members_by_id', MEMBERS_BY_ID_SQL, [ids])).map(memberFromRow),
       (m) => m.id,
     ),
     memberByCardNumber: keyedLoader<string, MemberEntity>(

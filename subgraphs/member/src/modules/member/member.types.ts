@@ -20,7 +20,9 @@ registerEnumType(MembershipStatus, {
   },
 });
 
-@ObjectType({ description: 'A union member. Personal data is masked unless the caller holds member:pii over the member.' })
+// simpleResolvers: the plain properties resolve with graphql's default resolver; type-graphql's
+// per-field wrapper (middlewares, auth checks) has nothing to do there. Field resolvers keep theirs.
+@ObjectType({ description: 'A union member. Personal data is masked unless the caller holds member:pii over the member.', simpleResolvers: true })
 @Directive('@key(fields: "id")')
 export class Member {
   @Field(() => ID, { description: 'Stable member id.' })
@@ -50,7 +52,7 @@ export const TOTAL_COUNT_DESCRIPTION =
 export const TOTAL_COUNT_IS_EXACT_DESCRIPTION =
   'True when totalCount is exact: always without a filter, with one of status ACTIVE, realNameVerified or newEmploymentForm alone (maintained counters), with an exact card number, and for other filters when the subtree has at most 100,000 members (20,000 for a name prefix or changedSince) and at most 10,000 match. False: totalCount is a lower bound: counting stopped at 10,000 matches, at that many members of the subtree in list order, or (rarely, under load) at its time limit, when it is 0.';
 
-@ObjectType({ description: 'A page of members.' })
+@ObjectType({ description: 'A page of members.', simpleResolvers: true })
 export class MemberConnection {
   @Field(() => [Member], { description: 'The members of this page.' })
   nodes!: Member[];

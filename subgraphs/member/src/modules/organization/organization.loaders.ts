@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { keyedLoader } from '@union/common';
+import { keyedLoader, namedStatementRows } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { OrganizationEntity, OrganizationStatsEntity } from './organization.entity';
 
@@ -28,14 +28,68 @@ export const CHILDREN_PAGE_SQL = `SELECT c.id, c.node_no, c.parent_id, c.name, c
    ) c
   ORDER BY q.idx, c.name COLLATE "C", c.id`;
 
+const ORGANIZATIONS_BY_ID_SQL = `SELECT id, node_no, parent_id, name, kind, path, depth, created_at FROM organizations WHERE id = ANY($1::uuid[])`;
+
+/** How long a cached organization row is trusted (see OrganizationRows). */
+const ORGANIZATION_CACHE_MS = 60_000;
+const ORGANIZATION_CACHE_ENTRIES = 50_000;
+
+/**
+ * Organization rows by id, shared by every request of the process. Organizations are only ever
+ * inserted (no rename, no move: a member's transfer changes the member, never the tree), so a row
+ * read once stays right; the short lifetime only bounds what an operator's offline rewrite of the
+ * tree (the scale seed) could leave stale. Every request asks for the caller's own organization
+ * (a union's subtree) and the member's: without this each was a statement per request.
+ * Rows that do not exist are not cached, so an organization created a moment ago is found.
+ * Cached entities are shared between requests: nothing may modify them.
+ */
+class OrganizationRows {
+  private readonly rows = new Map<string, { organization: OrganizationEntity; expiresAt: number }>();
+
+  get(id: string, now: number): OrganizationEntity | undefined {
+    const entry = this.rows.get(id);
+    if (!entry) return undefined;
+    if (entry.expiresAt > now) return entry.organization;
+    this.rows.delete(id);
+    return undefined;
+  }
+
+  set(organization: OrganizationEntity, now: number): void {
+    this.rows.delete(organization.id);
+    // A Map iterates in insertion order: the oldest row goes first when full.
+    if (this.rows.size >= ORGANIZATION_CACHE_ENTRIES) this.rows.delete(this.rows.keys().next().value as string);
+    this.rows.set(organization.id, { organization, expiresAt: now + ORGANIZATION_CACHE_MS });
+  }
+}
+
+const organizationRowsOf = new WeakMap<DataSource, OrganizationRows>();
+
+/** Organizations by id: the process-wide rows first, one named statement for the rest. */
+async function organizationsById(db: DataSource, ids: readonly string[]): Promise<Array<OrganizationEntity | null>> {
+  let cache = organizationRowsOf.get(db);
+  if (!cache) organizationRowsOf.set(db, (cache = new OrganizationRows()));
+  const now = Date.now();
+  const found = new Map<string, OrganizationEntity>();
+  const missing: string[] = [];
+  for (const id of ids) {
+    const organization = cache.get(id, now);
+    if (organization) found.set(id, organization);
+    else missing.push(id);
+  }
+  if (missing.length > 0) {
+    for (const row of await namedStatementRows(db, 'member_organizations_by_id', ORGANIZATIONS_BY_ID_SQL, [missing])) {
+      const organization = organizationFromRow(row);
+      cache.set(organization, now);
+      found.set(organization.id, organization);
+    }
+  }
+  return ids.map((id) => found.get(id) ?? null);
+}
+
 /** Per-request loaders for organizations: one statement per batch, whatever the list length. */
 export function organizationLoaders(db: DataSource) {
-  const organizations = db.getRepository(OrganizationEntity);
   return {
-    organizationById: keyedLoader<string, OrganizationEntity>(
-      (ids) => organizations.createQueryBuilder('o').where('o.id = ANY(:ids)', { ids }).getMany(),
-      (o) => o.id,
-    ),
+    organizationById: new DataLoader<string, OrganizationEntity | null>((ids) => organizationsById(db, ids)),
     statsByOrganizationId: keyedLoader<string, OrganizationStatsEntity>(
       (ids) => db.getRepository(OrganizationStatsEntity).createQueryBuilder('s').where('s.organization_id = ANY(:ids)', { ids }).getMany(),
       (s) => s.organizationId,

@@ -19,7 +19,9 @@ registerEnumType(OrganizationKind, {
   },
 });
 
-@ObjectType({ description: 'A union organization: one node of the tree from the provincial federation down to enterprise unions.' })
+// simpleResolvers: the plain properties resolve with graphql's default resolver; type-graphql's
+// per-field wrapper (middlewares, auth checks) has nothing to do there. Field resolvers keep theirs.
+@ObjectType({ description: 'A union organization: one node of the tree from the provincial federation down to enterprise unions.', simpleResolvers: true })
 @Directive('@key(fields: "id")')
 export class UnionOrganization {
   @Field(() => ID, { description: 'Stable organization id.' })
@@ -32,7 +34,7 @@ export class UnionOrganization {
   kind!: Kind;
 }
 
-@ObjectType({ description: 'A page of union organizations.' })
+@ObjectType({ description: 'A page of union organizations.', simpleResolvers: true })
 export class UnionOrganizationConnection {
   @Field(() => [UnionOrganization], { description: 'The organizations of this page.' })
   nodes!: UnionOrganization[];

@@ -25,7 +25,9 @@ registerEnumType(PrincipalKind, {
   },
 });
 
-@ObjectType({ description: 'The authenticated caller, as the gateway sees it.' })
+// simpleResolvers: the plain properties resolve with graphql's default resolver; type-graphql's
+// per-field wrapper (middlewares, auth checks) has nothing to do there. Field resolvers keep theirs.
+@ObjectType({ description: 'The authenticated caller, as the gateway sees it.', simpleResolvers: true })
 export class Viewer {
   @Field(() => PrincipalKind, { description: 'Kind of caller.' })
   kind!: PrincipalKind;
