@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import {
   ACCESS_REPORT_EXTENSION,
@@ -212,7 +213,8 @@ export async function startApollo(options: GatewayApolloOptions): Promise<{ apol
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    plugins: [outcomePlugin, scopeSafetyNet(options.verdicts), serviceUnavailableStatus],
+    // No response cache uses cache hints: the cache-control plugin would only cost time per request.
+    plugins: [outcomePlugin, scopeSafetyNet(options.verdicts), serviceUnavailableStatus, ApolloServerPluginCacheControlDisabled()],
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: options.production,
     // Introspection is decided per partner before Apollo sees the request (pipeline/introspection-gate.ts).

@@ -6,7 +6,7 @@ import {
   closeWhileDraining,
   drainServer,
   INTERNAL_TOKEN_HEADER,
-  InternalClient,
+  MemberDirectoryClient,
   lineLogger,
   listen,
   logRequest,
@@ -17,7 +17,6 @@ import {
   sendJson,
   ServiceMetrics,
   type Logger,
-  type MemberFacts,
   type Principal,
   type RunningService,
 } from '@union/common';
@@ -129,6 +128,8 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   metrics.observeDatabasePool(db);
   const own = gatewayMetrics(metrics);
 
+  // The token exchange asks the member subgraph whether the member may act: one typed client per process.
+  const memberDirectory = new MemberDirectoryClient(config.subgraphUrls.member, 'gateway', config.internalSecret);
   const auth = createAuth({
     dataSource: db,
     signingKey: await loadOrCreateSigningKey({ privateKeyPem: config.jwt.privateKeyPem, keyFile: config.jwt.keyFile }),
@@ -136,10 +137,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     audience: config.jwt.audience,
     partnerTokenTtlSeconds: config.jwt.partnerTokenTtlSeconds,
     memberTokenTtlSeconds: config.jwt.memberTokenTtlSeconds,
-    lookupMember: async (id, requestId) =>
-      (
-        await new InternalClient(config.subgraphUrls.member, 'gateway', config.internalSecret, requestId).call<MemberFacts[]>('member-facts', { ids: [id] })
-      )[0] ?? null,
+    lookupMember: async (id, requestId) => (await memberDirectory.call('memberFacts', { ids: [id] }, requestId))[0] ?? null,
     failedAuthenticationsPerMinute: config.tokenFailuresPerMinute,
     failedAuthenticationsPerAddressPerMinute: config.tokenFailuresPerAddressPerMinute,
     limiterStore,

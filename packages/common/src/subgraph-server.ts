@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { defaultFieldResolver, Kind, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { Counter } from 'prom-client';
 import type { DataSource } from 'typeorm';
@@ -270,8 +270,10 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     // Only the gateway talks to a subgraph, always with an internal token: CSRF checks would only get in its way.
     csrfPrevention: false,
     // Traces are for Apollo's hosted studio, which this deployment does not use; they cost per field.
+    // Cache hints are not used (no response cache anywhere), and the plugin computes them field by field on every request.
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
       {
         async requestDidStart() {
           return {

@@ -1,10 +1,8 @@
-import { join } from 'node:path';
 import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
-import type { Partner } from '@union/gateway/dist/auth/partners';
-import { loadOrCreateSigningKey, TokenService } from '@union/gateway/dist/auth/tokens';
 import { Client } from 'pg';
 import { memberTokenExchange, requestDemoPartnerToken } from '../partner-token';
 import type { LaunchedSystem } from '../system';
+import { addBenchMembers, memberTokenMinter } from './bench-members';
 import { latencyColumns, phase, type PhaseResult, runBench, withThrowawaySystem } from './load';
 import { cpuMs, pidListeningOn, postgresCpuMs } from './process-cpu';
 
@@ -79,23 +77,6 @@ function cpuColumns(cpu: Partial<Record<ProcessLabel, number>>, per: number, uni
   return `CPU ms per ${unit}: ${entries.map(([label, ms]) => `${label} ${(ms / per).toFixed(2)}`).join(', ')} = total ${(total / per).toFixed(2)}`;
 }
 
-/** MEMBER tokens as the token exchange issues them, signed with the gateway's key from dataDir. */
-async function memberTokenMinter(dataDir: string, system: LaunchedSystem) {
-  const tokens = new TokenService({
-    signingKey: await loadOrCreateSigningKey({ keyFile: join(dataDir, 'gateway-signing-key.pem') }),
-    memberTokenTtlSeconds: 3600,
-  });
-  const platform = {
-    id: DEMO_PARTNERS.platform.id,
-    name: DEMO_PARTNERS.platform.name,
-    kind: 'PLATFORM',
-    status: 'active',
-    scopes: ['member:act-as'],
-    clientId: system.credentials.partners.platform.clientId,
-  } as unknown as Partner;
-  return async (memberId: string) => (await tokens.issueMemberToken(memberId, platform)).accessToken;
-}
-
 /** A gateway request; the HTTP status comes with the answer. */
 async function graphql(system: LaunchedSystem, token: string, query: string, variables: Record<string, unknown>) {
   const response = await fetch(system.gatewayUrl, {
@@ -106,28 +87,13 @@ async function graphql(system: LaunchedSystem, token: string, query: string, var
   return { status: response.status, body: (await response.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-/** ACTIVE, verified members in the district union's organization, inserted in one statement. */
-async function addMembers(sql: Client, organizationId: string, count: number): Promise<string[]> {
-  const { rows } = await sql.query(
-    `INSERT INTO member.members (id, organization_id, org_path, full_name, id_number_hash, id_number_last4, phone, card_number,
-                                 status, real_name_verified, new_employment_form, joined_at)
-     SELECT gen_random_uuid(), o.id, o.path, '压测会员' || i, decode(md5('bench-member-' || i), 'hex'), lpad((i % 10000)::text, 4, '0'),
-            '139' || lpad(i::text, 8, '0'), 'GD8' || lpad(i::text, 11, '0'), 'ACTIVE', true, false, now()
-       FROM member.organizations o, generate_series(1, $2) AS i
-      WHERE o.id = $1
-     RETURNING id`,
-    [organizationId, count],
-  );
-  return rows.map((r) => r.id as string);
-}
-
 async function main(): Promise<void> {
   await withThrowawaySystem('vouchers', {}, async (system, dataDir) => {
     // The member schema's triggers name its tables unqualified.
     const sql = new Client({ connectionString: system.databaseUrl, options: '-c search_path=member' });
     await sql.connect();
     try {
-      const memberIds = await addMembers(sql, system.credentials.partners.districtUnion.organizationId!, memberCount);
+      const memberIds = await addBenchMembers(sql, system.credentials.partners.districtUnion.organizationId!, memberCount);
       console.log(
         `voucher claim rush: ${memberIds.length} members, batch of ${quantity} (1 per member), ${concurrency} claims in flight, through ${system.gatewayUrl}`,
       );
