@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DEMO_PARTNERS } from '@union/common';
+import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
 import type { Partner } from '@union/gateway/dist/auth/partners';
 import { loadOrCreateSigningKey, TokenService } from '@union/gateway/dist/auth/tokens';
 import type { Client } from 'pg';
@@ -44,4 +44,22 @@ export async function memberTokenMinter(dataDir: string, system: LaunchedSystem)
     clientId: system.credentials.partners.platform.clientId,
   } as unknown as Partner;
   return async (memberId: string) => (await tokens.issueMemberToken(memberId, platform)).accessToken;
+}
+
+/** A batch of movie tickets in the demo welfare program, open for claims now, one per member: what a rush claims. */
+export function rushBatchInput(quantity: number): Record<string, unknown> {
+  const now = Date.now();
+  return {
+    programId: DEMO_PROGRAMS.welfare,
+    name: '压测 观影券',
+    voucherKind: 'MOVIE',
+    faceValueFen: 3500,
+    totalQuantity: quantity,
+    perMemberLimit: 1,
+    claimStartsAt: new Date(now - 60_000).toISOString(),
+    claimEndsAt: new Date(now + 86_400_000).toISOString(),
+    validFrom: new Date(now - 60_000).toISOString(),
+    validTo: new Date(now + 30 * 86_400_000).toISOString(),
+    redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
+  };
 }

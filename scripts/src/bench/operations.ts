@@ -1,8 +1,7 @@
-import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
 import { Client } from 'pg';
 import { demoPartnerAccessToken } from '../partner-token';
 import type { LaunchedSystem } from '../system';
-import { addBenchMembers, memberTokenMinter } from './bench-members';
+import { addBenchMembers, memberTokenMinter, rushBatchInput } from './bench-members';
 import { type GatewayAnswer, outcomeOf, runBench, withThrowawaySystem } from './load';
 import { cpuMs, cpuPerRequest, type CpuReaders, pidListeningOn, postgresCpuMs, sampleCpu } from './process-cpu';
 
@@ -180,19 +179,7 @@ async function main(): Promise<void> {
       }
 
       const batch = await post(system, unionToken, `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, {
-        input: {
-          programId: DEMO_PROGRAMS.welfare,
-          name: '压测 观影券',
-          voucherKind: 'MOVIE',
-          faceValueFen: 3500,
-          totalQuantity: memberIds.length,
-          perMemberLimit: 1,
-          claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
-          claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
-          validFrom: new Date(Date.now() - 60_000).toISOString(),
-          validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-          redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
-        },
+        input: rushBatchInput(memberIds.length),
       });
       const batchId = batch.data?.createVoucherBatch?.id as string | undefined;
       if (!batchId) throw new Error(`createVoucherBatch failed: ${JSON.stringify(batch.errors)}`);

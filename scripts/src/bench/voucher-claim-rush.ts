@@ -1,8 +1,7 @@
-import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
 import { Client } from 'pg';
 import { memberTokenExchange, requestDemoPartnerToken } from '../partner-token';
 import type { LaunchedSystem } from '../system';
-import { addBenchMembers, memberTokenMinter } from './bench-members';
+import { addBenchMembers, memberTokenMinter, rushBatchInput } from './bench-members';
 import { latencyColumns, phase, type PhaseResult, runBench, withThrowawaySystem } from './load';
 import { cpuMs, pidListeningOn, postgresCpuMs } from './process-cpu';
 
@@ -116,19 +115,7 @@ async function main(): Promise<void> {
           }
         `,
         {
-          input: {
-            programId: DEMO_PROGRAMS.welfare,
-            name: '压测 观影券',
-            voucherKind: 'MOVIE',
-            faceValueFen: 3500,
-            totalQuantity: quantity,
-            perMemberLimit: 1,
-            claimStartsAt: new Date(Date.now() - 60_000).toISOString(),
-            claimEndsAt: new Date(Date.now() + 86_400_000).toISOString(),
-            validFrom: new Date(Date.now() - 60_000).toISOString(),
-            validTo: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-            redeemablePartnerIds: [DEMO_PARTNERS.merchant.id],
-          },
+          input: rushBatchInput(quantity),
         },
       );
       const batchId: string | undefined = created.body.data?.createVoucherBatch?.id;
