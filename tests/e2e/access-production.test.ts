@@ -1,10 +1,10 @@
 import { createDataSource } from '@union/common';
 import { runPartnerCommand } from '../../gateway/src/cli/partner';
 import { GATEWAY_SCHEMA, gatewayMigrations } from '../../gateway/src/migrations';
-import { freePort } from '../../scripts/src/system';
 import { errorCodes, gql, partnerToken } from '../testkit/client';
 import { startSystem, type RunningSystem } from '../testkit/system';
 import { eventually, postRaw } from './access-support';
+import { refusingPort } from '../testkit/refusing-port';
 
 /**
  * The production posture (NODE_ENV=production), through the real gateway: introspection only for
@@ -22,7 +22,7 @@ let hospital: string;
 let city: string;
 
 beforeAll(async () => {
-  deadPointsUrl = `http://127.0.0.1:${await freePort()}/graphql`;
+  deadPointsUrl = `http://127.0.0.1:${await refusingPort()}/graphql`;
   system = await startSystem({
     env: { NODE_ENV: 'production', PARTNER_CACHE_SECONDS: '0.5', POINTS_SUBGRAPH_URL: deadPointsUrl },
     log: (line) => logLines.push(line),

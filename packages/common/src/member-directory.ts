@@ -2,6 +2,7 @@ import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'no
 import DataLoader from 'dataloader';
 import { isUuid } from './ids';
 import { InternalClient } from './internal-client';
+import { CursorCodec } from './pagination';
 import type { InternalRoute } from './subgraph-server';
 
 /**
@@ -103,6 +104,30 @@ export class MemberDirectoryClient {
   ): Promise<MemberDirectoryContract[R]['response']> {
     return this.client.call<MemberDirectoryContract[R]['response']>(MEMBER_DIRECTORY_ROUTES[route], request, requestId);
   }
+}
+
+/** What a subgraph that asks member builds once per process and every request shares. */
+export interface MemberDirectoryCaller {
+  memberDirectory: MemberDirectoryClient;
+  cursors: CursorCodec;
+}
+
+const callersByConfig = new WeakMap<object, MemberDirectoryCaller>();
+
+/**
+ * The process's member directory client and cursor codec for a subgraph's configuration (one per
+ * started subgraph: tests start several in one process, each with its own secret).
+ */
+export function memberDirectoryCaller(config: { memberSubgraphUrl: string; internalSecret: string }, caller: string): MemberDirectoryCaller {
+  let shared = callersByConfig.get(config);
+  if (!shared) {
+    shared = {
+      memberDirectory: new MemberDirectoryClient(config.memberSubgraphUrl, caller, config.internalSecret),
+      cursors: new CursorCodec(config.internalSecret),
+    };
+    callersByConfig.set(config, shared);
+  }
+  return shared;
 }
 
 export interface MemberDirectory {

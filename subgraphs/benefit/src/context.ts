@@ -1,4 +1,4 @@
-import { CursorCodec, memberDirectory, MemberDirectoryClient, type MemberDirectory, type Principal } from '@union/common';
+import { CursorCodec, memberDirectory, memberDirectoryCaller, type MemberDirectory, type Principal } from '@union/common';
 import type { DataSource } from 'typeorm';
 import type { BenefitConfig } from './config';
 import { memberAccountLoaders } from './modules/member/member.loaders';
@@ -24,25 +24,8 @@ export interface BenefitContext {
     ReturnType<typeof redemptionLoaders>;
 }
 
-/** What a process builds once and every request shares: the member directory client, the cursor codec. */
-interface ProcessShared {
-  memberDirectory: MemberDirectoryClient;
-  cursors: CursorCodec;
-}
-const sharedByConfig = new WeakMap<BenefitConfig, ProcessShared>();
-
-/** The process's shared parts for this configuration (one per started subgraph). */
-export function processShared(config: BenefitConfig): ProcessShared {
-  let shared = sharedByConfig.get(config);
-  if (!shared) {
-    shared = {
-      memberDirectory: new MemberDirectoryClient(config.memberSubgraphUrl, 'benefit', config.internalSecret),
-      cursors: new CursorCodec(config.internalSecret),
-    };
-    sharedByConfig.set(config, shared);
-  }
-  return shared;
-}
+/** The process's member directory client and cursor codec (built once per started subgraph). */
+export const processShared = (config: BenefitConfig) => memberDirectoryCaller(config, 'benefit');
 
 export function createBenefitContext(db: DataSource, config: BenefitConfig, principal: Principal, requestId: string): BenefitContext {
   const shared = processShared(config);

@@ -1,4 +1,4 @@
-import { CursorCodec, memberDirectory, MemberDirectoryClient, type MemberDirectory, type Principal } from '@union/common';
+import { CursorCodec, memberDirectory, memberDirectoryCaller, type MemberDirectory, type Principal } from '@union/common';
 import type { DataSource } from 'typeorm';
 import type { PointsConfig } from './config';
 import { pointsLoaders } from './modules/points/points.loaders';
@@ -15,25 +15,8 @@ export interface PointsContext {
   loaders: ReturnType<typeof pointsLoaders> & ReturnType<typeof rewardLoaders>;
 }
 
-/** What a process builds once and every request shares: the member directory client, the cursor codec. */
-interface ProcessShared {
-  memberDirectory: MemberDirectoryClient;
-  cursors: CursorCodec;
-}
-const sharedByConfig = new WeakMap<PointsConfig, ProcessShared>();
-
-/** The process's shared parts for this configuration (one per started subgraph). */
-export function processShared(config: PointsConfig): ProcessShared {
-  let shared = sharedByConfig.get(config);
-  if (!shared) {
-    shared = {
-      memberDirectory: new MemberDirectoryClient(config.memberSubgraphUrl, 'points', config.internalSecret),
-      cursors: new CursorCodec(config.internalSecret),
-    };
-    sharedByConfig.set(config, shared);
-  }
-  return shared;
-}
+/** The process's member directory client and cursor codec (built once per started subgraph). */
+export const processShared = (config: PointsConfig) => memberDirectoryCaller(config, 'points');
 
 export function createPointsContext(db: DataSource, config: PointsConfig, principal: Principal, requestId: string): PointsContext {
   const shared = processShared(config);
