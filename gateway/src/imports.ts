@@ -45,7 +45,10 @@ export async function handleMemberImport(
   const url = new URL(req.url ?? '/', 'http://gateway');
   const target = new URL(`/stream/member-import${url.search}`, deps.memberSubgraphUrl);
   const token = await signInternalToken(principal, deps.internalSecret);
-  const headers: Record<string, string> = { [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': requestId };
+  // The member subgraph says whether it takes the file before any of it is sent: a refused file
+  // (too large, wrong subtree, imports busy) is then answered on a connection that carries no
+  // unread upload, so no reset can overtake the answer.
+  const headers: Record<string, string> = { [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': requestId, expect: '100-continue' };
   for (const name of UPLOAD_HEADERS) {
     const value = req.headers[name];
     if (typeof value === 'string') headers[name] = value;
@@ -96,7 +99,9 @@ export async function handleMemberImport(
         () => resolve(outcome),
       );
     });
-    req.pipe(upstreamRequest);
+    upstreamRequest.once('continue', () => {
+      if (!answered) req.pipe(upstreamRequest);
+    });
   });
 
   if (!summary?.importId) return;

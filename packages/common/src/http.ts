@@ -74,3 +74,13 @@ export async function sendApolloResponse(res: ServerResponse, response: HTTPGrap
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
 }
+
+/**
+ * An upload route takes the body it has decided to read: a caller that sent `Expect: 100-continue`
+ * is told to send it now. A route that refuses first answers without reading, and such a caller
+ * never sends the body at all; without the handshake a refused upload is cut mid-send, and the
+ * reset can reach the caller before the answer does.
+ */
+export function acceptUpload(req: IncomingMessage, res: ServerResponse): void {
+  if (String(req.headers.expect ?? '').toLowerCase() === '100-continue' && !res.headersSent) res.writeContinue();
+}

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { isContractError, sendGraphQLError, sendJson, type UploadRoute } from '@union/common';
+import { acceptUpload, isContractError, sendGraphQLError, sendJson, type UploadRoute } from '@union/common';
 import type { DataSource } from 'typeorm';
 import type { MemberConfig } from '../../config';
 import { createMemberContext } from '../../context';
@@ -51,6 +51,7 @@ export function memberImportRoute(db: DataSource, config: MemberConfig): UploadR
     const importId = await openImportAudit(db, ctx, request);
     let spooled: { dir: string; path: string; format: ImportFormat; bytes: number } | null = null;
     try {
+      acceptUpload(body, res);
       spooled = await spoolUpload(body, body.headers['content-type'], config.importMaxBytes);
       await countRows(spooled.path, spooled.format, config.importMaxRows);
       const result = await importRows(ctx, request, spooled.path, spooled.format, importId);
