@@ -28,3 +28,4 @@ export * from './readiness';
 export * from './shutdown';
 export { shutdownTracing, startTracing, tracingEndpoint } from './tracing';
 export * from './events';
+export * from './operation-runner';

@@ -1,4 +1,3 @@
-import type { BaseContext } from '@apollo/server';
 import type { DataSource } from 'typeorm';
 import { ConfigError } from './config';
 import pg from 'pg';
@@ -28,7 +27,7 @@ function outboxRunner(db: DataSource, service: string): { runner: SqlRunner; clo
 }
 
 /** Opens the (already migrated) database, builds the schema and serves it; closes the pool on stop. */
-export async function launchSubgraph<TContext extends BaseContext>(options: {
+export async function launchSubgraph<TContext extends object>(options: {
   name: string;
   /** Builds the service's DataSource over a driver that counts statements into `counter`. */
   dataSource(counter: StatementCounter): DataSource;

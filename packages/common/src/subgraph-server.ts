@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { defaultFieldResolver, Kind, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { Counter } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { isInputDataError, isUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable } from './availability';
 import { isContractError } from './errors';
-import { BodyTooLargeError, headerMap, listen, parseJsonBody, readBody, sendApolloResponse, sendGraphQLError, sendJson } from './http';
+import { BodyTooLargeError, listen, parseJsonBody, readBody, sendGraphQLError, sendJson } from './http';
 import { createLogger, lineLogger, logRequest, REQUEST_ID_HEADER, requestIdOf, type Logger } from './logging';
 import { answerMetrics, outcomeLabel, ServiceMetrics } from './metrics';
+import { OperationRunner } from './operation-runner';
 import { cachedInternalTokenVerifier, INTERNAL_TOKEN_HEADER, type Principal } from './principal';
 import { answerReady, Readiness, type ReadinessCheck } from './readiness';
 import { closeWhileDraining, DEFAULT_SHUTDOWN_GRACE_SECONDS, drainServer } from './shutdown';
@@ -121,7 +120,7 @@ interface SubgraphRequestRecord {
   outcome?: string;
 }
 
-export interface SubgraphServerOptions<TContext extends BaseContext> {
+export interface SubgraphServerOptions<TContext extends object> {
   name: string;
   schema: import('graphql').GraphQLSchema;
   internalSecret: string;
@@ -177,14 +176,6 @@ function countMutationOutcomes(schema: GraphQLSchema, names: readonly string[], 
   }
 }
 
-const OPERATION_NOTE = Symbol('operation note');
-
-/** What a subgraph notes about one GraphQL request, for its log line and metrics. */
-interface OperationNote {
-  rootFields: string[];
-  outcome: string;
-}
-
 /** The partner a principal acts for (a MEMBER token: its platform; a service: none). */
 function partnerIdOf(principal: Principal): string | null {
   if (principal.kind === 'MEMBER') return principal.actingPartnerId ?? null;
@@ -234,7 +225,7 @@ function sendUnavailable(res: ServerResponse, service: string, log: (line: strin
   sendJson(res, 503, { errors: [{ message: unavailable.message, extensions: unavailable.extensions }] }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 }
 
-export async function startSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>): Promise<RunningService> {
+export async function startSubgraphServer<TContext extends object>(options: SubgraphServerOptions<TContext>): Promise<RunningService> {
   const logger = options.logger ?? serviceLogger(options.name, options.log);
   const log = lineLogger(logger);
   const readiness = new Readiness(options.readinessChecks ?? []);
@@ -260,42 +251,10 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     });
     countMutationOutcomes(options.schema, options.countedMutations, claims);
   }
-  // Apollo runs a request with a shallow copy of its context: the note is an object both share.
-  const noteOf = (context: unknown) => (context as { [OPERATION_NOTE]?: OperationNote } | null)?.[OPERATION_NOTE];
   countFailedGuesses(options.schema);
-  const apollo = new ApolloServer<TContext>({
-    schema: options.schema,
-    includeStacktraceInErrorResponses: false,
-    formatError: safeErrorFormatter(options.name, log),
-    // Only the gateway talks to a subgraph, always with an internal token: CSRF checks would only get in its way.
-    csrfPrevention: false,
-    // Traces are for Apollo's hosted studio, which this deployment does not use; they cost per field.
-    // Cache hints are not used (no response cache anywhere), and the plugin computes them field by field on every request.
-    plugins: [
-      ApolloServerPluginInlineTraceDisabled(),
-      ApolloServerPluginCacheControlDisabled(),
-      {
-        async requestDidStart() {
-          return {
-            async didResolveOperation({ operation, contextValue }) {
-              const note = noteOf(contextValue);
-              if (note) note.rootFields = (operation?.selectionSet.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
-            },
-            async willSendResponse({ response, contextValue }) {
-              const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-              const note = noteOf(contextValue);
-              if (note) note.outcome = errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
-              const report = accessReportOf(contextValue);
-              if (!report || response.body.kind !== 'single') return;
-              const result = response.body.singleResult;
-              result.extensions = { ...result.extensions, [ACCESS_REPORT_EXTENSION]: report };
-            },
-          };
-        },
-      },
-    ],
+  const runner = new OperationRunner<TContext>(options.schema, safeErrorFormatter(options.name, log), {
+    introspection: process.env.NODE_ENV !== 'production',
   });
-  await apollo.start();
   const bodyLimit = options.bodyLimitBytes ?? 2 * 1024 * 1024;
   const verifyInternalToken = cachedInternalTokenVerifier(options.internalSecret);
 
@@ -369,14 +328,21 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     } catch {
       return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'request body is not valid JSON');
     }
-    const note: OperationNote = { rootFields: [], outcome: 'BAD_USER_INPUT' };
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'POST', headers: headerMap(req), search: url.search, body },
-      context: async () => Object.assign(await options.createContext(principal, record.requestId), { [OPERATION_NOTE]: note }),
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'GraphQL operations are POSTed' }, { allow: 'POST' });
+    const rootFields: string[] = [];
+    const answer = await runner.run(body, () => options.createContext(principal, record.requestId), {
+      resolved: (operation) => {
+        for (const selection of operation.selectionSet.selections) if (selection.kind === Kind.FIELD) rootFields.push(selection.name.value);
+      },
+      extensions: (context) => {
+        const report = accessReportOf(context);
+        return report ? { [ACCESS_REPORT_EXTENSION]: report } : undefined;
+      },
     });
-    record.operation = metrics.operationLabel(null, note.rootFields);
-    record.outcome = note.outcome;
-    await sendApolloResponse(res, response);
+    const errors = answer.body.errors;
+    record.operation = metrics.operationLabel(null, rootFields);
+    record.outcome = errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
+    sendJson(res, answer.status, answer.body);
   }
 
   /** One log line and the request metrics per request, once its answer has gone out. */
@@ -396,7 +362,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
     });
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const record: SubgraphRequestRecord = {
       requestId: requestIdOf(req.headers),
       startedAt: performance.now(),
@@ -426,6 +392,13 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', `internal error (id ${errorId})`);
       else res.end();
     });
+  };
+  const server = createServer(onRequest);
+  // A caller that asks before sending a body (Expect: 100-continue) is told to go on at once,
+  // except by an upload route, which first decides whether it takes the file (see acceptUpload).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!(req.method === 'POST' && req.url?.startsWith('/stream/'))) res.writeContinue();
+    onRequest(req, res);
   });
   server.keepAliveTimeout = 65_000;
   const port = await listen(server, options.port, options.host, `${options.name} subgraph`);
@@ -436,7 +409,6 @@ export async function startSubgraphServer<TContext extends BaseContext>(options:
       const graceSeconds = options.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS;
       const clean = await drainServer(server, readiness, graceSeconds * 1000);
       if (!clean) logger.warn({ graceSeconds }, 'requests still in flight after the grace period were cut');
-      await apollo.stop();
       await options.onStop?.();
     },
   };
