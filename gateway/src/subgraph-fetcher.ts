@@ -15,7 +15,7 @@ class BufferedResponse implements FetcherResponse {
     readonly url: string,
     readonly status: number,
     readonly statusText: string,
-    readonly headers: Headers,
+    readonly headers: FetcherHeaders,
     private readonly body: Buffer,
   ) {
     this.ok = status >= 200 && status < 300;
@@ -34,17 +34,57 @@ class BufferedResponse implements FetcherResponse {
   }
 
   clone(): FetcherResponse {
-    return new BufferedResponse(this.url, this.status, this.statusText, new Headers(this.headers), this.body);
+    return new BufferedResponse(this.url, this.status, this.statusText, new ResponseHeaders(this.headers), this.body);
   }
 }
 
-function responseHeaders(message: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(message.headers)) {
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else if (value !== undefined) headers.set(name, value);
+type FetcherHeaders = FetcherResponse['headers'];
+
+/**
+ * A subgraph answer's headers as Node parsed them (names lower-cased, repeated ones joined), behind
+ * the small interface Apollo reads them through (the content type, cache-control). Building a
+ * WHATWG Headers object for every answer cost more than all of that reading.
+ */
+class ResponseHeaders implements FetcherHeaders {
+  private readonly values_: Map<string, string>;
+
+  constructor(headers: IncomingMessage['headers'] | Iterable<[string, string]>) {
+    this.values_ = new Map();
+    const entries = Symbol.iterator in headers ? (headers as Iterable<[string, string]>) : Object.entries(headers);
+    for (const [name, value] of entries) {
+      if (value === undefined) continue;
+      this.values_.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value));
+    }
   }
-  return headers;
+
+  get(name: string): string | null {
+    return this.values_.get(name.toLowerCase()) ?? null;
+  }
+  has(name: string): boolean {
+    return this.values_.has(name.toLowerCase());
+  }
+  set(name: string, value: string): void {
+    this.values_.set(name.toLowerCase(), value);
+  }
+  append(name: string, value: string): void {
+    const current = this.get(name);
+    this.set(name, current === null ? value : `${current}, ${value}`);
+  }
+  delete(name: string): void {
+    this.values_.delete(name.toLowerCase());
+  }
+  entries(): IterableIterator<[string, string]> {
+    return this.values_.entries();
+  }
+  keys(): IterableIterator<string> {
+    return this.values_.keys();
+  }
+  values(): IterableIterator<string> {
+    return this.values_.values();
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.values_.entries();
+  }
 }
 
 /**
@@ -95,7 +135,9 @@ export function keepAliveSubgraphFetcher(options: { maxSockets?: number; timeout
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.once('error', reject);
         response.once('end', () =>
-          resolve(new BufferedResponse(url, response.statusCode ?? 0, response.statusMessage ?? '', responseHeaders(response), Buffer.concat(chunks))),
+          resolve(
+            new BufferedResponse(url, response.statusCode ?? 0, response.statusMessage ?? '', new ResponseHeaders(response.headers), Buffer.concat(chunks)),
+          ),
         );
       });
       request.setTimeout(timeoutMs, () => request.destroy(new Error(`subgraph request to ${url} timed out after ${timeoutMs} ms`)));
