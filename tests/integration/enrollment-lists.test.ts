@@ -142,6 +142,28 @@ describe('organization members: keyset pagination', () => {
       }
     });
 
+    it('reads no page when only the count is asked: a filter nothing matches costs no walk of the subtree', async () => {
+      const statements = async () => {
+        const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+        return Number(/^union_db_statements_total(?:\{[^}]*\})? (\d+)/m.exec(text)![1]);
+      };
+      const filter = { status: 'LAPSED', joinedFrom: '2015-01-01', joinedTo: '2015-01-01' };
+      const cost = async (query: string) => {
+        const before = await statements();
+        const answer = await h.gql(scaleUnion, query, { id: SCALE_ROOT_ID, filter });
+        expect(answer.errors).toBeUndefined();
+        return { answer: answer.data!.organization.members, statements: (await statements()) - before };
+      };
+      await cost(COUNT); // organization and counters now cached for neither: both reads below pay the same for them
+      const countOnly = await cost(COUNT);
+      const withPage = await cost(
+        `query ($id: ID!, $filter: MemberFilter) { organization(id: $id) { members(first: 0, filter: $filter) { totalCount totalCountIsExact pageInfo { hasNextPage } } } }`,
+      );
+      expect(countOnly.answer).toEqual({ totalCount: withPage.answer.totalCount, totalCountIsExact: withPage.answer.totalCountIsExact });
+      expect(withPage.answer.pageInfo).toEqual({ hasNextPage: withPage.answer.totalCount > 0 });
+      expect(withPage.statements - countOnly.statements).toBe(1);
+    });
+
     it('reads the covering subtree index alone (index-only scan), whatever the subtree', async () => {
       const statement = boundedCountSql({ status: 'SUSPENDED', newEmploymentForm: true, joinedFrom: '2019-01-01T00:00:00Z' });
       const { rows } = await h.sql.query(`EXPLAIN (FORMAT JSON) ${statement.sql}`, statement.params([await pathOf(SCALE_ROOT_ID)]));

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { GraphQLResolveInfo } from 'graphql';
 import { badInput } from './errors';
 
 export const MAX_PAGE_SIZE = 100;
@@ -55,6 +56,19 @@ export interface Page<T> {
  * A page from rows fetched with LIMIT limit + 1: the extra row only tells that a next page exists;
  * the cursor is taken from the last row kept.
  */
+/** The fields of a connection that are answered without reading its page. */
+const COUNT_FIELDS = new Set(['totalCount', 'totalCountIsExact', '__typename']);
+
+/**
+ * Does this selection of a connection ask for nothing but its count (totalCount,
+ * totalCountIsExact, __typename)? Then the page itself need not be read: a page under a filter
+ * that almost nothing matches is the slowest read of a large subtree. Fragments count as asking
+ * for more: the page is read as before.
+ */
+export function asksOnlyCount(info: Pick<GraphQLResolveInfo, 'fieldNodes'>): boolean {
+  return info.fieldNodes.every((node) => (node.selectionSet?.selections ?? []).every((s) => s.kind === 'Field' && COUNT_FIELDS.has(s.name.value)));
+}
+
 export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
   const nodes = rows.slice(0, limit);
   const last = nodes[nodes.length - 1];

@@ -1,4 +1,4 @@
-import { canReadMemberAccount, isUuid, type Page, pageOf, pageSize, shanghaiYear } from '@union/common';
+import { asksOnlyCount, canReadMemberAccount, isUuid, type Page, pageOf, pageSize, shanghaiYear } from '@union/common';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, Directive, FieldResolver, ID, Info, Int, Resolver, Root } from 'type-graphql';
 import type { BenefitContext } from '../../context';
@@ -12,16 +12,6 @@ const REQUIRES_ACCESS_FACTS = '@requires(fields: "accessFacts")';
 interface VoucherPage extends Page<VoucherEntity> {
   memberId: string;
   status: string | null;
-}
-
-/**
- * Does this selection of a connection ask for nothing but totalCount (and __typename)? Then the
- * page itself is never read. Fragments count as asking for more: the page is read as before.
- */
-function asksOnlyTotalCount(info: GraphQLResolveInfo): boolean {
-  return info.fieldNodes.every((node) =>
-    (node.selectionSet?.selections ?? []).every((s) => s.kind === 'Field' && (s.name.value === 'totalCount' || s.name.value === '__typename')),
-  );
 }
 
 /** Owner, the member's union chain and PLATFORM; everyone else is refused. */
@@ -50,7 +40,7 @@ export class MemberBenefitsResolver {
     await assertMayReadAccount(ctx, member.id);
     const listName = `vouchers:${member.id}:${status ?? ''}`;
     const position = ctx.cursors.decode<[string, string]>(listName, after);
-    const rows = asksOnlyTotalCount(info)
+    const rows = asksOnlyCount(info)
       ? []
       : await ctx.loaders.voucherPage.load({ memberId: member.id, status: status ?? null, limit: limit + 1, after: position });
     return {

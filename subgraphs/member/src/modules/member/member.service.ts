@@ -51,12 +51,14 @@ export async function listMembers(
   filter: MemberFilter | null | undefined,
   first: number | null | undefined,
   after: string | null | undefined,
+  /** Only the count is asked for (asksOnlyCount): the page is not read. */
+  countOnly = false,
 ): Promise<MemberPage> {
   const limit = pageSize(first);
   const query = memberQuery(filter, ctx);
   const listName = `members:${organization.id}:${JSON.stringify(query)}`;
   const position = ctx.cursors.decode<[string, string]>(listName, after);
-  const rows = await ctx.loaders.memberPage.load({ path: organization.path, query, limit: limit + 1, after: position });
+  const rows = countOnly ? [] : await ctx.loaders.memberPage.load({ path: organization.path, query, limit: limit + 1, after: position });
   return {
     ...pageOf(rows, limit, (last) => ctx.cursors.encode(listName, [last.orgPath, last.id])),
     organization,

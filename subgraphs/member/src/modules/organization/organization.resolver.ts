@@ -1,5 +1,6 @@
-import { isUuid, type Page, pageOf, pageSize, RequireScopes } from '@union/common';
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { asksOnlyCount, isUuid, type Page, pageOf, pageSize, RequireScopes } from '@union/common';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import { listMembers, type MemberPage } from '../member/member.service';
@@ -61,9 +62,10 @@ export class OrganizationResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20, description: 'Page size, at most 100.' }) first: number,
     @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
     @Ctx() ctx: MemberContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<MemberPage> {
     await this.assertReadable(organization, ctx);
-    return listMembers(ctx, organization, filter, first, after);
+    return listMembers(ctx, organization, filter, first, after, asksOnlyCount(info));
   }
 
   @FieldResolver(() => OrganizationStats, { description: "Counts over the organization's whole subtree." })
