@@ -3,7 +3,7 @@ import { demoPartnerAccessToken } from '../partner-token';
 import type { LaunchedSystem } from '../system';
 import { addBenchMembers, memberTokenMinter, rushBatchInput } from './bench-members';
 import { type GatewayAnswer, outcomeOf, runBench, withThrowawaySystem } from './load';
-import { cpuMs, cpuPerRequest, type CpuReaders, pidListeningOn, postgresCpuMs, sampleCpu } from './process-cpu';
+import { cpuPerRequest, type CpuReaders, sampleCpu, systemCpuReaders } from './process-cpu';
 
 /**
  * What one partner operation costs the whole system (not a test): `node scripts/dist/bench/operations.js`.
@@ -153,30 +153,7 @@ async function main(): Promise<void> {
       const maskedToken = await demoPartnerAccessToken(system.credentials, 'cityUnion', { scope: 'member:read' });
       const unionToken = await demoPartnerAccessToken(system.credentials, 'cityUnion');
 
-      const port = (url: string) => Number(new URL(url).port);
-      const readers: CpuReaders = {
-        gateway: () => cpuMs(pidListeningOn(port(system.gatewayUrl))),
-        member: () => cpuMs(pidListeningOn(port(system.subgraphUrls.member))),
-        benefit: () => cpuMs(pidListeningOn(port(system.subgraphUrls.benefit))),
-        points: () => cpuMs(pidListeningOn(port(system.subgraphUrls.points))),
-        events: () => cpuMs(pidListeningOn(port(system.subgraphUrls.events))),
-        postgres: () => postgresCpuMs(pidListeningOn(port(system.databaseUrl))),
-      };
-      // Resolve the pids once: scanning /proc per sample would cost the machine while it is measured.
-      const pids = Object.fromEntries(
-        Object.entries({
-          gateway: system.gatewayUrl,
-          member: system.subgraphUrls.member,
-          benefit: system.subgraphUrls.benefit,
-          points: system.subgraphUrls.points,
-          events: system.subgraphUrls.events,
-          postgres: system.databaseUrl,
-        }).map(([name, url]) => [name, pidListeningOn(port(url))]),
-      );
-      for (const name of Object.keys(readers)) {
-        const pid = pids[name] ?? null;
-        readers[name] = name === 'postgres' ? () => postgresCpuMs(pid) : () => cpuMs(pid);
-      }
+      const readers = systemCpuReaders(system);
 
       const batch = await post(system, unionToken, `mutation ($input: CreateVoucherBatchInput!) { createVoucherBatch(input: $input) { id } }`, {
         input: rushBatchInput(memberIds.length),

@@ -91,3 +91,29 @@ export function cpuPerRequest(before: Record<string, number | null>, after: Reco
   }
   return perRequest;
 }
+
+/** The URLs a started system serves on (the launcher's LaunchedSystem has them all). */
+export interface SystemUrls {
+  gatewayUrl: string;
+  subgraphUrls: Record<string, string>;
+  databaseUrl: string;
+}
+
+/**
+ * CPU readers for every process of a started system: the gateway, each subgraph and PostgreSQL.
+ * The pids are found once (by the port each listens on): scanning /proc per sample would cost the
+ * machine while it is measured.
+ */
+export function systemCpuReaders(system: SystemUrls): CpuReaders {
+  const port = (url: string) => Number(new URL(url).port);
+  const readers: CpuReaders = {};
+  const gateway = pidListeningOn(port(system.gatewayUrl));
+  readers.gateway = () => cpuMs(gateway);
+  for (const [name, url] of Object.entries(system.subgraphUrls)) {
+    const pid = pidListeningOn(port(url));
+    readers[name] = () => cpuMs(pid);
+  }
+  const postmaster = pidListeningOn(port(system.databaseUrl));
+  readers.postgres = () => postgresCpuMs(postmaster);
+  return readers;
+}

@@ -5,6 +5,7 @@ import { CardTokenCodec } from '@union/member-subgraph/dist/modules/verification
 import { demoPartnerAccessToken, requestToken } from '../partner-token';
 import { SCALE_ROOT_ID, seedScale } from '../seed-scale';
 import type { LaunchedSystem } from '../system';
+import { cpuPerRequest, sampleCpu, systemCpuReaders } from './process-cpu';
 import { bounded, type GatewayAnswer, gatewayQuery, latencyColumns, percentile, phase, runBench, withThrowawaySystem } from './load';
 
 /**
@@ -226,12 +227,15 @@ async function main(): Promise<void> {
 
     token = await freshToken();
     const exported = exportScope === 'city' ? city.id : SCALE_ROOT_ID;
+    const cpuReaders = systemCpuReaders(system);
     for (const format of phases.has('export') ? (['csv', 'ndjson'] as const) : []) {
+      const cpuBefore = sampleCpu(cpuReaders);
       const before = serviceMemory();
       const peak = { ...before };
       const sampler = setInterval(() => {
         for (const [name, kib] of Object.entries(serviceMemory())) peak[name] = Math.max(peak[name] ?? 0, kib);
       }, 100);
+      const loadGeneratorCpu = process.cpuUsage();
       const started = performance.now();
       const response = await fetch(`${system.baseUrl}/exports/members?organizationId=${exported}&format=${format}`, {
         headers: { authorization: `Bearer ${token}` },
@@ -252,6 +256,14 @@ async function main(): Promise<void> {
       console.log(
         `\nexport ${format} of ${exportScope === 'city' ? city.name : 'the root'}: ${rows.toLocaleString('en')} rows, ${(bytes / 1024 / 1024).toFixed(0)} MiB in ${seconds.toFixed(1)} s = ` +
           `${Math.round(rows / seconds).toLocaleString('en')} rows/s (first byte after ${firstByteMs.toFixed(0)} ms)`,
+      );
+      const cpu = cpuPerRequest(cpuBefore, sampleCpu(cpuReaders), 1);
+      const generator = process.cpuUsage(loadGeneratorCpu);
+      console.log(
+        `  CPU while streaming (share of one core): ${Object.entries(cpu)
+          .filter(([, ms]) => ms > 0)
+          .map(([name, ms]) => `${name} ${((ms / 1000 / seconds) * 100).toFixed(0)} %`)
+          .join(', ')}; this load generator ${(((generator.user + generator.system) / 1e6 / seconds) * 100).toFixed(0)} %`,
       );
       for (const name of ['member', 'gateway']) {
         console.log(`  ${name.padEnd(8)} RSS before ${mib(before[name] ?? 0).padStart(8)}, peak while streaming ${mib(peak[name] ?? 0).padStart(8)}`);

@@ -2,8 +2,8 @@ import { Client } from 'pg';
 import { memberTokenExchange, requestDemoPartnerToken } from '../partner-token';
 import type { LaunchedSystem } from '../system';
 import { addBenchMembers, memberTokenMinter, rushBatchInput } from './bench-members';
-import { latencyColumns, phase, type PhaseResult, runBench, withThrowawaySystem } from './load';
-import { cpuMs, pidListeningOn, postgresCpuMs } from './process-cpu';
+import { latencyColumns, phase, type PhaseResult, postJson, runBench, withThrowawaySystem } from './load';
+import { cpuPerRequest, type CpuReaders, sampleCpu, systemCpuReaders } from './process-cpu';
 
 /**
  * Voucher claim rush through the gateway (not a test): `node scripts/dist/bench/voucher-claim-rush.js`.
@@ -21,8 +21,9 @@ import { cpuMs, pidListeningOn, postgresCpuMs } from './process-cpu';
  * Before the rush, the same members read `me { id displayName }` once each at the same concurrency
  * (BENCH_ME_READS, default one per member): claims/s is printed as a ratio of those reads/s, since
  * absolute figures drift on a shared machine. For both phases the CPU milliseconds each process
- * spent per request are read from /proc (gateway, member, benefit, points, PostgreSQL); for the
- * rush also per voucher issued.
+ * spent per request are read from /proc (gateway, every subgraph, PostgreSQL) with this load
+ * generator's own; for the rush also per voucher issued. Requests go over node:http with kept-alive
+ * connections (global fetch took about three times the generator's CPU).
  */
 
 const memberCount = Number(process.env.BENCH_MEMBERS ?? 10_000);
@@ -30,47 +31,22 @@ const quantity = Number(process.env.BENCH_QUANTITY ?? 5_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const meReads = Number(process.env.BENCH_ME_READS ?? memberCount);
 
-type ProcessLabel = 'gateway' | 'member' | 'benefit' | 'points' | 'postgres';
-
-/** The pids of the processes that serve a claim (null where /proc cannot tell). */
-function servingProcesses(system: LaunchedSystem): Record<ProcessLabel, number | null> {
-  const port = (url: string) => Number(new URL(url).port);
-  return {
-    gateway: pidListeningOn(port(system.gatewayUrl)),
-    member: pidListeningOn(port(system.subgraphUrls.member)),
-    benefit: pidListeningOn(port(system.subgraphUrls.benefit)),
-    points: pidListeningOn(port(system.subgraphUrls.points)),
-    postgres: pidListeningOn(port(system.databaseUrl)),
-  };
-}
-
-/** CPU milliseconds used so far by each process (PostgreSQL: the postmaster and all its backends). */
-function cpuNow(pids: Record<ProcessLabel, number | null>): Record<ProcessLabel, number | null> {
-  return {
-    gateway: cpuMs(pids.gateway),
-    member: cpuMs(pids.member),
-    benefit: cpuMs(pids.benefit),
-    points: cpuMs(pids.points),
-    postgres: postgresCpuMs(pids.postgres),
-  };
-}
-
-/** Runs a phase and answers it with the CPU milliseconds each process spent on it. */
-async function measured(pids: Record<ProcessLabel, number | null>, run: () => Promise<PhaseResult>) {
-  const before = cpuNow(pids);
+/**
+ * Runs a phase and answers it with the CPU milliseconds each process spent on it, this load
+ * generator's own included (it shares the machine's two cores with the system it measures).
+ */
+async function measured(readers: CpuReaders, run: () => Promise<PhaseResult>) {
+  const before = sampleCpu(readers);
+  const generatorBefore = process.cpuUsage();
   const result = await run();
-  const after = cpuNow(pids);
-  const cpu: Partial<Record<ProcessLabel, number>> = {};
-  for (const label of Object.keys(pids) as ProcessLabel[]) {
-    const [a, b] = [after[label], before[label]];
-    if (a !== null && b !== null) cpu[label] = a - b;
-  }
-  return { result, cpu };
+  const generator = process.cpuUsage(generatorBefore);
+  const cpu = cpuPerRequest(before, sampleCpu(readers), 1);
+  return { result, cpu, generatorMs: (generator.user + generator.system) / 1000 };
 }
 
 /** `gateway 1.20, member 0.70, ... = total 9.70 CPU ms per <unit>`. */
-function cpuColumns(cpu: Partial<Record<ProcessLabel, number>>, per: number, unit: string): string {
-  const entries = Object.entries(cpu) as Array<[ProcessLabel, number]>;
+function cpuColumns(cpu: Record<string, number>, per: number, unit: string): string {
+  const entries = Object.entries(cpu);
   if (entries.length === 0) return 'CPU per process: not readable here (no /proc)';
   const total = entries.reduce((sum, [, ms]) => sum + ms, 0);
   return `CPU ms per ${unit}: ${entries.map(([label, ms]) => `${label} ${(ms / per).toFixed(2)}`).join(', ')} = total ${(total / per).toFixed(2)}`;
@@ -78,12 +54,8 @@ function cpuColumns(cpu: Partial<Record<ProcessLabel, number>>, per: number, uni
 
 /** A gateway request; the HTTP status comes with the answer. */
 async function graphql(system: LaunchedSystem, token: string, query: string, variables: Record<string, unknown>) {
-  const response = await fetch(system.gatewayUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const response = await postJson(system.gatewayUrl, { authorization: `Bearer ${token}` }, JSON.stringify({ query, variables }));
+  return { status: response.status, body: JSON.parse(response.text) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 async function main(): Promise<void> {
@@ -121,10 +93,10 @@ async function main(): Promise<void> {
       const batchId: string | undefined = created.body.data?.createVoucherBatch?.id;
       if (!batchId) throw new Error(`createVoucherBatch failed: ${JSON.stringify(created.body.errors)}`);
 
-      const pids = servingProcesses(system);
+      const readers = systemCpuReaders(system);
       // The same members, the same concurrency: what the stack does on a plain member read.
       const ME = `query { me { id displayName } }`;
-      const me = await measured(pids, () =>
+      const me = await measured(readers, () =>
         phase('me', meReads, concurrency, async (i) => {
           const { status, body } = await graphql(system, tokens[i % tokens.length], ME, {});
           return body.errors?.length ? String(body.errors[0].extensions?.code ?? `HTTP ${status}`) : body.data?.me?.id ? 'OK' : 'EMPTY';
@@ -133,11 +105,15 @@ async function main(): Promise<void> {
       console.log(
         `me reads: ${me.result.requests} in ${me.result.seconds.toFixed(1)} s = ${me.result.perSecond.toFixed(1)}/s  ${latencyColumns(me.result.latencies, [50, 95, 99])}  ${JSON.stringify(me.result.outcomes)}`,
       );
-      console.log(`  ${cpuColumns(me.cpu, me.result.requests, 'read')}`);
+      console.log(`  ${cpuColumns(me.cpu, me.result.requests, 'read')}; load generator ${(me.generatorMs / me.result.requests).toFixed(2)}`);
 
       const CLAIM = `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`;
       // A claim that throws counts as `network: <message>`.
-      const { result: rush, cpu } = await measured(pids, () =>
+      const {
+        result: rush,
+        cpu,
+        generatorMs,
+      } = await measured(readers, () =>
         phase('claims', tokens.length, concurrency, async (i) => {
           const { status, body } = await graphql(system, tokens[i], CLAIM, { b: batchId });
           return body.errors?.length ? String(body.errors[0].extensions?.code ?? `HTTP ${status}`) : 'CLAIMED';
@@ -145,7 +121,7 @@ async function main(): Promise<void> {
       );
       console.log(`claims: ${rush.requests} in ${rush.seconds.toFixed(1)} s = ${rush.perSecond.toFixed(1)}/s  ${latencyColumns(rush.latencies, [50, 95, 99])}`);
       console.log(`outcomes: ${JSON.stringify(rush.outcomes)}`);
-      console.log(`  ${cpuColumns(cpu, rush.requests, 'claim request')}`);
+      console.log(`  ${cpuColumns(cpu, rush.requests, 'claim request')}; load generator ${(generatorMs / rush.requests).toFixed(2)}`);
       const issued = rush.outcomes.CLAIMED ?? 0;
       if (issued > 0) console.log(`  ${cpuColumns(cpu, issued, 'voucher issued')}`);
       console.log(`claims/s : me reads/s = ${(rush.perSecond / me.result.perSecond).toFixed(2)} (target >= 0.6)`);
