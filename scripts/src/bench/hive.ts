@@ -25,7 +25,8 @@ import { cpuMs, pidListeningOn } from './process-cpu';
  *
  * Two operations, each request for another member (Hive deduplicates identical in-flight
  * subgraph requests; identical requests would measure that, not the gateway), the two gateways
- * alternating phase by phase in the same run (BENCH_ROUNDS rounds, default 2; BENCH_REQUESTS per
+ * alternating phase by phase in the same run after an untimed warm-up round of both (BENCH_ROUNDS
+ * timed rounds, default 2; BENCH_REQUESTS per
  * phase, default 1,500; BENCH_CONCURRENCY in flight, default 10):
  *   member(id) with organization     a city union's token narrowed to member:read (masked)
  *   federated member read            member(id) + points { balance } + vouchers { totalCount }
@@ -219,11 +220,17 @@ async function main(): Promise<void> {
       console.log(`hive bench: ${requests} requests per phase, ${concurrency} in flight, each for another member, ${rounds} rounds`);
       for (const operation of operations) {
         const phases: Record<'ours' | 'hive', Phase[]> = { ours: [], hive: [] };
-        for (let round = 0; round < rounds; round++) {
+        // Round 0 is a warm-up of both, untimed: whichever went first would otherwise pay for the
+        // JIT (and for PostgreSQL's first reads of the members) alone.
+        for (let round = 0; round <= rounds; round++) {
           for (const which of ['ours', 'hive'] as const) {
             const gateway = gateways[which];
             const headers = which === 'ours' ? operation.ours : operation.hive;
             const send = async (i: number) => outcomeOf(await post(gateway.url, headers, operation.query, memberIds[i % memberIds.length]));
+            if (round === 0) {
+              await bounded(requests, concurrency, send);
+              continue;
+            }
             await bounded(100, concurrency, (i) => send(requests + i));
             const processes: Record<string, number | null> = { gateway: gateway.pid, ...pids };
             const before = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuMs(pid)]));
@@ -238,7 +245,7 @@ async function main(): Promise<void> {
             const sorted = run.latencies.sort((a, b) => a - b);
             phases[which].push({ perSecond: requests / run.seconds, outcomes, cpu });
             console.log(
-              `  ${operation.name.padEnd(32)} ${which.padEnd(4)} round ${round + 1}: ${(requests / run.seconds).toFixed(0).padStart(5)} req/s  ${latencyColumns(sorted, [50, 99])}  outcomes ${JSON.stringify(outcomes)}  CPU ms/request ${Object.entries(
+              `  ${operation.name.padEnd(32)} ${which.padEnd(4)} round ${round}: ${(requests / run.seconds).toFixed(0).padStart(5)} req/s  ${latencyColumns(sorted, [50, 99])}  outcomes ${JSON.stringify(outcomes)}  CPU ms/request ${Object.entries(
                 cpu,
               )
                 .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
