@@ -1,7 +1,8 @@
 // What the benchmarks in this folder share: a throw-away system, gateway calls, a bounded-concurrency
 // runner, percentiles and their columns. Token requests are in ../partner-token.ts.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
+import { postBody } from '@union/common';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchSystem, type LaunchedSystem, type LaunchOptions } from '../system';
@@ -34,26 +35,12 @@ export async function withThrowawaySystem<T>(
 const generatorAgent = new Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 1024 });
 
 /**
- * POSTs a JSON body over node:http with kept-alive connections and reads the whole answer. On a
- * 2-core machine the load generator takes CPU from the system it measures; global fetch spent
- * about three times as much of it per request.
+ * POSTs a JSON body over node:http with kept-alive connections. On a 2-core machine the load
+ * generator takes CPU from the system it measures; global fetch spent about three times as much
+ * of it per request.
  */
-export function postJson(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      url,
-      { method: 'POST', agent: generatorAgent, headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.once('error', reject);
-        response.once('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    request.once('error', reject);
-    request.end(body);
-  });
-}
+export const postJson = (url: string, headers: Record<string, string>, body: string) =>
+  postBody(url, { ...headers, 'content-type': 'application/json' }, body, { agent: generatorAgent });
 
 /** Runs a benchmark's main: a failure prints its stack and exits with 1. */
 export function runBench(main: () => Promise<void>): void {
