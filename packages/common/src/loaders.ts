@@ -26,28 +26,3 @@ export function groupedLoader<K, V>(fetch: (keys: readonly K[]) => Promise<V[]>,
     return keys.map((key) => groups.get(key) ?? []);
   });
 }
-
-/** What runs a named statement: the pg Pool under a TypeORM DataSource (or a test double of it). */
-interface NamedStatementRunner {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Array<Record<string, unknown>> }>;
-}
-
-/**
- * Rows of a named (prepared) statement, sent on the pg pool under a TypeORM DataSource.
- *
- * For the hot per-request reads (a member by id, an organization by id): PostgreSQL parses and
- * plans a named statement once per connection instead of once per call, and the call skips
- * TypeORM's query runner (its own connection bookkeeping, logging hooks and result wrapping),
- * which cost more CPU than the statement itself. `name` must be unique per distinct `text`.
- */
-export async function namedStatementRows(
-  db: { driver: unknown; query(text: string, values?: unknown[]): Promise<unknown> },
-  name: string,
-  text: string,
-  values: unknown[],
-): Promise<Array<Record<string, unknown>>> {
-  const pool = (db.driver as { master?: NamedStatementRunner }).master;
-  // Not initialized through the postgres driver (never in the services): TypeORM's path still works.
-  if (!pool || typeof pool.query !== 'function') return (await db.query(text, values)) as Array<Record<string, unknown>>;
-  return (await pool.query({ name, text, values })).rows;
-}

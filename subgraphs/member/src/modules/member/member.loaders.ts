@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { keyedLoader, namedStatementRows } from '@union/common';
+import { keyedLoader, preparedRows, type PreparedStatement } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { MemberEntity } from './member.entity';
 
@@ -48,7 +48,7 @@ const MEMBER_COLUMN_NAMES = [
 export const memberColumns = (alias?: string): string => MEMBER_COLUMN_NAMES.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
 
 const MEMBER_COLUMNS = memberColumns('m');
-const MEMBERS_BY_ID_SQL = `SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.id = ANY($1::uuid[])`;
+const MEMBERS_BY_ID: PreparedStatement = { name: 'member_members_by_id', text: `SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.id = ANY($1::uuid[])` };
 
 /**
  * SQL conditions for a member query. Parameters start at `offset`; values are shared by every
@@ -178,7 +178,7 @@ export function memberLoaders(db: DataSource) {
   return {
     memberById: keyedLoader<string, MemberEntity>(
       // A named statement: the read behind member(id), me and every Member reference.
-      async (ids) => (await namedStatementRows(db, 'member_members_by_id', MEMBERS_BY_ID_SQL, [ids])).map(memberFromRow),
+      async (ids) => (await preparedRows<Record<string, unknown>>(db, MEMBERS_BY_ID, [ids])).map(memberFromRow),
       (m) => m.id,
     ),
     memberByCardNumber: keyedLoader<string, MemberEntity>(

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { keyedLoader, namedStatementRows } from '@union/common';
+import { keyedLoader, preparedRows, type PreparedStatement } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { OrganizationEntity, OrganizationStatsEntity } from './organization.entity';
 
@@ -28,7 +28,10 @@ export const CHILDREN_PAGE_SQL = `SELECT c.id, c.node_no, c.parent_id, c.name, c
    ) c
   ORDER BY q.idx, c.name COLLATE "C", c.id`;
 
-const ORGANIZATIONS_BY_ID_SQL = `SELECT id, node_no, parent_id, name, kind, path, depth, created_at FROM organizations WHERE id = ANY($1::uuid[])`;
+const ORGANIZATIONS_BY_ID: PreparedStatement = {
+  name: 'member_organizations_by_id',
+  text: `SELECT id, node_no, parent_id, name, kind, path, depth, created_at FROM organizations WHERE id = ANY($1::uuid[])`,
+};
 
 /** How long a cached organization row is trusted (see OrganizationRows). */
 const ORGANIZATION_CACHE_MS = 60_000;
@@ -77,7 +80,7 @@ async function organizationsById(db: DataSource, ids: readonly string[]): Promis
     else missing.push(id);
   }
   if (missing.length > 0) {
-    for (const row of await namedStatementRows(db, 'member_organizations_by_id', ORGANIZATIONS_BY_ID_SQL, [missing])) {
+    for (const row of await preparedRows<Record<string, unknown>>(db, ORGANIZATIONS_BY_ID, [missing])) {
       const organization = organizationFromRow(row);
       cache.set(organization, now);
       found.set(organization.id, organization);
