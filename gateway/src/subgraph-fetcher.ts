@@ -46,44 +46,44 @@ type FetcherHeaders = FetcherResponse['headers'];
  * WHATWG Headers object for every answer cost more than all of that reading.
  */
 class ResponseHeaders implements FetcherHeaders {
-  private readonly values_: Map<string, string>;
+  private readonly byName: Map<string, string>;
 
   constructor(headers: IncomingMessage['headers'] | Iterable<[string, string]>) {
-    this.values_ = new Map();
+    this.byName = new Map();
     const entries = Symbol.iterator in headers ? (headers as Iterable<[string, string]>) : Object.entries(headers);
     for (const [name, value] of entries) {
       if (value === undefined) continue;
-      this.values_.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value));
+      this.byName.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value));
     }
   }
 
   get(name: string): string | null {
-    return this.values_.get(name.toLowerCase()) ?? null;
+    return this.byName.get(name.toLowerCase()) ?? null;
   }
   has(name: string): boolean {
-    return this.values_.has(name.toLowerCase());
+    return this.byName.has(name.toLowerCase());
   }
   set(name: string, value: string): void {
-    this.values_.set(name.toLowerCase(), value);
+    this.byName.set(name.toLowerCase(), value);
   }
   append(name: string, value: string): void {
     const current = this.get(name);
     this.set(name, current === null ? value : `${current}, ${value}`);
   }
   delete(name: string): void {
-    this.values_.delete(name.toLowerCase());
+    this.byName.delete(name.toLowerCase());
   }
   entries(): IterableIterator<[string, string]> {
-    return this.values_.entries();
+    return this.byName.entries();
   }
   keys(): IterableIterator<string> {
-    return this.values_.keys();
+    return this.byName.keys();
   }
   values(): IterableIterator<string> {
-    return this.values_.values();
+    return this.byName.values();
   }
   [Symbol.iterator](): IterableIterator<[string, string]> {
-    return this.values_.entries();
+    return this.byName.entries();
   }
 }
 
