@@ -1,6 +1,15 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { audienceEntries, canReadMemberAccount, inUnionSubtree, isUuid, type MemberFacts, recordEvents } from '@union/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import {
+  audienceEntries,
+  canReadMemberAccount,
+  inUnionSubtree,
+  isUuid,
+  type MemberFacts,
+  preparedRows,
+  type PreparedStatement,
+  recordEvents,
+} from '@union/common';
+import type { EntityManager } from 'typeorm';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
 import { benefitAudience, voucherEventData } from '../../events';
@@ -138,9 +147,11 @@ interface PreparedClaim {
   audience: string[];
 }
 
-/** The raw pg pool under TypeORM: the claim goes out as one named (prepared once per connection) statement. */
-type NamedQuery = { name: string; text: string; values: unknown[] };
-const poolOf = (db: DataSource) => (db.driver as unknown as { master: { query(q: NamedQuery): Promise<{ rows: Record<string, unknown>[] }> } }).master;
+/** Whether any stripe of the pool has a voucher left (as committed): one index read, no lock. */
+const POOL_LEFT: PreparedStatement = {
+  name: 'benefit.voucher_pool_left',
+  text: `SELECT EXISTS (SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND claimed < quantity) AS left`,
+};
 
 const claimWindowOpen = (batch: VoucherBatchEntity, now = Date.now()) => now >= batch.claimStartsAt.getTime() && now < batch.claimEndsAt.getTime();
 
@@ -151,13 +162,8 @@ async function freshClaimFacts(ctx: BenefitContext, batchId: string): Promise<Cl
   return claimFacts(ctx, batchId);
 }
 
-/** Whether any stripe of the pool has a voucher left (as committed): one index read, no lock. */
 async function poolHasVouchersLeft(ctx: BenefitContext, batchId: string): Promise<boolean> {
-  const { rows } = await poolOf(ctx.db).query({
-    name: 'benefit.voucher_pool_left',
-    text: `SELECT EXISTS (SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND claimed < quantity) AS left`,
-    values: [batchId],
-  });
+  const rows = await preparedRows<{ left: boolean }>(ctx.db, POOL_LEFT, [batchId]);
   return rows[0]?.left === true;
 }
 
@@ -186,6 +192,8 @@ async function prepareClaim(ctx: BenefitContext, batchId: string): Promise<Prepa
 }
 
 const CLAIM_SQL = `SELECT outcome, code, valid_from, valid_to FROM claim_voucher($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+/** Outside a caller's transaction the claim goes out as one prepared statement. */
+const CLAIM: PreparedStatement = { name: 'benefit.claim_voucher', text: CLAIM_SQL };
 /** Candidate codes per claim: a collision (2^-80 per pair) moves on to the next one. */
 const CODES_PER_CLAIM = 3;
 
@@ -211,7 +219,7 @@ async function takeClaim(ctx: BenefitContext, { facts, audience }: PreparedClaim
     JSON.stringify(eventData),
     audience,
   ];
-  const [row] = tx ? await rowsOf(tx, CLAIM_SQL, values) : (await poolOf(ctx.db).query({ name: 'benefit.claim_voucher', text: CLAIM_SQL, values })).rows;
+  const [row] = tx ? await rowsOf(tx, CLAIM_SQL, values) : await preparedRows<Record<string, unknown>>(ctx.db, CLAIM, values);
   switch (row?.outcome) {
     case 'CLAIMED':
       return voucherFromRow({
