@@ -15,7 +15,7 @@ export function loadEventsConfig(env: Record<string, string | undefined> = proce
       MEMBER_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
       BENEFIT_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
       POINTS_SUBGRAPH_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
-      /** How often the relay asks each service for newly committed events (milliseconds). */
+      /** How often the relay asks each service for newly committed events (milliseconds); a full page runs the next round at once. */
       EVENTS_RELAY_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
       /** Outbox rows relayed per service per round. */
       EVENTS_RELAY_BATCH: z.coerce.number().int().min(1).max(1000).default(500),
