@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { isDatabaseUnavailable, isInputDataError, safeErrorFormatter, ServiceUnavailableError } from '@union/common';
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { classifyFetchFailure, outageResponse } from '../../gateway/src/subgraph-outage';
 
 /** Issue 10, items 3 to 5: how failures are told apart, and what a subgraph that cannot answer is answered with. */
@@ -67,6 +68,8 @@ describe('subgraph error formatting', () => {
       Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
       new Error('timeout exceeded when trying to connect'),
       new ServiceUnavailableError('127.0.0.1:4001', 'member-facts: fetch failed'),
+      // The statement after a transaction's connection died (PostgreSQL killed mid-burst).
+      new QueryRunnerAlreadyReleasedError(),
     ]) {
       const error = wrapped(original);
       expect(format({ message: error.message, path: error.path }, error)).toMatchObject({

@@ -57,6 +57,11 @@ function* chainOf(error: unknown, depth = 0): Generator<Record<string, unknown>>
   if (Array.isArray(e.errors)) for (const inner of e.errors) yield* chainOf(inner, depth + 1);
 }
 
+// TypeORM releases a transaction's query runner as soon as its connection fails, so the
+// transaction's next statement throws this instead of the connection's error. Our code releases a
+// runner only in `finally`, after its last statement: seen in a request, it means a lost connection.
+const LOST_CONNECTION_ERRORS = new Set(['QueryRunnerAlreadyReleasedError']);
+
 /**
  * True when an error means the database (or the connection to it) is not there right now, as
  * opposed to a bug or bad input: such errors become SERVICE_UNAVAILABLE (HTTP 503, Retry-After).
@@ -64,6 +69,7 @@ function* chainOf(error: unknown, depth = 0): Generator<Record<string, unknown>>
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (const e of chainOf(error)) {
     if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
+    if (typeof e.name === 'string' && LOST_CONNECTION_ERRORS.has(e.name)) return true;
     if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
   }
   return false;
