@@ -53,6 +53,7 @@ async function createBatch(totalQuantity: number): Promise<string> {
 describe('500 concurrent claims from 250 members against a batch of 50 (limit 1 per member)', () => {
   it.each([1, 2])('round %i: exactly 50 vouchers, 50 distinct owners, everybody else SOLD_OUT or LIMIT_REACHED', async () => {
     const batchId = await createBatch(50);
+    const directoryCallsBefore = await memberFactsCalls();
     const calls = [...memberTokens, ...memberTokens].map(({ token }) =>
       gql<{ claimVoucher: { id: string } }>(system, token, `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`, { b: batchId }),
     );
@@ -78,8 +79,20 @@ describe('500 concurrent claims from 250 members against a batch of 50 (limit 1 
       )
     ).rows[0];
     expect(stored).toEqual({ vouchers: 50, owners: 50, claimed: 50, most_per_member: 1 });
+    // Every claim that got a voucher asked the member directory for its member; claims in flight
+    // together asked together, in fewer calls than there were vouchers (one call each: 66-77).
+    expect((await memberFactsCalls()) - directoryCallsBefore).toBeLessThan(50);
   });
 });
+
+/** The member subgraph's count of answered member-facts calls (its /metrics). */
+async function memberFactsCalls(): Promise<number> {
+  const text = await (await fetch(system.subgraphUrls.member.replace(/\/graphql$/, '/metrics'))).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('union_http_requests_total{') && l.includes('route="/internal/member-facts"') && l.includes('status="200"'));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
 
 describe('the same code redeemed concurrently by 20 orders', () => {
   it.each([1, 2, 3])('round %i: exactly one COMPLETED redemption, the others VOUCHER_ALREADY_REDEEMED', async (round) => {

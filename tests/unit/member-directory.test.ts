@@ -1,4 +1,4 @@
-import { MEMBER_DIRECTORY_ROUTES, memberDirectoryRoutes, type MemberFacts, readMemberAccessFacts, signMemberAccessFacts } from '@union/common';
+import { CoalescedLookup, MEMBER_DIRECTORY_ROUTES, memberDirectoryRoutes, type MemberFacts, readMemberAccessFacts, signMemberAccessFacts } from '@union/common';
 
 /** The member directory contract: signed access facts and the routes' request validation. */
 
@@ -46,5 +46,49 @@ describe('member directory routes', () => {
     expect(await routes[MEMBER_DIRECTORY_ROUTES.verification]({ id: "1' OR 1=1" }, caller)).toBeNull();
     await routes[MEMBER_DIRECTORY_ROUTES.verification]({ id: facts.id }, caller);
     expect(seen).toEqual([{ ids: [facts.id] }, { ids: [] }, { id: facts.id }]);
+  });
+});
+
+describe('coalesced lookups', () => {
+  const item = (id: string) => ({ id, label: `item ${id}` });
+  const recorder = () => {
+    const calls: Array<{ ids: string[]; requestId?: string }> = [];
+    const fetch = async (ids: string[], requestId?: string) => {
+      calls.push({ ids, requestId });
+      return ids.filter((id) => id !== 'unknown').map(item);
+    };
+    return { calls, fetch };
+  };
+
+  it('sends the lookups of concurrent requests made in one turn as one call, each id once', async () => {
+    const { calls, fetch } = recorder();
+    const lookup = new CoalescedLookup(fetch);
+    const [a, b, c] = await Promise.all([lookup.get(['1', '2'], 'request-a'), lookup.get(['2', '3'], 'request-b'), lookup.get(['unknown'], 'request-c')]);
+    expect(calls).toEqual([{ ids: ['1', '2', '3', 'unknown'], requestId: 'request-a' }]);
+    expect([a.get('1'), b.get('3'), c.get('unknown')]).toEqual([item('1'), item('3'), undefined]);
+  });
+
+  it('keeps nothing: a lookup in a later turn is a new call', async () => {
+    const { calls, fetch } = recorder();
+    const lookup = new CoalescedLookup(fetch);
+    await lookup.get(['1']);
+    await lookup.get(['1']);
+    expect(calls.map((call) => call.ids)).toEqual([['1'], ['1']]);
+  });
+
+  it('opens another call past the id limit, and a failed call fails every request it served', async () => {
+    const { calls, fetch } = recorder();
+    const capped = new CoalescedLookup(fetch, 3);
+    await Promise.all([capped.get(['1', '2']), capped.get(['3', '4']), capped.get(['5'])]);
+    expect(calls.map((call) => call.ids)).toEqual([
+      ['1', '2'],
+      ['3', '4', '5'],
+    ]);
+
+    const failing = new CoalescedLookup<{ id: string }>(async () => {
+      throw new Error('member subgraph unavailable');
+    });
+    const answers = await Promise.allSettled([failing.get(['1']), failing.get(['2'])]);
+    expect(answers.map((answer) => answer.status)).toEqual(['rejected', 'rejected']);
   });
 });

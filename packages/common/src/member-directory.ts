@@ -87,11 +87,47 @@ export function memberDirectoryRoutes(handlers: {
 }
 
 /**
+ * Lookups by id that concurrent requests of one process make in the same turn of the event loop,
+ * sent as one call. In a claim rush a hundred claims are in flight and each asks the member
+ * directory for its member: one call each paid an HTTP exchange, a token check and a log line on
+ * both sides per member. Nothing is cached: every answer is read after the lookup was asked for.
+ */
+export class CoalescedLookup<T extends { id: string }> {
+  private open: { ids: Set<string>; answer: Promise<Map<string, T>> } | null = null;
+
+  constructor(
+    private readonly fetch: (ids: string[], requestId?: string) => Promise<T[]>,
+    private readonly maxIds = MEMBER_DIRECTORY_MAX_IDS,
+  ) {}
+
+  /** The answers for `ids` (absent: unknown). `requestId` names the call in the callee's log when it opens the batch. */
+  get(ids: readonly string[], requestId?: string): Promise<Map<string, T>> {
+    if (!this.open || this.open.ids.size + ids.length > this.maxIds) this.open = this.openBatch(requestId);
+    for (const id of ids) this.open.ids.add(id);
+    return this.open.answer;
+  }
+
+  private openBatch(requestId?: string): { ids: Set<string>; answer: Promise<Map<string, T>> } {
+    const ids = new Set<string>();
+    const answer = new Promise<Map<string, T>>((resolve, reject) => {
+      setImmediate(() => {
+        if (this.open?.ids === ids) this.open = null;
+        this.fetch([...ids], requestId).then((found) => resolve(new Map(found.map((item) => [item.id, item]))), reject);
+      });
+    });
+    return { ids, answer };
+  }
+}
+
+/**
  * The calling side: one per process (benefit, points), shared by every request. The request id
- * travels per call so the member subgraph's log line names the request it served.
+ * travels per call so the member subgraph's log line names the request it served (a coalesced
+ * lookup: the request that opened it).
  */
 export class MemberDirectoryClient {
   private readonly client: InternalClient;
+  readonly memberFacts = new CoalescedLookup<MemberFacts>((ids, requestId) => this.call('memberFacts', { ids }, requestId));
+  readonly organizationFacts = new CoalescedLookup<OrganizationFacts>((ids, requestId) => this.call('organizationFacts', { ids }, requestId));
 
   constructor(memberSubgraphUrl: string, caller: string, secret: string) {
     this.client = new InternalClient(memberSubgraphUrl, caller, secret);
@@ -136,20 +172,19 @@ export interface MemberDirectory {
 }
 
 /**
- * Per-request loaders over the member directory: one HTTP call per batch. A member whose facts the
- * gateway already carried (a signed accessFacts on the entity representation) is primed into
- * `members` by the Member reference resolver and costs no call.
+ * Per-request loaders over the member directory: a request's lookups of one turn go out together
+ * with those of the other requests in flight (CoalescedLookup). A member whose facts the gateway
+ * already carried (a signed accessFacts on the entity representation) is primed into `members` by
+ * the Member reference resolver and costs no call.
  */
 export function memberDirectory(client: MemberDirectoryClient, requestId?: string): MemberDirectory {
   return {
     members: new DataLoader(async (ids) => {
-      const found = await client.call('memberFacts', { ids: [...ids] }, requestId);
-      const byId = new Map(found.map((m) => [m.id, m]));
+      const byId = await client.memberFacts.get(ids, requestId);
       return ids.map((id) => byId.get(id) ?? null);
     }),
     organizations: new DataLoader(async (ids) => {
-      const found = await client.call('organizationFacts', { ids: [...ids] }, requestId);
-      const byId = new Map(found.map((o) => [o.id, o]));
+      const byId = await client.organizationFacts.get(ids, requestId);
       return ids.map((id) => byId.get(id) ?? null);
     }),
   };
