@@ -6,6 +6,7 @@ import { errorCodes, gql, memberToken, partnerToken } from '../testkit/client';
 import { pidListeningOn, waitForHealthy } from '../testkit/processes';
 import { startSystem, type RunningSystem } from '../testkit/system';
 import { WebhookReceiver } from '../testkit/webhook-receiver';
+import { scrapeMetric } from '../testkit/metrics';
 
 /**
  * Issue 13 through the gateway: every write's event in the feed, visible only to whom it concerns,
@@ -277,10 +278,7 @@ describe('the feed: each write once, in an order that never changes, only for wh
 });
 
 describe('the relay', () => {
-  const statementsOfEvents = async () => {
-    const text = await (await fetch(system.subgraphUrls.events.replace(/\/graphql$/, '/metrics'))).text();
-    return Number(/^union_db_statements_total(?:\{[^}]*\})? (\d+)/m.exec(text)![1]);
-  };
+  const statementsOfEvents = () => scrapeMetric(system.subgraphUrls.events, 'union_db_statements_total');
 
   it('costs an idle system no statements of its own: a round that finds nothing writes nothing', async () => {
     // Every round (100 ms here) reads every service's outbox; before, each read also took a

@@ -3,6 +3,7 @@ import { gql, memberToken, partnerToken } from '../testkit/client';
 import { memberTokenExchange } from '../../scripts/src/partner-token';
 import { startSystem, type RunningSystem } from '../testkit/system';
 import { eventually } from './access-support';
+import { metricSample } from '../testkit/metrics';
 
 /**
  * Issue 11's "done when", through the real system: a request id from the caller comes back on the
@@ -137,17 +138,6 @@ describe('request ids and log lines', () => {
   });
 });
 
-/** The value of a sample in Prometheus text, found by name and labels (whatever their order), or undefined. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)\{(.*)\} (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...match[2].matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
-  }
-  return undefined;
-}
-
 describe('/metrics', () => {
   const scrape = async (base: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}/metrics`, { headers });
@@ -161,24 +151,30 @@ describe('/metrics', () => {
     expect(status).toBe(200);
     expect(type).toMatch(/^text\/plain/);
     const gateway = { service: 'gateway' };
-    expect(sample(text, 'union_graphql_operations_total', { ...gateway, operation: 'member', partner_kind: 'UNION', outcome: 'OK' })).toBe(1);
-    expect(sample(text, 'union_graphql_operations_total', { ...gateway, operation: 'Viewer', partner_kind: 'UNION', outcome: 'OK' })).toBe(1);
-    expect(sample(text, 'union_graphql_operations_total', { ...gateway, operation: 'other', partner_kind: 'UNION', outcome: 'OK' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'union_graphql_operations_total', { ...gateway, operation: 'organization', partner_kind: 'UNION', outcome: 'RATE_LIMITED' })).toBe(1);
+    expect(metricSample(text, 'union_graphql_operations_total', { ...gateway, operation: 'member', partner_kind: 'UNION', outcome: 'OK' })).toBe(1);
+    expect(metricSample(text, 'union_graphql_operations_total', { ...gateway, operation: 'Viewer', partner_kind: 'UNION', outcome: 'OK' })).toBe(1);
     expect(
-      sample(text, 'union_graphql_operations_total', { ...gateway, operation: 'other', partner_kind: 'none', outcome: 'UNAUTHENTICATED' }),
+      metricSample(text, 'union_graphql_operations_total', { ...gateway, operation: 'other', partner_kind: 'UNION', outcome: 'OK' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      metricSample(text, 'union_graphql_operations_total', { ...gateway, operation: 'organization', partner_kind: 'UNION', outcome: 'RATE_LIMITED' }),
+    ).toBe(1);
+    expect(
+      metricSample(text, 'union_graphql_operations_total', { ...gateway, operation: 'other', partner_kind: 'none', outcome: 'UNAUTHENTICATED' }),
     ).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain('MadeUpName123');
-    expect(sample(text, 'union_graphql_operation_duration_seconds_count', { ...gateway, operation: 'member', partner_kind: 'UNION' })).toBe(1);
-    expect(sample(text, 'union_graphql_operation_duration_seconds_bucket', { ...gateway, operation: 'member', partner_kind: 'UNION', le: '+Inf' })).toBe(1);
+    expect(metricSample(text, 'union_graphql_operation_duration_seconds_count', { ...gateway, operation: 'member', partner_kind: 'UNION' })).toBe(1);
+    expect(metricSample(text, 'union_graphql_operation_duration_seconds_bucket', { ...gateway, operation: 'member', partner_kind: 'UNION', le: '+Inf' })).toBe(
+      1,
+    );
     for (const subgraph of ['member', 'benefit', 'points']) {
-      expect(sample(text, 'union_subgraph_fetch_duration_seconds_count', { ...gateway, subgraph, failed: 'false' })).toBeGreaterThanOrEqual(1);
+      expect(metricSample(text, 'union_subgraph_fetch_duration_seconds_count', { ...gateway, subgraph, failed: 'false' })).toBeGreaterThanOrEqual(1);
     }
-    expect(sample(text, 'union_budget_refusals_total', { ...gateway, partner_kind: 'UNION' })).toBe(1);
-    expect(sample(text, 'union_http_requests_total', { ...gateway, route: '/graphql', method: 'POST', status: '413' })).toBe(1);
-    expect(sample(text, 'union_http_requests_total', { ...gateway, route: 'other', method: 'GET', status: '404' })).toBe(1);
-    expect(sample(text, 'union_db_pool_connections', { ...gateway, state: 'total' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'union_db_pool_connections', { ...gateway, state: 'waiting' })).toBe(0);
+    expect(metricSample(text, 'union_budget_refusals_total', { ...gateway, partner_kind: 'UNION' })).toBe(1);
+    expect(metricSample(text, 'union_http_requests_total', { ...gateway, route: '/graphql', method: 'POST', status: '413' })).toBe(1);
+    expect(metricSample(text, 'union_http_requests_total', { ...gateway, route: 'other', method: 'GET', status: '404' })).toBe(1);
+    expect(metricSample(text, 'union_db_pool_connections', { ...gateway, state: 'total' })).toBeGreaterThanOrEqual(1);
+    expect(metricSample(text, 'union_db_pool_connections', { ...gateway, state: 'waiting' })).toBe(0);
     expect(text).toMatch(/^process_cpu_seconds_total\{service="gateway"\} /m);
   });
 
@@ -191,19 +187,19 @@ describe('/metrics', () => {
     for (const [name, url] of Object.entries(system.subgraphUrls)) {
       const { status, text } = await scrape(url.replace(/\/graphql$/, ''));
       expect([name, status]).toEqual([name, 200]);
-      expect(sample(text, 'union_db_pool_connections', { service: name, state: 'idle' })).toBeGreaterThanOrEqual(0);
+      expect(metricSample(text, 'union_db_pool_connections', { service: name, state: 'idle' })).toBeGreaterThanOrEqual(0);
       // At least the start-up check that every migration ran went through the counted driver.
-      expect(sample(text, 'union_db_statements_total', { service: name })).toBeGreaterThanOrEqual(1);
+      expect(metricSample(text, 'union_db_statements_total', { service: name })).toBeGreaterThanOrEqual(1);
       // The events subgraph has served no GraphQL request in this test; the others have.
       if (name !== 'events') {
-        expect(sample(text, 'union_http_requests_total', { service: name, route: '/graphql', method: 'POST', status: '200' })).toBeGreaterThanOrEqual(1);
+        expect(metricSample(text, 'union_http_requests_total', { service: name, route: '/graphql', method: 'POST', status: '200' })).toBeGreaterThanOrEqual(1);
       }
     }
     const benefit = await scrape(system.subgraphUrls.benefit.replace(/\/graphql$/, ''));
-    expect(sample(benefit.text, 'union_claim_outcomes_total', { service: 'benefit', mutation: 'claimVoucher', outcome: code })).toBe(1);
+    expect(metricSample(benefit.text, 'union_claim_outcomes_total', { service: 'benefit', mutation: 'claimVoucher', outcome: code })).toBe(1);
     const points = await scrape(system.subgraphUrls.points.replace(/\/graphql$/, ''));
     expect(
-      sample(points.text, 'union_graphql_operations_total', { service: 'points', operation: '_entities', partner_kind: 'UNION', outcome: 'OK' }),
+      metricSample(points.text, 'union_graphql_operations_total', { service: 'points', operation: '_entities', partner_kind: 'UNION', outcome: 'OK' }),
     ).toBeGreaterThanOrEqual(1);
   });
 

@@ -3,6 +3,7 @@ import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-s
 import { openVoucherBatchInput } from '../testkit/voucher-batches';
 import { errorCodes, gql, type GraphQLResponse, memberToken, partnerToken } from '../testkit/client';
 import { startSystem, type RunningSystem } from '../testkit/system';
+import { scrapeMetric } from '../testkit/metrics';
 
 /**
  * The two classic voucher failures, provoked through the real gateway with real tokens: a pool
@@ -85,14 +86,9 @@ describe('500 concurrent claims from 250 members against a batch of 50 (limit 1 
   });
 });
 
-/** The member subgraph's count of answered member-facts calls (its /metrics). */
-async function memberFactsCalls(): Promise<number> {
-  const text = await (await fetch(system.subgraphUrls.member.replace(/\/graphql$/, '/metrics'))).text();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith('union_http_requests_total{') && l.includes('route="/internal/member-facts"') && l.includes('status="200"'));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-}
+/** The member subgraph's count of answered member-facts calls. */
+const memberFactsCalls = () =>
+  scrapeMetric(system.subgraphUrls.member, 'union_http_requests_total', { route: '/internal/member-facts', method: 'POST', status: '200' });
 
 describe('the same code redeemed concurrently by 20 orders', () => {
   it.each([1, 2, 3])('round %i: exactly one COMPLETED redemption, the others VOUCHER_ALREADY_REDEEMED', async (round) => {

@@ -3,6 +3,7 @@ import { SCALE_ROOT_ID, seedScale } from '../../scripts/src/seed-scale';
 import { boundedCountSql } from '../../subgraphs/member/src/modules/member/member.loaders';
 import { CHILDREN_PAGE_SQL } from '../../subgraphs/member/src/modules/organization/organization.loaders';
 import { codes, type MemberHarness, startMemberHarness, statsDrift } from './enrollment-harness';
+import { scrapeMetric } from '../testkit/metrics';
 
 const SCALE_MEMBERS = 40_000;
 
@@ -143,10 +144,7 @@ describe('organization members: keyset pagination', () => {
     });
 
     it('reads no page when only the count is asked: a filter nothing matches costs no walk of the subtree', async () => {
-      const statements = async () => {
-        const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
-        return Number(/^union_db_statements_total(?:\{[^}]*\})? (\d+)/m.exec(text)![1]);
-      };
+      const statements = () => scrapeMetric(h.baseUrl, 'union_db_statements_total');
       const filter = { status: 'LAPSED', joinedFrom: '2015-01-01', joinedTo: '2015-01-01' };
       const cost = async (query: string) => {
         const before = await statements();
