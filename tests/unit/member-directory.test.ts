@@ -65,6 +65,7 @@ describe('coalesced lookups', () => {
     const lookup = new CoalescedLookup(fetch);
     const [a, b, c] = await Promise.all([lookup.get(['1', '2'], 'request-a'), lookup.get(['2', '3'], 'request-b'), lookup.get(['unknown'], 'request-c')]);
     expect(calls).toEqual([{ ids: ['1', '2', '3', 'unknown'], requestId: 'request-a' }]);
+    expect([lookup.asked, lookup.calls]).toEqual([3, 1]);
     expect([a.get('1'), b.get('3'), c.get('unknown')]).toEqual([item('1'), item('3'), undefined]);
   });
 

@@ -94,6 +94,9 @@ export function memberDirectoryRoutes(handlers: {
  */
 export class CoalescedLookup<T extends { id: string }> {
   private open: { ids: Set<string>; answer: Promise<Map<string, T>> } | null = null;
+  /** Lookups asked for, and calls sent (read by /metrics: their ratio is what coalescing saves). */
+  asked = 0;
+  calls = 0;
 
   constructor(
     private readonly fetch: (ids: string[], requestId?: string) => Promise<T[]>,
@@ -102,6 +105,7 @@ export class CoalescedLookup<T extends { id: string }> {
 
   /** The answers for `ids` (absent: unknown). `requestId` names the call in the callee's log when it opens the batch. */
   get(ids: readonly string[], requestId?: string): Promise<Map<string, T>> {
+    this.asked += 1;
     if (!this.open || this.open.ids.size + ids.length > this.maxIds) this.open = this.openBatch(requestId);
     for (const id of ids) this.open.ids.add(id);
     return this.open.answer;
@@ -112,6 +116,7 @@ export class CoalescedLookup<T extends { id: string }> {
     const answer = new Promise<Map<string, T>>((resolve, reject) => {
       setImmediate(() => {
         if (this.open?.ids === ids) this.open = null;
+        this.calls += 1;
         this.fetch([...ids], requestId).then((found) => resolve(new Map(found.map((item) => [item.id, item]))), reject);
       });
     });
@@ -131,6 +136,11 @@ export class MemberDirectoryClient {
 
   constructor(memberSubgraphUrl: string, caller: string, secret: string) {
     this.client = new InternalClient(memberSubgraphUrl, caller, secret);
+  }
+
+  /** The coalesced lookups by route name, for /metrics. */
+  get lookups(): Record<string, CoalescedLookup<{ id: string }>> {
+    return { [MEMBER_DIRECTORY_ROUTES.memberFacts]: this.memberFacts, [MEMBER_DIRECTORY_ROUTES.organizationFacts]: this.organizationFacts };
   }
 
   call<R extends MemberDirectoryRoute>(

@@ -102,6 +102,30 @@ export class ServiceMetrics {
       },
     });
   }
+
+  /** The member directory lookups this service's requests asked for, and the calls that carried them, read when scraped. */
+  observeDirectoryLookups(lookups: Record<string, { readonly asked: number; readonly calls: number }>): void {
+    new Counter({
+      name: 'union_member_directory_lookups_total',
+      help: 'Member directory lookups the requests of this service asked for, by route.',
+      labelNames: ['route'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [route, lookup] of Object.entries(lookups)) this.inc({ route }, lookup.asked);
+      },
+    });
+    new Counter({
+      name: 'union_member_directory_calls_total',
+      help: 'Calls to the member directory that carried those lookups (what requests in flight ask in one turn goes out as one call), by route.',
+      labelNames: ['route'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [route, lookup] of Object.entries(lookups)) this.inc({ route }, lookup.calls);
+      },
+    });
+  }
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;

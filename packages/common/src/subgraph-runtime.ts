@@ -43,6 +43,8 @@ export async function launchSubgraph<TContext extends object>(options: {
   uploadRoutes?(db: DataSource): Record<string, UploadRoute>;
   /** Serves the service's event outbox to the events subgraph (services whose writes record events). */
   eventOutbox?: boolean;
+  /** The member directory lookups /metrics reports (MemberDirectoryClient.lookups). */
+  directoryLookups?: Record<string, { readonly asked: number; readonly calls: number }>;
   log?: (line: string) => void;
 }): Promise<RunningSubgraph> {
   const counter = new StatementCounter();
@@ -72,6 +74,7 @@ export async function launchSubgraph<TContext extends object>(options: {
       },
       log: options.log,
       database: db,
+      directoryLookups: options.directoryLookups,
       countedMutations: options.countedMutations,
       metricsToken: options.config.metricsToken,
       shutdownGraceSeconds: options.config.shutdownGraceSeconds,

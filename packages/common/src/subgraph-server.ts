@@ -143,6 +143,8 @@ export interface SubgraphServerOptions<TContext extends object> {
   logger?: Logger;
   /** The service's database, whose pool /metrics reports. */
   database?: DataSource;
+  /** The member directory lookups /metrics reports (services that ask the member subgraph). */
+  directoryLookups?: Record<string, { readonly asked: number; readonly calls: number }>;
   /** Mutations whose outcome (OK or the error code) is counted in union_claim_outcomes_total (e.g. claimVoucher). */
   countedMutations?: readonly string[];
   /** Bearer that may read /metrics from off the host (METRICS_TOKEN). */
@@ -242,6 +244,7 @@ export async function startSubgraphServer<TContext extends object>(options: Subg
   ];
   const metrics = new ServiceMetrics(options.name, knownOperations, new Set(routes));
   if (options.database) metrics.observeDatabasePool(options.database);
+  if (options.directoryLookups) metrics.observeDirectoryLookups(options.directoryLookups);
   if (options.countedMutations?.length) {
     const claims = new Counter({
       name: 'union_claim_outcomes_total',

@@ -2,7 +2,7 @@ import './tracing';
 import 'reflect-metadata';
 import { launchSubgraph, runServiceMain, type RunningSubgraph } from '@union/common';
 import { type BenefitConfig, loadBenefitConfig } from './config';
-import { createBenefitContext } from './context';
+import { createBenefitContext, processShared } from './context';
 import { benefitDataSource } from './data-source';
 import { buildBenefitSchema } from './schema';
 
@@ -16,6 +16,7 @@ export function startBenefitSubgraph(config: BenefitConfig, options: { log?: (li
     // The claims partners and members make: their outcomes are counted on /metrics (union_claim_outcomes_total).
     countedMutations: ['claimVoucher', 'redeemVoucher', 'applyHospitalDiscount'],
     eventOutbox: true,
+    directoryLookups: processShared(config).memberDirectory.lookups,
     log: options.log,
   });
 }

@@ -2,7 +2,7 @@ import './tracing';
 import 'reflect-metadata';
 import { launchSubgraph, lineLogger, runServiceMain, serviceLogger, type RunningSubgraph } from '@union/common';
 import { type PointsConfig, loadPointsConfig } from './config';
-import { createPointsContext } from './context';
+import { createPointsContext, processShared } from './context';
 import { pointsDataSource } from './data-source';
 import { scheduleExpiry } from './modules/points/points.expiry';
 import { buildPointsSchema } from './schema';
@@ -15,6 +15,7 @@ export async function startPointsSubgraph(config: PointsConfig, options: { log?:
     config,
     createContext: (db, principal, requestId) => createPointsContext(db, config, principal, requestId),
     eventOutbox: true,
+    directoryLookups: processShared(config).memberDirectory.lookups,
     log: options.log,
   });
   const stopExpiry = scheduleExpiry(service.db, config.expiryIntervalSeconds, lineLogger(serviceLogger('points', options.log)));
