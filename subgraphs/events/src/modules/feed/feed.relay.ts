@@ -43,7 +43,7 @@ export class EventRelay {
     const tick = () => {
       if (this.stopped) return;
       this.running = this.relayAll()
-        .then(({ backlog }) => {
+        .then((backlog) => {
           if (!this.stopped) this.timer = setTimeout(tick, backlog ? 0 : this.options.intervalMs);
         })
         .catch((error: unknown) => {
@@ -61,13 +61,13 @@ export class EventRelay {
   }
 
   /**
-   * One round over every source (in parallel): how many events were relayed, and whether a source
-   * filled its page (more may be waiting, so the next round starts at once). A round that found
-   * less waits the interval: going again at once whenever anything came made a rush pay a relay
-   * round (a transaction here and an outbox read at every source) for every few claims.
-   * A source that is down costs only its own events.
+   * One round over every source (in parallel); answers whether a source filled its page (more may
+   * be waiting, so the next round starts at once). A round that found less waits the interval:
+   * going again at once whenever anything came made a rush pay a relay round (a transaction here
+   * and an outbox read at every source) for every few claims. A source that is down costs only its
+   * own events.
    */
-  async relayAll(): Promise<{ relayed: number; backlog: boolean }> {
+  async relayAll(): Promise<boolean> {
     const counts = await Promise.all(
       this.sources.map(async ([name, client]) => {
         try {
@@ -82,7 +82,7 @@ export class EventRelay {
         }
       }),
     );
-    return { relayed: counts.reduce((a, b) => a + b, 0), backlog: counts.some((count) => count >= this.options.batch) };
+    return counts.some((count) => count >= this.options.batch);
   }
 
   private async relaySource(name: string, client: EventOutboxClient): Promise<number> {
