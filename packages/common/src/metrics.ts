@@ -6,6 +6,9 @@ import { statementCounterOf } from './db';
 import { ErrorCodes } from './errors';
 
 /** Kinds of caller (Principal.kind); anything else is counted as `other`, unauthenticated as `none`. */
+/** Per route, the lookups requests asked for and the calls that carried them (a CoalescedLookup has both). */
+export type DirectoryLookupCounts = Record<string, { readonly asked: number; readonly calls: number }>;
+
 const PARTNER_KINDS = new Set(['HOSPITAL', 'TRAVEL_PARTNER', 'MERCHANT', 'UNION', 'PLATFORM', 'MEMBER', 'SERVICE']);
 const OUTCOMES = new Set<string>([...ErrorCodes, 'OK']);
 
@@ -104,7 +107,7 @@ export class ServiceMetrics {
   }
 
   /** The member directory lookups this service's requests asked for, and the calls that carried them, read when scraped. */
-  observeDirectoryLookups(lookups: Record<string, { readonly asked: number; readonly calls: number }>): void {
+  observeDirectoryLookups(lookups: DirectoryLookupCounts): void {
     new Counter({
       name: 'union_member_directory_lookups_total',
       help: 'Member directory lookups the requests of this service asked for, by route.',

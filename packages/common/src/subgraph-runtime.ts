@@ -6,6 +6,7 @@ import { createLogger } from './logging';
 import { shutdownTracing } from './tracing';
 import { migrate, openDatabase, StartupError, StatementCounter } from './db';
 import type { FederatedSchema } from './federation';
+import type { DirectoryLookupCounts } from './metrics';
 import type { Principal } from './principal';
 import { databaseCheck } from './readiness';
 import { type InternalRoute, type RunningService, startSubgraphServer, type StreamRoute, type UploadRoute } from './subgraph-server';
@@ -44,7 +45,7 @@ export async function launchSubgraph<TContext extends object>(options: {
   /** Serves the service's event outbox to the events subgraph (services whose writes record events). */
   eventOutbox?: boolean;
   /** The member directory lookups /metrics reports (MemberDirectoryClient.lookups). */
-  directoryLookups?: Record<string, { readonly asked: number; readonly calls: number }>;
+  directoryLookups?: DirectoryLookupCounts;
   log?: (line: string) => void;
 }): Promise<RunningSubgraph> {
   const counter = new StatementCounter();

@@ -8,7 +8,7 @@ import { isInputDataError, isUnavailable, RETRY_AFTER_SECONDS, serviceUnavailabl
 import { isContractError } from './errors';
 import { BodyTooLargeError, listen, parseJsonBody, readBody, sendGraphQLError, sendJson } from './http';
 import { createLogger, lineLogger, logRequest, REQUEST_ID_HEADER, requestIdOf, type Logger } from './logging';
-import { answerMetrics, outcomeLabel, ServiceMetrics } from './metrics';
+import { answerMetrics, type DirectoryLookupCounts, outcomeLabel, ServiceMetrics } from './metrics';
 import { OperationRunner } from './operation-runner';
 import { cachedInternalTokenVerifier, INTERNAL_TOKEN_HEADER, type Principal } from './principal';
 import { answerReady, Readiness, type ReadinessCheck } from './readiness';
@@ -144,7 +144,7 @@ export interface SubgraphServerOptions<TContext extends object> {
   /** The service's database, whose pool /metrics reports. */
   database?: DataSource;
   /** The member directory lookups /metrics reports (services that ask the member subgraph). */
-  directoryLookups?: Record<string, { readonly asked: number; readonly calls: number }>;
+  directoryLookups?: DirectoryLookupCounts;
   /** Mutations whose outcome (OK or the error code) is counted in union_claim_outcomes_total (e.g. claimVoucher). */
   countedMutations?: readonly string[];
   /** Bearer that may read /metrics from off the host (METRICS_TOKEN). */
