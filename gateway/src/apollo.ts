@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceMap } from '@apollo/gateway';
 import {
   ACCESS_REPORT_EXTENSION,
   ErrorCodes,
@@ -13,7 +13,8 @@ import {
   type Principal,
 } from '@union/common';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { classifyFetchFailure, outageResponse, serviceUnavailableStatus } from './subgraph-outage';
+import { classifyFetchFailure, markUnavailableAnswer, outageResponse, serviceUnavailableStatus } from './subgraph-outage';
+import { PlannedExecution } from './planned-execution';
 import { ExpiringCache } from './expiring-cache';
 import type { GatewayContext } from './pipeline/exchange';
 import type { ScopeVerdicts } from './pipeline/scope-check';
@@ -151,15 +152,23 @@ export function partnerErrorFormatter(production: boolean, logError: (message: s
 
 /**
  * Notes on the context what the answer was (the first error's code, or OK) and which operation
- * Apollo resolved, for the request's log line, the metrics and the access record.
+ * was resolved, for the request's log line, the metrics and the access record.
  */
+export function noteOutcome(
+  notes: GatewayContext['notes'],
+  operationName: string | null | undefined,
+  errors: readonly GraphQLFormattedError[] | undefined,
+): void {
+  notes.operationName = operationName ?? null;
+  notes.outcome = errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
+}
+
+/** noteOutcome for the answers Apollo Server writes. */
 export const outcomePlugin: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ contextValue, response, operationName }) {
-        contextValue.notes.operationName = operationName ?? null;
-        const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-        contextValue.notes.outcome = errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
+        noteOutcome(contextValue.notes, operationName, response.body.kind === 'single' ? response.body.singleResult.errors : undefined);
       },
     };
   },
@@ -183,6 +192,12 @@ export function scopeSafetyNet(verdicts: ScopeVerdicts): ApolloServerPlugin<Gate
   };
 }
 
+/** Apollo's logger on the service's JSON log: its warnings and errors as error lines, its chatter dropped. */
+function apolloLogger(logError: GatewayApolloOptions['logError']) {
+  const asError = (message: unknown) => logError(String(message), {});
+  return { debug() {}, info() {}, warn: asError, error: asError };
+}
+
 export interface GatewayApolloOptions {
   supergraphSdl: string;
   subgraphUrls: Record<string, string>;
@@ -195,14 +210,24 @@ export interface GatewayApolloOptions {
   onSubgraphFetch?: (subgraph: string, seconds: number, failed: boolean) => void;
 }
 
-/** The query planner over the subgraphs and the Apollo server that runs the execute stage. */
-export async function startApollo(options: GatewayApolloOptions): Promise<{ apollo: ApolloServer<GatewayContext>; apiSchema(): GraphQLSchema | undefined }> {
+/**
+ * Apollo Server with Apollo Gateway (the query planner over the subgraphs), and the gateway's own
+ * planned path (planned-execution.ts) over the same data sources, with the same error formatter
+ * and the same work before an answer leaves.
+ */
+export async function startApollo(
+  options: GatewayApolloOptions,
+): Promise<{ apollo: ApolloServer<GatewayContext>; planned: PlannedExecution; apiSchema(): GraphQLSchema | undefined }> {
+  const serviceMap: ServiceMap = Object.create(null) as ServiceMap;
+  for (const [name, url] of Object.entries(options.subgraphUrls)) {
+    serviceMap[name] = new SubgraphDataSource(url, name, options.signInternal, options.fetcher.fetch, options.onSubgraphFetch, options.logError);
+  }
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     buildService: ({ name }) => {
-      const url = options.subgraphUrls[name];
-      if (!url) throw new Error(`no URL configured for subgraph ${name}`);
-      return new SubgraphDataSource(url, name, options.signInternal, options.fetcher.fetch, options.onSubgraphFetch, options.logError);
+      const dataSource = serviceMap[name];
+      if (!dataSource) throw new Error(`no URL configured for subgraph ${name}`);
+      return dataSource;
     },
   });
   let apiSchema: GraphQLSchema | undefined;
@@ -211,6 +236,7 @@ export async function startApollo(options: GatewayApolloOptions): Promise<{ apol
     apiSchema = schema;
     options.documents.useSchema(schema);
   });
+  const formatError = partnerErrorFormatter(options.production, options.logError);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // No response cache uses cache hints: the cache-control plugin would only cost time per request.
@@ -224,8 +250,19 @@ export async function startApollo(options: GatewayApolloOptions): Promise<{ apol
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     documentStore: options.documents,
-    formatError: partnerErrorFormatter(options.production, options.logError),
+    formatError,
   });
   await apollo.start();
-  return { apollo, apiSchema: () => apiSchema };
+  const planned = new PlannedExecution({
+    supergraphSdl: options.supergraphSdl,
+    serviceMap,
+    schema: () => apiSchema,
+    formatError,
+    beforeAnswer: ({ context, operationName, data, errors, response }) => {
+      noteOutcome(context.notes, operationName, errors);
+      markUnavailableAnswer(response, data, errors);
+    },
+    logger: apolloLogger(options.logError),
+  });
+  return { apollo, planned, apiSchema: () => apiSchema };
 }

@@ -71,6 +71,12 @@ function gatewayMetrics(metrics: ServiceMetrics) {
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [metrics.registry],
     }),
+    executions: new Counter({
+      name: 'union_gateway_executions_total',
+      help: "GraphQL requests executed, by the path that answered: planned (the gateway's own, for plain JSON POSTs of scope-checked documents) or apollo (Apollo Server, for everything else).",
+      labelNames: ['path'],
+      registers: [metrics.registry],
+    }),
     budgetRefusals: new Counter({
       name: 'union_budget_refusals_total',
       help: 'Requests refused with 429 RATE_LIMITED because the caller had spent its cost budget, by partner kind.',
@@ -145,7 +151,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     log,
   });
 
-  const { apollo } = await startApollo({
+  const { apollo, planned } = await startApollo({
     supergraphSdl: plannerSupergraph(publishedSupergraph),
     subgraphUrls: config.subgraphUrls,
     signInternal: internalTokenSigner(config.internalSecret),
@@ -173,7 +179,7 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
     introspection: { production: config.production, allowIntrospection: config.allowIntrospection },
     budget,
     scopes: { verdicts, isValid: (document) => documents.isValid(document) },
-    apollo,
+    execute: { apollo, planned },
     accessRecords: { db, limiter, failedGuessPenalty: config.rateLimit.failedGuessPenalty, logError },
   });
 
@@ -195,6 +201,8 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
           record.operation = operationLabelOf(decided, metrics);
           record.outcome = failed ? 'INTERNAL_SERVER_ERROR' : decided.refusal ? refusalCode(decided.refusal) : (decided.context?.notes.outcome ?? 'OK');
           record.subgraphFetches = decided.context?.notes.subgraphFetches ?? 0;
+          const executedBy = decided.context?.notes.executedBy;
+          if (executedBy) own.executions.inc({ path: executedBy });
         },
         (refused) => readBudgetOfRefused(refused, budget),
       );

@@ -112,17 +112,25 @@ function unavailableEntity(
  * HTTP status of an answer that lost its data to an unavailable service: 503 with Retry-After when
  * nothing came back; 200 when the other services' part of the answer did (partial answer).
  */
+export function markUnavailableAnswer(
+  http: { status?: number; headers: Map<string, string> },
+  data: unknown,
+  errors: readonly GraphQLFormattedError[] | undefined,
+): void {
+  if (!errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
+  http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+  // Nothing came back (every top-level field null): the answer as a whole is unavailable.
+  const nothing = data === null || data === undefined || Object.values(data).every((value) => value === null);
+  if (nothing) http.status = 503;
+}
+
+/** markUnavailableAnswer for the answers Apollo Server writes. */
 export const serviceUnavailableStatus: ApolloServerPlugin = {
   async requestDidStart() {
     return {
       async willSendResponse({ response }) {
         if (response.body.kind !== 'single') return;
-        const { data, errors } = response.body.singleResult;
-        if (!errors?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) return;
-        response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
-        // Nothing came back (every top-level field null): the answer as a whole is unavailable.
-        const nothing = data === null || data === undefined || Object.values(data).every((value) => value === null);
-        if (nothing) response.http.status = 503;
+        markUnavailableAnswer(response.http, response.body.singleResult.data, response.body.singleResult.errors);
       },
     };
   },

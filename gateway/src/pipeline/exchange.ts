@@ -38,6 +38,8 @@ export interface ExecutionNotes {
   outcome?: string;
   /** The operation Apollo resolved (null: anonymous or none). */
   operationName?: string | null;
+  /** Which path answered: the gateway's planned path, or Apollo Server (see pipeline/execute.ts). */
+  executedBy?: 'planned' | 'apollo';
 }
 
 /** The GraphQL operation a request carries, as Apollo will read it (GET parameters or a JSON body). */

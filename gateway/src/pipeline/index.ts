@@ -1,13 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import type { ApolloServer } from '@apollo/server';
 import type { InputValidator } from '../input-validation';
 import type { OperationAnalyzer } from '../limits';
 import { recordAccess, type AccessRecordDeps } from './access-record';
 import { answer } from './answer';
 import { authenticate, type AuthenticationDeps } from './authenticate';
 import { chargeCostBudget, type CostBudgetDeps } from './cost-budget';
-import { runStages, type GatewayContext, type GraphQLExchange, type NamedStage } from './exchange';
-import { executeOperation } from './execute';
+import { runStages, type GraphQLExchange, type NamedStage } from './exchange';
+import { executeOperation, type ExecuteDeps } from './execute';
 import { checkInputs } from './input-check';
 import { gateIntrospection } from './introspection-gate';
 import { enforceQueryLimits } from './query-limits';
@@ -24,7 +23,7 @@ export interface GraphQLPipelineDeps {
   introspection: { production: boolean; allowIntrospection: boolean };
   budget: CostBudgetDeps;
   scopes: ScopeCheckDeps;
-  apollo: Pick<ApolloServer<GatewayContext>, 'executeHTTPGraphQLRequest'>;
+  execute: ExecuteDeps;
   accessRecords: AccessRecordDeps;
 }
 
@@ -43,7 +42,7 @@ export function graphQLStages(deps: GraphQLPipelineDeps): NamedStage[] {
     { name: 'introspection-gate', run: (x) => gateIntrospection(x, deps.introspection) },
     { name: 'cost-budget', run: (x) => chargeCostBudget(x, deps.budget) },
     { name: 'scope-check', run: (x) => checkScopes(x, deps.scopes) },
-    { name: 'execute', run: (x) => executeOperation(x, { apollo: deps.apollo }) },
+    { name: 'execute', run: (x) => executeOperation(x, deps.execute) },
     { name: 'access-record', run: (x) => recordAccess(x, deps.accessRecords) },
   ];
 }
