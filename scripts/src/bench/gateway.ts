@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     print(subgraph);
     print(gateway);
     console.log(
-      `gateway costs ${(subgraph.perSecond / gateway.perSecond).toFixed(2)}x the throughput of the subgraph behind it (p50 ${(gateway.p50 / Math.max(subgraph.p50, 0.1)).toFixed(1)}x)`,
+      `the gateway's throughput is ${(gateway.perSecond / subgraph.perSecond).toFixed(2)}x the subgraph's alone (p50 ${(gateway.p50 / Math.max(subgraph.p50, 0.1)).toFixed(1)}x the subgraph's)`,
     );
     if (gateway.cpuPerRequest.gateway !== undefined && gateway.cpuPerRequest.member !== undefined) {
       console.log(
