@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { memberToken, partnerToken } from '../testkit/client';
+import { keepServiceDown, killService } from '../testkit/processes';
 import { scrapeMetric } from '../testkit/metrics';
 import { startSystem, type RunningSystem } from '../testkit/system';
 
@@ -93,6 +94,7 @@ describe('the planned path answers as Apollo Server does', () => {
     ['a member that does not exist (null)', () => [district, { query: MEMBER, variables: { id: '999999999' } }]],
     ['the operation picked by name', () => [district, { query: TWO_OPERATIONS, operationName: 'A', variables: { id: memberId } }]],
     ['a member token on me', () => [member, { query: `{ me { id displayName } }` }]],
+    ['introspection, answered by the gateway itself', () => [district, { query: `{ __type(name: "Member") { name fields { name type { name kind } } } }` }]],
     [
       'a mutation refused by its subgraph (no such batch), writing nothing',
       () => [
@@ -133,5 +135,33 @@ describe('the planned path answers as Apollo Server does', () => {
     expect([persistedQuery.firstBy, persistedQuery.secondBy]).toEqual(['apollo', 'apollo']);
     expect(persistedQuery.planned).toEqual(persistedQuery.apollo);
     expect(JSON.parse(persistedQuery.planned.body).errors[0]).toMatchObject({ message: 'PersistedQueryNotSupported', extensions: { code: 'BAD_USER_INPUT' } });
+  });
+});
+
+describe('with the benefit subgraph killed', () => {
+  beforeAll(async () => {
+    await killService('benefit', system.subgraphUrls.benefit);
+  });
+
+  /** Both ways while benefit is down (the supervisor restarts it: a pair it came back during is sent again). */
+  async function whileDown(token: string, payload: unknown) {
+    for (let attempt = 1; ; attempt += 1) {
+      await keepServiceDown('benefit', system.subgraphUrls.benefit);
+      const pair = await bothWays(token, payload);
+      if (JSON.stringify(pair.planned) === JSON.stringify(pair.apollo) || attempt === 3) return pair;
+    }
+  }
+
+  test('an answer that lost everything is 503 with Retry-After on both paths; a partial one 200', async () => {
+    const nothing = await whileDown(member, { query: `query ($b: ID!) { voucherBatch(id: $b) { id } }`, variables: { b: randomUUID() } });
+    expect([nothing.firstBy, nothing.secondBy]).toEqual(['planned', 'apollo']);
+    expect(nothing.planned).toEqual(nothing.apollo);
+    expect(nothing.planned.status).toBe(503);
+    expect(Number(nothing.planned.retryAfter)).toBeGreaterThan(0);
+
+    const partial = await whileDown(district, { query: FEDERATED, variables: { id: memberId } });
+    expect(partial.planned).toEqual(partial.apollo);
+    expect(partial.planned.status).toBe(200);
+    expect(JSON.parse(partial.planned.body).errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
   });
 });
