@@ -25,6 +25,10 @@ export async function startGateway(config: GatewayConfig, options: { log?: (line
 }
 
 export { migrateGateway } from './migrate';
+// For the execute-stage benchmark (scripts/src/bench/execute-stage.ts), which runs both paths in-process.
+export { internalTokenSigner, startApollo } from './apollo';
+export { ParsedDocuments } from './parsed-documents';
+export { plannerSupergraph, readSupergraph } from './supergraph';
 export { PartnerRegistry, SCOPE_DESCRIPTIONS, SCOPES_BY_KIND } from './auth';
 
 if (require.main === module) runServiceMain('gateway', () => startGateway(loadGatewayConfig()));
