@@ -11,7 +11,8 @@ import { cpuPerRequest, type CpuReaders, sampleCpu, systemCpuReaders } from './p
  * Starts the whole system on a throw-away embedded PostgreSQL, adds BENCH_MEMBERS (default 3,000)
  * members to the district union, then sends BENCH_REQUESTS (default = BENCH_MEMBERS) requests of
  * each operation through the gateway, BENCH_CONCURRENCY (default 10) in flight, each request for
- * another member (no cache or deduplication of identical requests helps):
+ * another member (no cache or deduplication of identical requests helps), after BENCH_WARMUP
+ * (default 1,000) untimed requests of the same operation for other members:
  *   member(id) with organization        a city union's token narrowed to member:read (masked, no access record)
  *   federated member read               member(id) + points { balance } + vouchers { totalCount }, the city union's token
  *   me { id displayName }               member tokens
@@ -24,6 +25,7 @@ import { cpuPerRequest, type CpuReaders, sampleCpu, systemCpuReaders } from './p
 const memberCount = Number(process.env.BENCH_MEMBERS ?? 3_000);
 const requests = Number(process.env.BENCH_REQUESTS ?? memberCount);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const warmup = Number(process.env.BENCH_WARMUP ?? 1_000);
 const only = process.env.BENCH_ONLY?.split(',');
 
 const MEMBER = `query MemberById($id: ID!) { member(id: $id) { id displayName cardNumber status organization { id name } } }`;
@@ -117,8 +119,9 @@ interface Operation {
 }
 
 async function measure(system: LaunchedSystem, readers: CpuReaders, operation: Operation): Promise<void> {
-  // A short warm-up outside the figures (JIT, pools, plans), for other members than the measured ones.
-  await drive(system, Math.min(100, requests), (i) => operation.request(requests + i));
+  // A warm-up outside the figures (JIT, pools, plans), for other members than the measured ones:
+  // with 100 requests the first operation of a run still paid its processes' JIT in its figures.
+  await drive(system, warmup, (i) => operation.request(requests + i));
   const cpuBefore = sampleCpu(readers);
   const statementsBefore = await statements(system);
   const run = await drive(system, requests, (i) => operation.request(i));
@@ -145,8 +148,8 @@ async function main(): Promise<void> {
     const sql = new Client({ connectionString: system.databaseUrl, options: '-c search_path=member' });
     await sql.connect();
     try {
-      // Twice the members the phases use: the warm-up asks for others than the measured requests.
-      const memberIds = await addBenchMembers(sql, system.credentials.partners.districtUnion.organizationId!, requests + Math.min(100, requests));
+      // The warm-up asks for other members than the measured requests.
+      const memberIds = await addBenchMembers(sql, system.credentials.partners.districtUnion.organizationId!, requests + warmup);
       const memberOf = (i: number) => memberIds[i % memberIds.length];
       const mint = await memberTokenMinter(dataDir, system);
       const memberTokens = await Promise.all(memberIds.map(mint));
