@@ -15,13 +15,13 @@ const OUTCOMES = new Set<string>([...ErrorCodes, 'OK']);
 export const partnerKindLabel = (kind: string | null | undefined) => (kind ? (PARTNER_KINDS.has(kind) ? kind : 'other') : 'none');
 export const outcomeLabel = (code: string | null | undefined) => (code && OUTCOMES.has(code) ? code : 'other');
 
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /**
  * A service's Prometheus metrics, in a registry of its own (tests run several services in one
  * process). Every label value comes from a bounded set: routes the service serves, operation names
  * it knows (else `other`), contract codes (else `other`), partner kinds.
  */
-const EVENT_LOOP_SAMPLE_MS = 100;
-
 export class ServiceMetrics {
   readonly registry = new Registry();
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
