@@ -5,10 +5,10 @@ import type { DataSource } from 'typeorm';
 import { statementCounterOf } from './db';
 import { ErrorCodes } from './errors';
 
-/** Kinds of caller (Principal.kind); anything else is counted as `other`, unauthenticated as `none`. */
 /** Per route, the lookups requests asked for and the calls that carried them (a CoalescedLookup has both). */
 export type DirectoryLookupCounts = Record<string, { readonly asked: number; readonly calls: number }>;
 
+/** Kinds of caller (Principal.kind); anything else is counted as `other`, unauthenticated as `none`. */
 const PARTNER_KINDS = new Set(['HOSPITAL', 'TRAVEL_PARTNER', 'MERCHANT', 'UNION', 'PLATFORM', 'MEMBER', 'SERVICE']);
 const OUTCOMES = new Set<string>([...ErrorCodes, 'OK']);
 
