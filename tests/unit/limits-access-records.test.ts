@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
@@ -64,6 +65,33 @@ describe('observeExport counts rows as they pass, without buffering', () => {
     };
     await get();
     expect(observed).toEqual({ status: 200, format: 'csv', masked: false, exportId: 'e1', rows: 3, complete: true });
+  });
+
+  it('CSV: any fields (quotes, commas, line breaks, Chinese text), cut into chunks anywhere, counts every data row', async () => {
+    const field = fc.string({ unit: fc.constantFrom('a', '工', '"', ',', '\r', '\n', ' ', '='), maxLength: 6 });
+    const cell = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(field, { minLength: 1, maxLength: 3 }), { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        async (rows, cuts) => {
+          const bytes = Buffer.from(['id,name', ...rows.map((row) => row.map(cell).join(','))].map((line) => `${line}\r\n`).join(''));
+          const at = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+          write = (res) => {
+            res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' });
+            let from = 0;
+            for (const to of at) {
+              res.write(bytes.subarray(from, to));
+              from = to;
+            }
+            res.end(bytes.subarray(from));
+          };
+          await get();
+          expect(observed?.rows).toBe(rows.length);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('NDJSON: one row per line', async () => {

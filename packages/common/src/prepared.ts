@@ -9,6 +9,9 @@ export interface PreparedStatement {
   text: string;
 }
 
+/** The data source's pg pool, for what TypeORM's query runner cannot do (prepared statements, array rows). */
+export const connectionPoolOf = (db: DataSource): Pool => (db.driver as PostgresDriver).master as Pool;
+
 /**
  * Runs a prepared statement on the data source's pool, outside TypeORM's query path (query
  * runner, parameter rewriting, logging hooks): for the hot reads every request makes, where that
@@ -16,7 +19,6 @@ export interface PreparedStatement {
  * still traced (pg instrumentation); errors are pg's, which the availability mapping knows.
  */
 export async function preparedRows<T>(db: DataSource, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
-  const pool = (db.driver as PostgresDriver).master as Pool;
-  const result = await pool.query({ name: statement.name, text: statement.text, values });
+  const result = await connectionPoolOf(db).query({ name: statement.name, text: statement.text, values });
   return result.rows as T[];
 }

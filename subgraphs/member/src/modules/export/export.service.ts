@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { DateScalar, hasScope, isUuid, shanghaiDate } from '@union/common';
-import type { DataSource, QueryRunner } from 'typeorm';
+import { connectionPoolOf, DateScalar, hasScope, isUuid, shanghaiDate } from '@union/common';
+import type { PoolClient } from 'pg';
+import type { DataSource } from 'typeorm';
 import type { MemberContext } from '../../context';
 import { MemberErrors } from '../../errors';
 import { filterSql, subtreeUpperBound, type MemberQuery } from '../member/member.loaders';
 import { memberQuery } from '../member/member.service';
 import { MembershipStatus, type MemberFilter } from '../member/member.types';
 import type { OrganizationEntity } from '../organization/organization.entity';
-import { CONTENT_TYPES, csvHeader, csvLine, EXPORT_FORMATS, type ExportFormat, type ExportRow, ndjsonLine } from './export.format';
+import { CONTENT_TYPES, csvHeader, EXPORT_FACTS_SQL, EXPORT_FORMATS, exportLineFormatter, type ExportFormat, type ExportRow } from './export.format';
 
 /**
  * Rows per FETCH: large enough that round trips do not dominate, small enough that memory stays
@@ -112,11 +113,6 @@ function write(res: ServerResponse, chunk: string): Promise<void> {
   });
 }
 
-// joined_at leaves PostgreSQL as ISO 8601 text in UTC (what the file holds): parsing a timestamp
-// into a Date and printing it again cost the member subgraph more CPU than any other column.
-const EXPORT_COLUMNS = `m.id, m.card_number, m.full_name, m.phone, m.status, m.real_name_verified, m.new_employment_form,
-  to_char(m.joined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS joined_at, m.organization_id, o.name AS organization_name`;
-
 /**
  * Streams the export from a server-side cursor (DECLARE ... CURSOR, FETCH 1000) inside one
  * read-only transaction: one snapshot for the whole file, at most one batch in memory, and the
@@ -142,15 +138,18 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
 
   let rowCount = 0;
   let outcome: 'COMPLETED' | 'ABORTED' | 'FAILED' = 'FAILED';
-  let runner: QueryRunner | null = null;
+  let connection: PoolClient | null = null;
+  let inTransaction = false;
+  // A connection whose transaction could not be rolled back is closed, not returned to the pool.
+  let broken = false;
   try {
-    runner = db.createQueryRunner();
-    await runner.connect();
-    await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    connection = await connectionPoolOf(db).connect();
+    await connection.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    inTransaction = true;
     const filter = filterSql(request.query, 2);
-    await runner.query(
+    await connection.query(
       `DECLARE member_export NO SCROLL CURSOR FOR
-         SELECT ${EXPORT_COLUMNS}
+         SELECT m.id, m.card_number, m.full_name, m.phone, ${EXPORT_FACTS_SQL[request.format]} AS facts, m.organization_id, o.name
            FROM members m JOIN organizations o ON o.id = m.organization_id
           WHERE m.org_path >= $1 AND m.org_path < $2 ${filter.sql}
           ORDER BY m.org_path, m.id`,
@@ -164,11 +163,13 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
       'x-export-id': exportId,
       'x-export-masked': String(request.masked),
     });
-    const line = request.format === 'csv' ? csvLine : ndjsonLine;
+    const line = exportLineFormatter(request.format, request.masked);
     if (request.format === 'csv') await write(res, csvHeader());
     // The next batch is fetched while this one is formatted and written: PostgreSQL and this
     // process work at the same time instead of taking turns.
-    const fetchBatch = (): Promise<ExportRow[]> => runner!.query(`FETCH ${EXPORT_BATCH_ROWS} FROM member_export`) as Promise<ExportRow[]>;
+    const cursor = connection;
+    const fetchBatch = async (): Promise<ExportRow[]> =>
+      (await cursor.query<ExportRow>({ text: `FETCH ${EXPORT_BATCH_ROWS} FROM member_export`, rowMode: 'array' })).rows;
     let next: Promise<ExportRow[]> | null = fetchBatch();
     while (next) {
       const rows: ExportRow[] = await next;
@@ -179,7 +180,7 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
       for (let start = 0; start < rows.length; start += EXPORT_SLICE_ROWS) {
         let chunk = '';
         const end = Math.min(rows.length, start + EXPORT_SLICE_ROWS);
-        for (let i = start; i < end; i++) chunk += line(rows[i], request.masked);
+        for (let i = start; i < end; i++) chunk += line(rows[i]!);
         await write(res, chunk);
         // Let the event loop read the next batch off PostgreSQL's socket between slices: while a
         // whole batch was formatted in one go the socket filled, PostgreSQL stopped sending, and
@@ -188,14 +189,15 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
       }
       rowCount += rows.length;
     }
-    await runner.query('COMMIT');
+    await connection.query('COMMIT');
+    inTransaction = false;
     outcome = 'COMPLETED';
   } catch (error) {
     outcome = error instanceof ExportAborted ? 'ABORTED' : 'FAILED';
-    if (runner?.isReleased === false) await runner.query('ROLLBACK').catch(() => undefined);
+    if (inTransaction) await connection?.query('ROLLBACK').catch(() => (broken = true));
     if (outcome === 'FAILED') throw error;
   } finally {
-    await runner?.release().catch(() => undefined);
+    connection?.release(broken);
     // Closed before the response ends, so whoever holds the whole file also finds it audited.
     await db
       .query(`UPDATE member_exports SET status = $2, row_count = $3, finished_at = now() WHERE id = $1`, [exportId, outcome, rowCount])
