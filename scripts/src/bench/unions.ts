@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { totalmem } from 'node:os';
 import { gatewayDataSource, PartnerRegistry } from '@union/gateway';
 import { Client } from 'pg';
@@ -23,7 +24,7 @@ import { bounded, type GatewayAnswer, gatewayQuery, latencyColumns, percentile, 
  *                                              (totalCountIsExact says which), at the root and the city
  *   verifyMemberCard                           the hospital bench's flow over 100 scale members,
  *                                              BENCH_CONCURRENCY (10) in flight, BENCH_VERIFY_REQUESTS (2000)
- * and one CSV and one NDJSON export (GET /exports/members) of BENCH_EXPORT (root | city, default
+ * and one CSV and one NDJSON export (GET /exports/members; BENCH_EXPORT_FORMATS) of BENCH_EXPORT (root | city, default
  * city from 5,000,000 members on, else root): rows/s and the peak resident memory of the member
  * subgraph and the gateway processes while they stream (BENCH_SERVICE_HEAP_MIB=96 caps the services'
  * heaps below the size of the file, to show it streams).
@@ -43,6 +44,14 @@ const phases = new Set((process.env.BENCH_PHASES ?? 'stats,pages,totals,verify,e
  * most of those pages came from the kernel's cache through a read() each.
  */
 const sharedBuffers = process.env.BENCH_SHARED_BUFFERS ?? `${Math.floor(totalmem() / 4 / 1024 / 1024)}MB`;
+/**
+ * The exports to run, in order (BENCH_EXPORT_FORMATS, default csv,ndjson). The first after a start
+ * meets PostgreSQL's cache empty; `csv,ndjson,csv` shows the CSV warm too.
+ */
+const exportFormats = (process.env.BENCH_EXPORT_FORMATS ?? 'csv,ndjson').split(',').map((format) => {
+  if (format !== 'csv' && format !== 'ndjson') throw new Error(`BENCH_EXPORT_FORMATS: unknown format ${format}`);
+  return format;
+});
 /** Caps every service's V8 heap (MiB): an export that built its file in memory would die, a streamed one does not. */
 const serviceHeapMiB = process.env.BENCH_SERVICE_HEAP_MIB;
 
@@ -146,6 +155,34 @@ async function verifyCards(system: LaunchedSystem, sql: Client): Promise<void> {
   );
 }
 
+/**
+ * Reads an export over node:http and counts its line feeds with memchr: the reader shares the two
+ * cores with what it measures (fetch's web stream cost it about twice the CPU per row).
+ */
+function download(url: string, token: string): Promise<{ bytes: number; newlines: number; firstByteMs: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers: { authorization: `Bearer ${token}` } }, (response) => {
+      if (response.statusCode !== 200) {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk));
+        response.on('end', () => reject(new Error(`export answered ${response.statusCode}: ${body}`)));
+        return;
+      }
+      let bytes = 0;
+      let newlines = 0;
+      let firstByteMs = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (bytes === 0) firstByteMs = performance.now() - started;
+        bytes += chunk.length;
+        for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) newlines++;
+      });
+      response.on('end', () => resolve({ bytes, newlines, firstByteMs }));
+      response.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
 async function main(): Promise<void> {
   const env = { RATE_LIMIT_PER_MINUTE: '100000000', ...(serviceHeapMiB ? { NODE_OPTIONS: `--max-old-space-size=${serviceHeapMiB}` } : {}) };
   await withThrowawaySystem('unions', { env, postgresSettings: { shared_buffers: sharedBuffers } }, async (system, dataDir) => {
@@ -236,7 +273,7 @@ async function main(): Promise<void> {
     token = await freshToken();
     const exported = exportScope === 'city' ? city.id : SCALE_ROOT_ID;
     const cpuReaders = systemCpuReaders(system);
-    for (const format of phases.has('export') ? (['csv', 'ndjson'] as const) : []) {
+    for (const format of phases.has('export') ? exportFormats : []) {
       const cpuBefore = sampleCpu(cpuReaders);
       const before = serviceMemory();
       const peak = { ...before };
@@ -245,20 +282,7 @@ async function main(): Promise<void> {
       }, 100);
       const loadGeneratorCpu = process.cpuUsage();
       const started = performance.now();
-      const response = await fetch(`${system.baseUrl}/exports/members?organizationId=${exported}&format=${format}`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      if (response.status !== 200) throw new Error(`export answered ${response.status}: ${await response.text()}`);
-      let bytes = 0;
-      let newlines = 0;
-      let firstByteMs = 0;
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        if (bytes === 0) firstByteMs = performance.now() - started;
-        bytes += chunk.length;
-        // memchr, not a loop over every byte: the reader must not be what limits the rate.
-        const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-        for (let at = view.indexOf(10); at !== -1; at = view.indexOf(10, at + 1)) newlines++;
-      }
+      const { bytes, newlines, firstByteMs } = await download(`${system.baseUrl}/exports/members?organizationId=${exported}&format=${format}`, token);
       clearInterval(sampler);
       const seconds = (performance.now() - started) / 1000;
       const rows = format === 'csv' ? newlines - 1 : newlines;

@@ -13,11 +13,17 @@ import { CONTENT_TYPES, csvHeader, EXPORT_FACTS_SQL, EXPORT_FORMATS, exportLineF
 
 /**
  * Rows per FETCH: large enough that round trips do not dominate, small enough that memory stays
- * flat (two batches at most: the one being written and the next one being fetched).
+ * flat (EXPORT_FETCHES_AHEAD + 1 batches at most: the one being written and those asked for).
  */
 export const EXPORT_BATCH_ROWS = 2000;
+/**
+ * FETCHes queued behind the batch being written. With one, PostgreSQL sat idle from the moment
+ * it had sent the next batch until this process had written the current one and asked again;
+ * with two, pg sends the next FETCH as soon as the previous one completes.
+ */
+const EXPORT_FETCHES_AHEAD = 2;
 /** Rows formatted and written between two turns of the event loop (see streamMemberExport). */
-const EXPORT_SLICE_ROWS = 250;
+const EXPORT_SLICE_ROWS = 1000;
 
 const FILTER_PARAMETERS = ['status', 'realNameVerified', 'newEmploymentForm', 'joinedFrom', 'joinedTo', 'search'] as const;
 const PARAMETERS = new Set<string>(['organizationId', 'format', ...FILTER_PARAMETERS]);
@@ -114,10 +120,11 @@ function write(res: ServerResponse, chunk: string): Promise<void> {
 }
 
 /**
- * Streams the export from a server-side cursor (DECLARE ... CURSOR, FETCH 1000) inside one
- * read-only transaction: one snapshot for the whole file, at most one batch in memory, and the
- * socket's backpressure pauses the FETCHes. The audit row is written before the first byte and
- * closed with the row count (COMPLETED, ABORTED when the client hangs up, FAILED on error).
+ * Streams the export from a server-side cursor (DECLARE ... CURSOR, FETCH EXPORT_BATCH_ROWS)
+ * inside one read-only transaction: one snapshot for the whole file, a few batches in memory at
+ * most, and the socket's backpressure pauses the FETCHes. The audit row is written before the
+ * first byte and closed with the row count (COMPLETED, ABORTED when the client hangs up, FAILED
+ * on error).
  */
 export async function streamMemberExport(db: DataSource, ctx: MemberContext, request: ExportRequest, res: ServerResponse): Promise<number> {
   const exportId = randomUUID();
@@ -165,18 +172,21 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
     });
     const line = exportLineFormatter(request.format, request.masked);
     if (request.format === 'csv') await write(res, csvHeader());
-    // The next batch is fetched while this one is formatted and written: PostgreSQL and this
+    // The next batches are fetched while this one is formatted and written: PostgreSQL and this
     // process work at the same time instead of taking turns.
     const cursor = connection;
-    const fetchBatch = async (): Promise<ExportRow[]> =>
-      (await cursor.query<ExportRow>({ text: `FETCH ${EXPORT_BATCH_ROWS} FROM member_export`, rowMode: 'array' })).rows;
-    let next: Promise<ExportRow[]> | null = fetchBatch();
-    while (next) {
-      const rows: ExportRow[] = await next;
-      next = rows.length === EXPORT_BATCH_ROWS ? fetchBatch() : null;
-      // A client that hangs up while a FETCH is on its way: that FETCH's outcome no longer matters.
-      next?.catch(() => undefined);
-      if (rows.length === 0) break;
+    const fetchBatch = () => {
+      const batch = cursor.query<ExportRow>({ text: `FETCH ${EXPORT_BATCH_ROWS} FROM member_export`, rowMode: 'array' }).then((result) => result.rows);
+      // A client that hangs up while FETCHes are on their way: their outcome no longer matters.
+      batch.catch(() => undefined);
+      return batch;
+    };
+    const ahead = Array.from({ length: EXPORT_FETCHES_AHEAD }, fetchBatch);
+    for (;;) {
+      const rows: ExportRow[] = await ahead.shift()!;
+      const last = rows.length < EXPORT_BATCH_ROWS;
+      // After a short batch the FETCHes still queued find nothing; the COMMIT waits for them.
+      if (!last) ahead.push(fetchBatch());
       for (let start = 0; start < rows.length; start += EXPORT_SLICE_ROWS) {
         let chunk = '';
         const end = Math.min(rows.length, start + EXPORT_SLICE_ROWS);
@@ -188,6 +198,7 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
         if (end < rows.length) await new Promise((resolve) => setImmediate(resolve));
       }
       rowCount += rows.length;
+      if (last) break;
     }
     await connection.query('COMMIT');
     inTransaction = false;
