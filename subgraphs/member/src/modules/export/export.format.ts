@@ -53,27 +53,27 @@ export const csvHeader = (): string => `${CSV_COLUMNS.join(',')}\r\n`;
  * organization rather than once per member.
  */
 export function exportLineFormatter(format: ExportFormat, masked: boolean): (row: ExportRow) => string {
+  const card = (cardNumber: string) => (masked ? maskCardNumber(cardNumber) : cardNumber);
+  const phoneOf = (phone: string) => (masked ? maskPhone(phone) : phone);
+  const memberPart: (row: ExportRow) => string =
+    format === 'csv'
+      ? ([id, cardNumber, fullName, phone, facts]) =>
+          `${id},${csvCell(card(cardNumber))},${csvCell(maskName(fullName))},${masked ? '' : csvCell(fullName)},${csvCell(phoneOf(phone))},${facts}`
+      : ([id, cardNumber, fullName, phone, facts]) =>
+          `{"id":"${id}","cardNumber":${JSON.stringify(card(cardNumber))},"displayName":${JSON.stringify(maskName(fullName))},` +
+          `"fullName":${masked ? 'null' : JSON.stringify(fullName)},"phone":${JSON.stringify(phoneOf(phone))},${facts}`;
+  const organizationPartOf =
+    format === 'csv'
+      ? (id: string, name: string) => `,${id},${csvCell(name)}\r\n`
+      : (id: string, name: string) => `,"organizationId":"${id}","organizationName":${JSON.stringify(name)}}\n`;
   let organizationId: string | null = null;
   let organizationPart = '';
-  if (format === 'csv') {
-    return ([id, cardNumber, fullName, phone, facts, orgId, orgName]) => {
-      if (orgId !== organizationId) {
-        organizationId = orgId;
-        organizationPart = `,${orgId},${csvCell(orgName)}\r\n`;
-      }
-      const card = csvCell(masked ? maskCardNumber(cardNumber) : cardNumber);
-      const phoneCell = csvCell(masked ? maskPhone(phone) : phone);
-      return `${id},${card},${csvCell(maskName(fullName))},${masked ? '' : csvCell(fullName)},${phoneCell},${facts}${organizationPart}`;
-    };
-  }
-  return ([id, cardNumber, fullName, phone, facts, orgId, orgName]) => {
-    if (orgId !== organizationId) {
-      organizationId = orgId;
-      organizationPart = `,"organizationId":"${orgId}","organizationName":${JSON.stringify(orgName)}}\n`;
+  return (row) => {
+    const memberOrganizationId = row[5];
+    if (memberOrganizationId !== organizationId) {
+      organizationId = memberOrganizationId;
+      organizationPart = organizationPartOf(memberOrganizationId, row[6]);
     }
-    const card = JSON.stringify(masked ? maskCardNumber(cardNumber) : cardNumber);
-    const phoneValue = JSON.stringify(masked ? maskPhone(phone) : phone);
-    const full = masked ? 'null' : JSON.stringify(fullName);
-    return `{"id":"${id}","cardNumber":${card},"displayName":${JSON.stringify(maskName(fullName))},"fullName":${full},"phone":${phoneValue},${facts}${organizationPart}`;
+    return memberPart(row) + organizationPart;
   };
 }
