@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { isDatabaseUnavailable, isInputDataError, safeErrorFormatter, ServiceUnavailableError } from '@union/common';
-import { QueryRunnerAlreadyReleasedError } from 'typeorm';
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { classifyFetchFailure, outageResponse } from '../../gateway/src/subgraph-outage';
 
 /** Issue 10, items 3 to 5: how failures are told apart, and what a subgraph that cannot answer is answered with. */
@@ -70,6 +70,8 @@ describe('subgraph error formatting', () => {
       new ServiceUnavailableError('127.0.0.1:4001', 'member-facts: fetch failed'),
       // The statement after a transaction's connection died (PostgreSQL killed mid-burst).
       new QueryRunnerAlreadyReleasedError(),
+      // The same, for a statement sent through the transaction's EntityManager (seen in the crash test).
+      new QueryRunnerProviderAlreadyReleasedError(),
     ]) {
       const error = wrapped(original);
       expect(format({ message: error.message, path: error.path }, error)).toMatchObject({

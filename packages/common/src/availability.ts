@@ -58,9 +58,10 @@ function* chainOf(error: unknown, depth = 0): Generator<Record<string, unknown>>
 }
 
 // TypeORM releases a transaction's query runner as soon as its connection fails, so the
-// transaction's next statement throws this instead of the connection's error. Our code releases a
-// runner only in `finally`, after its last statement: seen in a request, it means a lost connection.
-const LOST_CONNECTION_ERRORS = new Set(['QueryRunnerAlreadyReleasedError']);
+// transaction's next statement throws one of these instead of the connection's error (the second
+// from a statement sent through the transaction's EntityManager). Our code releases a runner only
+// in `finally`, after its last statement: seen in a request, either means a lost connection.
+const LOST_CONNECTION_ERRORS = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
 
 /**
  * True when an error means the database (or the connection to it) is not there right now, as
