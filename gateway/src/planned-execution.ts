@@ -133,10 +133,12 @@ export interface PlannedExecutionOptions {
  * scope-checked document. Per request, Apollo Server and Apollo Gateway hashed the query text,
  * negotiated the content type, ran plugin hooks and rebuilt the operation context before the
  * query plan cache was even asked: in-process, on the same request and data sources, 185-244 µs
- * of CPU against this path's 74-102 µs on the 2-core bench machine (scripts/src/bench/execute-stage.ts). Here a document's operation is planned once (kept with the document, as long
- * as the document cache keeps it) and run with Apollo Gateway's own `executeQueryPlan` through
- * the same data sources, so fetching, merging and result shaping are Apollo's. The answer is
- * formatted as Apollo Server formats it (same error formatter, status, headers, body).
+ * of CPU against this path's 74-102 µs on the 2-core bench machine
+ * (scripts/src/bench/execute-stage.ts). Here a document's operation is planned once (kept with
+ * the document, as long as the document cache keeps it) and run with Apollo Gateway's own
+ * `executeQueryPlan` through the same data sources, so fetching, merging and result shaping are
+ * Apollo's. The answer is formatted as Apollo Server formats it (same error formatter, status,
+ * headers, body).
  */
 export class PlannedExecution {
   private readonly supergraphSchema: GraphQLSchema;

@@ -14,8 +14,8 @@ import { bounded, type GatewayAnswer, gatewayQuery, latencyColumns, percentile, 
  * Local-union reads at province scale (not a test): `node scripts/dist/bench/unions.js`.
  * Starts the whole system on a throw-away embedded PostgreSQL (max_wal_size raised for the bulk
  * load: a throw-away database; shared_buffers a quarter of the memory, BENCH_SHARED_BUFFERS),
- * loads BENCH_MEMBERS scale members (default 1,000,000; issue 12 goal 5 runs 15,000,000) with seed:scale into ~131,000 organizations, prints the load's rows/s and
- * the size on disk, registers a UNION partner for the scale root, then measures through the
+ * loads BENCH_MEMBERS scale members (default 1,000,000; issue 12 goal 5 runs 15,000,000) with
+ * seed:scale into ~131,000 organizations, prints the load's rows/s and the size on disk, registers a UNION partner for the scale root, then measures through the
  * gateway, one request at a time (latency, not throughput), BENCH_REPEAT times each (default 300):
  *   organization(root).stats                   maintained counters, one row
  *   organization(root|city).members page 1     first: 20 (city: the one with the most members)
