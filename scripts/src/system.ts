@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type AddressInfo, type Server, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { DemoCredentials, DemoFixtures, DemoPartnerKey } from '@union/common';
@@ -55,15 +55,49 @@ interface Secrets {
   CARD_TOKEN_SECRET: string;
 }
 
-export const freePort = (host = '127.0.0.1') =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+export const freePort = async (host = '127.0.0.1') => (await freePorts(1, host))[0];
+
+/**
+ * `count` distinct free ports, none of them in `besides` (ports promised to a process that has not
+ * bound them yet). Every listener stays open until all are bound, because a port closed by one
+ * bind(0) can be the kernel's answer to the next.
+ */
+export async function freePorts(count: number, host = '127.0.0.1', besides: readonly number[] = []): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count + besides.length; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, host, resolve);
+      });
+    }
+    const ports = servers.map((server) => (server.address() as AddressInfo).port);
+    return ports.filter((port) => !besides.includes(port)).slice(0, count);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
+const SERVICE_NAMES = ['member', 'benefit', 'points', 'events', 'gateway'] as const;
+type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/**
+ * A port for every service: the given ones as given, the rest free and distinct from each other and
+ * from the given ones (which are not bound yet, so the kernel could hand them out). Two services
+ * on one port would leave one answering for the other, so that is refused.
+ */
+export async function servicePorts(given: Partial<Record<ServiceName | 'postgres', number>>, host: string): Promise<Record<ServiceName, number>> {
+  const taken = Object.values(given).filter((port): port is number => Boolean(port));
+  const duplicate = taken.find((port, index) => taken.indexOf(port) !== index);
+  if (duplicate) throw new Error(`port ${duplicate} is given to two services`);
+  const missing = SERVICE_NAMES.filter((name) => !given[name]);
+  const free = await freePorts(missing.length, host, taken);
+  const ports = Object.fromEntries(SERVICE_NAMES.map((name) => [name, given[name]])) as Record<ServiceName, number>;
+  for (const name of missing) ports[name] = free.shift()!;
+  return ports;
+}
 
 const newSecret = () => randomBytes(32).toString('base64url');
 const newSigningKeyPem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -256,7 +290,8 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
   try {
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
-      const pgPort = options.ports?.postgres || (await freePort());
+      const given = Object.values(options.ports ?? {}).filter((port): port is number => Boolean(port));
+      const pgPort = options.ports?.postgres || (await freePorts(1, '127.0.0.1', given))[0];
       const embedded = await startEmbeddedPostgres(dataDir ?? join(repoRoot, '.data'), pgPort, options.postgresSettings ?? {}, log, onChange);
       processes.postgres = embedded.supervised;
       cleanups.push(() => embedded.supervised.stop());
@@ -282,14 +317,7 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
         ? null
         : await seedDemo({ databaseUrl, idNumberHmacKey: secrets.ID_NUMBER_HMAC_KEY, memberCount: options.memberCount, knownSecrets });
 
-    const port = async (name: 'gateway' | 'member' | 'benefit' | 'points' | 'events') => options.ports?.[name] || (await freePort(host));
-    const ports = {
-      member: await port('member'),
-      benefit: await port('benefit'),
-      points: await port('points'),
-      events: await port('events'),
-      gateway: await port('gateway'),
-    };
+    const ports = await servicePorts(options.ports ?? {}, host);
     const subgraphUrls = {
       member: `http://${host}:${ports.member}/graphql`,
       benefit: `http://${host}:${ports.benefit}/graphql`,

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DemoCredentials } from '@union/common';
-import { freePort, repoRoot } from '../../scripts/src/system';
+import { freePorts, repoRoot } from '../../scripts/src/system';
 import type { SupervisedState } from '../../scripts/src/supervisor';
 
 /**
@@ -34,13 +34,10 @@ export interface LauncherOptions {
 }
 
 export async function startLauncher(dataDir: string, options: LauncherOptions = {}): Promise<Launcher> {
-  const ports = {
-    GATEWAY_PORT: await freePort(),
-    MEMBER_PORT: await freePort(),
-    BENEFIT_PORT: await freePort(),
-    POINTS_PORT: await freePort(),
-    EMBEDDED_PG_PORT: await freePort(),
-  };
+  // Every port npm start listens on, picked at once: ports picked one by one can repeat, and a port
+  // left to npm start could be one of these, given out again before its service binds it.
+  const [gateway, member, benefit, points, events, postgres] = await freePorts(6);
+  const ports = { GATEWAY_PORT: gateway, MEMBER_PORT: member, BENEFIT_PORT: benefit, POINTS_PORT: points, EVENTS_PORT: events, EMBEDDED_PG_PORT: postgres };
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, DEMO_MEMBER_COUNT: String(options.memberCount ?? 60), HOST: '127.0.0.1', ...options.env };
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
   for (const name of ['DATABASE_URL', 'MEMBER_SUBGRAPH_URL', 'BENEFIT_SUBGRAPH_URL', 'POINTS_SUBGRAPH_URL', 'NODE_ENV']) delete env[name];
