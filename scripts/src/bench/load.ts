@@ -70,9 +70,11 @@ export async function bounded<T>(
   count: number,
   limit: number,
   task: (i: number) => Promise<T>,
-): Promise<{ results: T[]; latencies: number[]; seconds: number }> {
+): Promise<{ results: T[]; latencies: number[]; finishedAt: number[]; seconds: number }> {
   const results = new Array<T>(count);
   const latencies = new Array<number>(count);
+  /** Milliseconds from the start of the run to each task's end. */
+  const finishedAt = new Array<number>(count);
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -80,11 +82,13 @@ export async function bounded<T>(
       for (let i = next++; i < count; i = next++) {
         const t0 = performance.now();
         results[i] = await task(i);
-        latencies[i] = performance.now() - t0;
+        const t1 = performance.now();
+        latencies[i] = t1 - t0;
+        finishedAt[i] = t1 - started;
       }
     }),
   );
-  return { results, latencies, seconds: (performance.now() - started) / 1000 };
+  return { results, latencies, finishedAt, seconds: (performance.now() - started) / 1000 };
 }
 
 /** The nearest-rank p-th percentile of ascending samples. */
@@ -99,6 +103,12 @@ export interface PhaseResult {
   latencies: number[];
   /** How many requests ended with each outcome. */
   outcomes: Record<string, number>;
+  /**
+   * Per outcome: its latencies (ascending) and the seconds from its first request's end to its
+   * last's. A rush has two halves (vouchers issued, then refusals) that cost the system different
+   * amounts, and the tail of the whole is the tail of the dearer half.
+   */
+  byOutcome: Record<string, { latencies: number[]; seconds: number }>;
 }
 
 /**
@@ -108,8 +118,21 @@ export interface PhaseResult {
 export async function phase(name: string, count: number, concurrency: number, send: (i: number) => Promise<string>): Promise<PhaseResult> {
   const run = await bounded(count, concurrency, (i) => send(i).catch((error: unknown) => `network: ${(error as Error).message}`));
   const outcomes: Record<string, number> = {};
-  for (const outcome of run.results) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-  return { name, requests: count, seconds: run.seconds, perSecond: count / run.seconds, latencies: run.latencies.sort((a, b) => a - b), outcomes };
+  const byOutcome: PhaseResult['byOutcome'] = {};
+  const span: Record<string, { first: number; last: number }> = {};
+  run.results.forEach((outcome, i) => {
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    (byOutcome[outcome] ??= { latencies: [], seconds: 0 }).latencies.push(run.latencies[i]);
+    const ended = run.finishedAt[i];
+    const seen = (span[outcome] ??= { first: ended, last: ended });
+    seen.first = Math.min(seen.first, ended);
+    seen.last = Math.max(seen.last, ended);
+  });
+  for (const [outcome, entry] of Object.entries(byOutcome)) {
+    entry.latencies.sort((a, b) => a - b);
+    entry.seconds = (span[outcome].last - span[outcome].first) / 1000;
+  }
+  return { name, requests: count, seconds: run.seconds, perSecond: count / run.seconds, latencies: run.latencies.sort((a, b) => a - b), outcomes, byOutcome };
 }
 
 /** `p50 1.2 ms  p99 3.4 ms  max 5.6 ms`: the given percentiles and the maximum of ascending latencies, each number padded to `width`. */

@@ -15,8 +15,10 @@ import { cpuPerRequest, type CpuReaders, sampleCpu, systemCpuReaders } from './p
  * verifies the platform's hashed secret per call, ~30/s, and is not what this measures), lets the
  * city union create a batch of BENCH_QUANTITY (default 5,000, one per member),
  * and fires one claimVoucher per member with BENCH_CONCURRENCY (default 100) requests in flight.
- * Prints claims/s, latency percentiles and outcomes, then counts what the database holds: the
- * count must be exactly the batch size, with as many distinct owners. BENCH_RUSHES (default 2)
+ * Prints claims/s, latency percentiles and outcomes, and the percentiles of each outcome (the claims
+ * that get a voucher cost more than the refusals once the pool is empty, and make the tail), then
+ * counts what the database holds: the count must be exactly the batch size, with as many distinct
+ * owners. BENCH_RUSHES (default 2)
  * rushes, each on a new batch with the same members: the first meets the claim path JIT-cold
  * (the services' first claims since they started; its first seconds cost the benefit subgraph
  * about twice the CPU per claim), the second as a running system meets a rush.
@@ -138,6 +140,10 @@ async function main(): Promise<void> {
           `  claims: ${rush.requests} in ${rush.seconds.toFixed(1)} s = ${rush.perSecond.toFixed(1)}/s  ${latencyColumns(rush.latencies, [50, 95, 99])}`,
         );
         console.log(`  outcomes: ${JSON.stringify(rush.outcomes)}`);
+        for (const [outcome, { latencies, seconds }] of Object.entries(rush.byOutcome)) {
+          const rate = seconds > 0 ? `, ${(latencies.length / seconds).toFixed(0)}/s while they came` : '';
+          console.log(`    ${outcome}: ${latencyColumns(latencies, [50, 95, 99])} (${latencies.length}${rate})`);
+        }
         console.log(`  ${cpuColumns(cpu, rush.requests, 'claim request')}; load generator ${(generatorMs / rush.requests).toFixed(2)}`);
         const issued = rush.outcomes.CLAIMED ?? 0;
         if (issued > 0) console.log(`  ${cpuColumns(cpu, issued, 'voucher issued')}`);
