@@ -22,7 +22,7 @@ export interface LaunchOptions {
   /** Where the embedded database, generated secrets and demo-credentials.json live (default .data). */
   dataDir?: string;
   /** Fixed ports (npm start); 0 or absent picks free loopback ports (tests). */
-  ports?: Partial<Record<'gateway' | 'member' | 'benefit' | 'points' | 'events' | 'postgres', number>>;
+  ports?: GivenPorts;
   host?: string;
   /** Persist generated secrets and credentials in dataDir (npm start) or keep them in memory (tests). */
   persist?: boolean;
@@ -82,14 +82,17 @@ export async function freePorts(count: number, host = '127.0.0.1', besides: read
 
 const SERVICE_NAMES = ['member', 'benefit', 'points', 'events', 'gateway'] as const;
 type ServiceName = (typeof SERVICE_NAMES)[number];
+export type GivenPorts = Partial<Record<ServiceName | 'postgres', number>>;
+
+const portsIn = (given: GivenPorts) => Object.values(given).filter((port): port is number => Boolean(port));
 
 /**
  * A port for every service: the given ones as given, the rest free and distinct from each other and
  * from the given ones (which are not bound yet, so the kernel could hand them out). Two services
  * on one port would leave one answering for the other, so that is refused.
  */
-export async function servicePorts(given: Partial<Record<ServiceName | 'postgres', number>>, host: string): Promise<Record<ServiceName, number>> {
-  const taken = Object.values(given).filter((port): port is number => Boolean(port));
+export async function servicePorts(given: GivenPorts, host: string): Promise<Record<ServiceName, number>> {
+  const taken = portsIn(given);
   const duplicate = taken.find((port, index) => taken.indexOf(port) !== index);
   if (duplicate) throw new Error(`port ${duplicate} is given to two services`);
   const missing = SERVICE_NAMES.filter((name) => !given[name]);
@@ -290,8 +293,7 @@ export async function launchSystem(options: LaunchOptions = {}): Promise<Launche
   try {
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
-      const given = Object.values(options.ports ?? {}).filter((port): port is number => Boolean(port));
-      const pgPort = options.ports?.postgres || (await freePorts(1, '127.0.0.1', given))[0];
+      const pgPort = options.ports?.postgres || (await freePorts(1, '127.0.0.1', portsIn(options.ports ?? {})))[0];
       const embedded = await startEmbeddedPostgres(dataDir ?? join(repoRoot, '.data'), pgPort, options.postgresSettings ?? {}, log, onChange);
       processes.postgres = embedded.supervised;
       cleanups.push(() => embedded.supervised.stop());

@@ -18,10 +18,10 @@ import { cpuPerRequest, type CpuReaders, sampleCpu, systemCpuReaders } from './p
  * Prints claims/s, latency percentiles and outcomes, and the percentiles of each outcome (the claims
  * that get a voucher cost more than the refusals once the pool is empty, and make the tail), then
  * counts what the database holds: the count must be exactly the batch size, with as many distinct
- * owners. BENCH_RUSHES (default 2)
- * rushes, each on a new batch with the same members: the first meets the claim path JIT-cold
- * (the services' first claims since they started; its first seconds cost the benefit subgraph
- * about twice the CPU per claim), the second as a running system meets a rush.
+ * owners. BENCH_RUSHES (default 2) rushes, each on a new batch with the same members: the first
+ * meets the claim path JIT-cold (the services' first claims since they started; its first seconds
+ * cost the benefit subgraph about twice the CPU per claim), the second as a running system meets a
+ * rush.
  *
  * Before the rush, the same members read `me { id displayName }` once each at the same concurrency
  * (BENCH_ME_READS, default one per member): claims/s is printed as a ratio of those reads/s, since
