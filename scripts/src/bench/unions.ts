@@ -15,8 +15,9 @@ import { bounded, type GatewayAnswer, gatewayQuery, latencyColumns, percentile, 
  * Starts the whole system on a throw-away embedded PostgreSQL (max_wal_size raised for the bulk
  * load: a throw-away database; shared_buffers a quarter of the memory, BENCH_SHARED_BUFFERS),
  * loads BENCH_MEMBERS scale members (default 1,000,000; issue 12 goal 5 runs 15,000,000) with
- * seed:scale into ~131,000 organizations, prints the load's rows/s and the size on disk, registers a UNION partner for the scale root, then measures through the
- * gateway, one request at a time (latency, not throughput), BENCH_REPEAT times each (default 300):
+ * seed:scale into ~131,000 organizations, prints the load's rows/s and the size on disk, registers
+ * a UNION partner for the scale root, then measures through the gateway, one request at a time
+ * (latency, not throughput), BENCH_REPEAT times each (default 300):
  *   organization(root).stats                   maintained counters, one row
  *   organization(root|city).members page 1     first: 20 (city: the one with the most members)
  *   organization(root|city).members page 500   the same, after walking 499 keyset cursors
@@ -25,9 +26,10 @@ import { bounded, type GatewayAnswer, gatewayQuery, latencyColumns, percentile, 
  *   verifyMemberCard                           the hospital bench's flow over 100 scale members,
  *                                              BENCH_CONCURRENCY (10) in flight, BENCH_VERIFY_REQUESTS (2000)
  * and one CSV and one NDJSON export (GET /exports/members; BENCH_EXPORT_FORMATS) of BENCH_EXPORT
- * (root | city, default city from 5,000,000 members on, else root): rows/s and the peak resident memory of the member
- * subgraph and the gateway processes while they stream (BENCH_SERVICE_HEAP_MIB=96 caps the services'
- * heaps below the size of the file, to show it streams).
+ * (root | city, default city from 5,000,000 members on, else root): rows/s and the peak resident
+ * memory of the member subgraph and the gateway processes while they stream
+ * (BENCH_SERVICE_HEAP_MIB=96 caps the services' heaps below the size of the file, to show it
+ * streams).
  */
 
 const memberCount = Number(process.env.BENCH_MEMBERS ?? 1_000_000);

@@ -190,7 +190,7 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
       for (let start = 0; start < rows.length; start += EXPORT_SLICE_ROWS) {
         let chunk = '';
         const end = Math.min(rows.length, start + EXPORT_SLICE_ROWS);
-        for (let i = start; i < end; i++) chunk += line(rows[i]!);
+        for (let i = start; i < end; i++) chunk += line(rows[i]);
         await write(res, chunk);
         // Let the event loop read the next batch off PostgreSQL's socket between slices: while a
         // whole batch was formatted in one go the socket filled, PostgreSQL stopped sending, and
