@@ -30,12 +30,12 @@ const ORGANIZATION_ID = randomUUID();
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /**
- * Builds a JWT by hand (jose is a gateway dependency, not the tests'): with a key, an EdDSA
- * signature; without one, an unsecured `alg: none` token.
+ * Builds a JWT by hand (the JWT libraries are the gateway's dependencies, not the tests'): with a
+ * key, an EdDSA signature; without one, an unsecured `alg: none` token.
  */
-function handMadeJwt(claims: Record<string, unknown>, options: { key?: KeyObject; typ?: string } = {}): string {
+function handMadeJwt(claims: Record<string, unknown>, options: { key?: KeyObject; typ?: string; header?: Record<string, unknown> } = {}): string {
   const now = Math.floor(Date.now() / 1000);
-  const header = { alg: options.key ? 'EdDSA' : 'none', typ: options.typ ?? 'at+jwt' };
+  const header = { alg: options.key ? 'EdDSA' : 'none', typ: options.typ ?? 'at+jwt', ...options.header };
   const payload = {
     iss: 'union-benefits-gateway',
     aud: 'union-benefits-api',
@@ -221,6 +221,21 @@ describe('access tokens', () => {
     await expect(tokens.verifyAccessToken(`${header}.${widened}.${signature}`)).rejects.toThrow('access token signature is invalid');
 
     await expect(tokens.verifyAccessToken('not-a-jwt')).rejects.toThrow('access token is malformed');
+  });
+
+  it('rejects a token not valid yet, one without a required claim, an unknown critical header and non-canonical encoding', async () => {
+    const forge = (claims: Record<string, unknown>, header?: Record<string, unknown>) => handMadeJwt(claims, { key: signingKey.privateKey, header });
+    const claims = { kind: 'HOSPITAL', scope: 'member:verify', name: 'x' };
+    await expect(tokens.verifyAccessToken(forge({ ...claims, nbf: Math.floor(Date.now() / 1000) + 120 }))).rejects.toThrow('access token is not valid yet');
+    await expect(tokens.verifyAccessToken(forge({ ...claims, jti: undefined }))).rejects.toThrow('access token jti is not accepted');
+    await expect(tokens.verifyAccessToken(forge({ ...claims, exp: undefined }))).rejects.toThrow('access token exp is not accepted');
+    await expect(tokens.verifyAccessToken(forge(claims, { crit: ['b64'], b64: false }))).rejects.toThrow(AuthError);
+    const signed = forge(claims);
+    await expect(tokens.verifyAccessToken(signed)).resolves.toMatchObject({ kind: 'HOSPITAL' });
+    const [header, payload, signature] = signed.split('.');
+    // The same bytes with padding or a line break are another text: base64url in a JWT is exact.
+    await expect(tokens.verifyAccessToken(`${header}.${payload}=.${signature}`)).rejects.toThrow(AuthError);
+    await expect(tokens.verifyAccessToken(`${header}.${payload}.${signature.slice(0, 20)}\n${signature.slice(20)}`)).rejects.toThrow(AuthError);
   });
 
   it('rejects a correctly signed token whose claims do not fit its kind', async () => {
