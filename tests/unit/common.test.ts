@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { GraphQLError, Kind } from 'graphql';
-import { CursorCodec, DateScalar, DateTimeScalar, signInternalToken, verifyInternalToken, type Principal } from '@union/common';
+import { GraphQLError, Kind, locatedError } from 'graphql';
+import { contractError, CursorCodec, DateScalar, DateTimeScalar, signInternalToken, verifyInternalToken, type Principal } from '@union/common';
 
 /** The contract error code a scalar answers `value` with, or 'ok'. */
 function codeOf(parse: () => unknown): string {
@@ -32,10 +32,10 @@ describe('DateTime and Date scalars', () => {
 describe('internal tokens (gateway -> subgraph)', () => {
   const secret = 's'.repeat(40);
   const principal: Principal = { kind: 'HOSPITAL', id: '00000000-0000-4000-8000-000000000001', name: 'x', scopes: ['member:verify'] };
-  /** An HS256 JWT made by hand (jose is a dependency of the services, not of the tests). */
-  const signed = (claims: { exp?: number }) => {
+  /** An HS256 JWT made by hand, as RFC 7515 describes it: what any JWT library would make. */
+  const signed = (claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'HS256' }) => {
     const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const body = `${part({ alg: 'HS256' })}.${part({ p: principal, iss: 'union-gateway', aud: 'union-subgraphs', iat: Math.floor(Date.now() / 1000), ...claims })}`;
+    const body = `${part(header)}.${part({ p: principal, iss: 'union-gateway', aud: 'union-subgraphs', iat: Math.floor(Date.now() / 1000), ...claims })}`;
     return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
   };
 
@@ -49,6 +49,39 @@ describe('internal tokens (gateway -> subgraph)', () => {
     await expect(verifyInternalToken(signed({ exp: now + 60 }), secret)).resolves.toEqual(principal);
     await expect(verifyInternalToken(signed({ exp: now - 1 }), secret)).rejects.toThrow(/exp/);
     await expect(verifyInternalToken(signed({}), secret)).rejects.toThrow(/exp/);
+  });
+
+  it('are standard HS256 JWTs, and nothing else is accepted: another header, issuer or audience, a changed payload', async () => {
+    const token = await signInternalToken(principal, secret, 30);
+    const [header, payload, signature] = token.split('.');
+    expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'HS256' });
+    expect(createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url')).toBe(signature);
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    expect(claims).toMatchObject({ p: principal, iss: 'union-gateway', aud: 'union-subgraphs' });
+    expect(claims.exp - claims.iat).toBe(30);
+
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    await expect(verifyInternalToken(signed({ exp }, { alg: 'HS256', typ: 'JWT' }), secret)).rejects.toThrow(/malformed/);
+    await expect(verifyInternalToken(signed({ exp }, { alg: 'none' }).replace(/[^.]+$/, ''), secret)).rejects.toThrow(/malformed/);
+    await expect(verifyInternalToken(signed({ exp, iss: 'someone-else' }), secret)).rejects.toThrow(/not for us/);
+    await expect(verifyInternalToken(signed({ exp, aud: 'another-api' }), secret)).rejects.toThrow(/not for us/);
+    const widened = Buffer.from(JSON.stringify({ ...claims, p: { ...principal, scopes: ['member:verify', 'member:pii'] } })).toString('base64url');
+    await expect(verifyInternalToken(`${header}.${widened}.${signature}`, secret)).rejects.toThrow(/signature/);
+    await expect(verifyInternalToken(`${token}=`, secret)).rejects.toThrow(/malformed/);
+    await expect(verifyInternalToken(token, secret)).resolves.toEqual(principal);
+  });
+});
+
+describe('contract errors', () => {
+  it('carry their code and message but no stack frames, also once graphql-js has located them; other errors keep theirs', () => {
+    const refusal = contractError('SOLD_OUT', 'sold out', { batchId: 'b' });
+    expect(refusal).toBeInstanceOf(GraphQLError);
+    expect(refusal.extensions).toEqual({ batchId: 'b', code: 'SOLD_OUT' });
+    const located = locatedError(refusal, undefined, ['claimVoucher']);
+    expect(located.extensions.code).toBe('SOLD_OUT');
+    expect(located.stack).not.toMatch(/\n\s+at /);
+    expect(new Error('a fault').stack).toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBeGreaterThan(0);
   });
 });
 
