@@ -33,8 +33,20 @@ export const ErrorCodes = [
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
+/**
+ * A contract error is an answer (SOLD_OUT, NOT_FOUND ...), not a fault, so it is made without a
+ * stack trace: graphql-js copies the stack of every error a resolver throws into the error it
+ * reports, which formats the trace, and in a claim rush's profile that formatting was 5 % of the
+ * benefit subgraph's CPU (about 40 µs a refused claim, measured in-process) for traces nobody reads.
+ */
 export function contractError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { ...extensions, code } });
+  const frames = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new GraphQLError(message, { extensions: { ...extensions, code } });
+  } finally {
+    Error.stackTraceLimit = frames;
+  }
 }
 
 export const badInput = (message: string, field?: string) => contractError('BAD_USER_INPUT', message, field ? { field } : {});
