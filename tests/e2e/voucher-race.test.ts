@@ -55,6 +55,7 @@ describe('500 concurrent claims from 250 members against a batch of 50 (limit 1 
   it.each([1, 2])('round %i: exactly 50 vouchers, 50 distinct owners, everybody else SOLD_OUT or LIMIT_REACHED', async () => {
     const batchId = await createBatch(50);
     const directoryBefore = await memberFactsLookups();
+    const statementsBefore = await benefitStatements();
     const calls = [...memberTokens, ...memberTokens].map(({ token }) =>
       gql<{ claimVoucher: { id: string } }>(system, token, `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`, { b: batchId }),
     );
@@ -88,8 +89,15 @@ describe('500 concurrent claims from 250 members against a batch of 50 (limit 1 
     expect(asked).toBeGreaterThanOrEqual(50);
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThan(asked);
+    // Each claim sent at least one statement before (its claim, or once the pool was empty a read
+    // of whether it still was); refusals in flight together now share that read.
+    const statements = (await benefitStatements()) - statementsBefore;
+    console.log(`benefit: ${statements} SQL statements for ${answers.length} claims`);
+    expect(statements).toBeLessThan(answers.length);
   });
 });
+
+const benefitStatements = () => scrapeMetric(system.subgraphUrls.benefit, 'union_db_statements_total');
 
 /** The benefit subgraph's member-facts lookups (asked by its requests) and the calls that carried them. */
 async function memberFactsLookups(): Promise<{ asked: number; calls: number }> {

@@ -147,6 +147,19 @@ describe('claimVoucher', () => {
     expect(counts.rows[0].claimed).toBe(3);
   });
 
+  it('refuses the tail of a rush, concurrent refusals included, and sees a pool grown again at once', async () => {
+    const batchId = await createBatch({ totalQuantity: 1, perMemberLimit: 1 });
+    const members = await h.activeCityMembers(33);
+    expect(codesOf(await h.gql(h.member(members[0]), CLAIM, { batchId }))).toEqual([]);
+    expect(codesOf(await h.gql(h.member(members[1]), CLAIM, { batchId }))).toEqual(['SOLD_OUT']);
+    const tail = await Promise.all(members.slice(2, 32).map((id) => h.gql(h.member(id), CLAIM, { batchId })));
+    expect(tail.map((answer) => codesOf(answer)[0])).toEqual(Array(30).fill('SOLD_OUT'));
+
+    await h.sql.query(`UPDATE voucher_batches SET total_quantity = 2 WHERE id = $1`, [batchId]);
+    expect(codesOf(await h.gql(h.member(members[32]), CLAIM, { batchId }))).toEqual([]);
+    expect(codesOf(await h.gql(h.member(members[2]), CLAIM, { batchId }))).toEqual(['SOLD_OUT']);
+  });
+
   it('answers CLAIM_NOT_OPEN before and after the claim window', async () => {
     const early = await createBatch({ claimStartsAt: iso(DAY), claimEndsAt: iso(2 * DAY) });
     const [memberId] = await h.activeCityMembers(1);

@@ -62,7 +62,7 @@ describe('coalesced lookups', () => {
 
   it('sends the lookups of concurrent requests made in one turn as one call, each id once', async () => {
     const { calls, fetch } = recorder();
-    const lookup = new CoalescedLookup(fetch);
+    const lookup = new CoalescedLookup(fetch, 100);
     const [a, b, c] = await Promise.all([lookup.get(['1', '2'], 'request-a'), lookup.get(['2', '3'], 'request-b'), lookup.get(['unknown'], 'request-c')]);
     expect(calls).toEqual([{ ids: ['1', '2', '3', 'unknown'], requestId: 'request-a' }]);
     expect([lookup.asked, lookup.calls]).toEqual([3, 1]);
@@ -71,7 +71,7 @@ describe('coalesced lookups', () => {
 
   it('keeps nothing: a lookup in a later turn is a new call', async () => {
     const { calls, fetch } = recorder();
-    const lookup = new CoalescedLookup(fetch);
+    const lookup = new CoalescedLookup(fetch, 100);
     await lookup.get(['1']);
     await lookup.get(['1']);
     expect(calls.map((call) => call.ids)).toEqual([['1'], ['1']]);
@@ -88,7 +88,7 @@ describe('coalesced lookups', () => {
 
     const failing = new CoalescedLookup<{ id: string }>(async () => {
       throw new Error('member subgraph unavailable');
-    });
+    }, 100);
     const answers = await Promise.allSettled([failing.get(['1']), failing.get(['2'])]);
     expect(answers.map((answer) => answer.status)).toEqual(['rejected', 'rejected']);
   });

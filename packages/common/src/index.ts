@@ -10,6 +10,7 @@ export * from './http';
 export * from './ids';
 export * from './input-limits';
 export * from './internal-client';
+export * from './coalesced-lookup';
 export * from './member-directory';
 export * from './loaders';
 export * from './masking';

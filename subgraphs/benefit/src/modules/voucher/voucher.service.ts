@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import {
   audienceEntries,
   canReadMemberAccount,
+  CoalescedLookup,
   inUnionSubtree,
   isUuid,
   type MemberFacts,
@@ -9,7 +10,7 @@ import {
   type PreparedStatement,
   recordEvents,
 } from '@union/common';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
 import { benefitAudience, voucherEventData } from '../../events';
@@ -147,11 +148,30 @@ interface PreparedClaim {
   audience: string[];
 }
 
-/** Whether any stripe of the pool has a voucher left (as committed): one index read, no lock. */
-const POOL_LEFT: PreparedStatement = {
-  name: 'benefit.voucher_pool_left',
-  text: `SELECT EXISTS (SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND claimed < quantity) AS left`,
+/** Whether any stripe of each pool has a voucher left (as committed): one index read each, no lock. */
+const POOLS_LEFT: PreparedStatement = {
+  name: 'benefit.voucher_pools_left',
+  // Each id comes back as it was asked (text), whatever its letter case.
+  text: `SELECT b AS id, EXISTS (SELECT 1 FROM voucher_batch_stripes s WHERE s.batch_id = b::uuid AND s.claimed < s.quantity) AS left
+           FROM unnest($1::text[]) AS b`,
 };
+/** Batch ids one pool check carries at most. */
+const POOL_CHECKS_MAX_BATCHES = 1_000;
+
+/**
+ * The pool checks of the refusals in flight, one statement per turn of the event loop and
+ * database: after a pool empties, the tail of a rush is all refusals, and each sent its own read.
+ */
+const poolChecks = new WeakMap<DataSource, CoalescedLookup<{ id: string; left: boolean }>>();
+
+function poolChecksOf(db: DataSource): CoalescedLookup<{ id: string; left: boolean }> {
+  let checks = poolChecks.get(db);
+  if (!checks) {
+    checks = new CoalescedLookup((batchIds) => preparedRows<{ id: string; left: boolean }>(db, POOLS_LEFT, [batchIds]), POOL_CHECKS_MAX_BATCHES);
+    poolChecks.set(db, checks);
+  }
+  return checks;
+}
 
 const claimWindowOpen = (batch: VoucherBatchEntity, now = Date.now()) => now >= batch.claimStartsAt.getTime() && now < batch.claimEndsAt.getTime();
 
@@ -163,8 +183,8 @@ async function freshClaimFacts(ctx: BenefitContext, batchId: string): Promise<Cl
 }
 
 async function poolHasVouchersLeft(ctx: BenefitContext, batchId: string): Promise<boolean> {
-  const rows = await preparedRows<{ left: boolean }>(ctx.db, POOL_LEFT, [batchId]);
-  return rows[0]?.left === true;
+  const pools = await poolChecksOf(ctx.db).get([batchId], ctx.requestId);
+  return pools.get(batchId)?.left === true;
 }
 
 /** Everything a claim checks before its write; the guarded writes in claim_voucher() decide. */
