@@ -1,7 +1,9 @@
 import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
 import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-seed';
 import { seedVoucherDemo } from '../../subgraphs/benefit/src/seed/voucher-seed';
-import { CODE_ALPHABET } from '../../subgraphs/benefit/src/modules/voucher/voucher.code';
+import { randomUUID } from 'node:crypto';
+import { CODE_ALPHABET, generateVoucherCode } from '../../subgraphs/benefit/src/modules/voucher/voucher.code';
+import { claimGroupsOf, CODES_PER_CLAIM, type ClaimInput } from '../../subgraphs/benefit/src/modules/voucher/voucher.claims';
 import { openVoucherBatchInput } from '../testkit/voucher-batches';
 import { codesOf, startVoucherHarness, type VoucherHarness } from './voucher-harness';
 
@@ -408,6 +410,113 @@ describe('claims and grants waiting on stripes', () => {
   });
 });
 
+describe('grouped claims (claim_vouchers)', () => {
+  const claimOf = (batchId: string, memberId: string, codes = Array.from({ length: CODES_PER_CLAIM }, generateVoucherCode)): ClaimInput => {
+    const voucherId = randomUUID();
+    return {
+      batchId,
+      memberId,
+      start: Math.floor(Math.random() * 16),
+      voucherId,
+      codes,
+      issuedAt: new Date(),
+      eventId: randomUUID(),
+      eventData: JSON.stringify({ voucherId, batchId, memberId, status: 'ISSUED' }),
+      audience: [`org:${memberId}`],
+    };
+  };
+
+  it('sends the claims of one batch taken in one turn as one statement, each with its own outcome', async () => {
+    const batchId = await createBatch({ totalQuantity: 5, perMemberLimit: 1 });
+    const members = await h.activeCityMembers(8);
+    const groups = claimGroupsOf(h.benefitDb);
+    const [statementsBefore, groupStatementsBefore] = [await h.statementCount(), groups.statements];
+    // The second claim is the first member's again: at the limit. Then the pool runs out.
+    const claims = [members[0], members[0], ...members.slice(1)].map((id) => claimOf(batchId, id));
+    const outcomes = await Promise.all(claims.map((claim) => groups.take(claim)));
+    expect(outcomes.map((o) => o?.outcome)).toEqual([
+      'CLAIMED',
+      'LIMIT_REACHED',
+      'CLAIMED',
+      'CLAIMED',
+      'CLAIMED',
+      'CLAIMED',
+      'SOLD_OUT',
+      'SOLD_OUT',
+      'SOLD_OUT',
+    ]);
+    expect([(await h.statementCount()) - statementsBefore, groups.statements - groupStatementsBefore]).toEqual([1, 1]);
+
+    const claimed = claims.filter((_, i) => outcomes[i]?.outcome === 'CLAIMED');
+    const stored = await h.sql.query(`SELECT id, member_id, code FROM vouchers WHERE batch_id = $1 ORDER BY issued_at, id`, [batchId]);
+    expect(new Set(stored.rows.map((r) => r.id))).toEqual(new Set(claimed.map((c) => c.voucherId)));
+    for (const [i, claim] of claims.entries()) {
+      if (outcomes[i]?.outcome === 'CLAIMED') expect(claim.codes[0]).toBe(outcomes[i]!.code);
+    }
+    const counters = await h.sql.query(`SELECT member_id, claimed FROM voucher_member_claims WHERE batch_id = $1 AND claimed > 0`, [batchId]);
+    expect(counters.rows).toHaveLength(5);
+    expect(counters.rows.every((r) => r.claimed === 1)).toBe(true);
+    const pool = await h.sql.query(`SELECT sum(claimed)::int AS claimed FROM voucher_batch_stripes WHERE batch_id = $1`, [batchId]);
+    expect(pool.rows[0].claimed).toBe(5);
+    const events = await h.sql.query(`SELECT count(*)::int AS n FROM event_outbox WHERE type = 'VOUCHER_CLAIMED' AND id = ANY ($1::uuid[])`, [
+      claims.map((c) => c.eventId),
+    ]);
+    expect(events.rows[0].n).toBe(5);
+  });
+
+  it('never waits in a cycle: groups in consecutive turns, lone claims and a grant race for the last stripes', async () => {
+    const deadlocks = async () => Number((await h.sql.query(`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`)).rows[0].deadlocks);
+    const before = await deadlocks();
+    for (let round = 0; round < 5; round++) {
+      const batchId = await createBatch({ totalQuantity: 12, perMemberLimit: 2 });
+      const members = await h.activeCityMembers(30);
+      const groups = claimGroupsOf(h.benefitDb);
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      const taken: Array<Promise<unknown>> = [h.gql(h.principals.city, GRANT, { batchId, memberIds: members.slice(0, 6) })];
+      // Three groups of eight, one per turn, so that they are in flight together; two of each
+      // group's members are granted ones, and a lone claim by HTTP joins now and then.
+      for (let g = 0; g < 3; g++) {
+        for (let i = 0; i < 8; i++) taken.push(groups.take(claimOf(batchId, members[(g * 8 + i + 4) % 30])));
+        taken.push(h.gql(h.member(members[28 - g]), CLAIM, { batchId }));
+        await turn();
+      }
+      await Promise.all(taken);
+      const stored = await h.sql.query(
+        `SELECT (SELECT count(*)::int FROM vouchers WHERE batch_id = $1) AS n, (SELECT sum(claimed)::int FROM voucher_batch_stripes WHERE batch_id = $1) AS claimed`,
+        [batchId],
+      );
+      expect(stored.rows[0]).toEqual({ n: 12, claimed: 12 });
+    }
+    expect(await deadlocks()).toBe(before);
+  });
+
+  it('answers NOT_FOUND for every claim of an unknown batch', async () => {
+    const members = await h.activeCityMembers(2);
+    const unknown = randomUUID();
+    const outcomes = await Promise.all(members.map((id) => claimGroupsOf(h.benefitDb).take(claimOf(unknown, id))));
+    expect(outcomes.map((o) => o?.outcome)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
+  });
+
+  it('sends a group PostgreSQL refuses again claim by claim, so one bad claim fails alone and writes nothing', async () => {
+    const batchId = await createBatch({ totalQuantity: 10, perMemberLimit: 1 });
+    const members = await h.activeCityMembers(4);
+    const groups = claimGroupsOf(h.benefitDb);
+    const first = await groups.take(claimOf(batchId, members[0]));
+    expect(first?.outcome).toBe('CLAIMED');
+    // Every candidate code of this claim is taken already: claim_voucher() raises, the group fails.
+    const doomed = claimOf(batchId, members[1], Array(CODES_PER_CLAIM).fill(first!.code));
+    const before = groups.statements;
+    const settled = await Promise.allSettled([claimOf(batchId, members[2]), doomed, claimOf(batchId, members[3])].map((c) => groups.take(c)));
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value?.outcome : 'failed'))).toEqual(['CLAIMED', 'failed', 'CLAIMED']);
+    // The group, then each of its three claims alone.
+    expect(groups.statements - before).toBe(4);
+    const owners = await h.sql.query(`SELECT member_id FROM vouchers WHERE batch_id = $1`, [batchId]);
+    expect(new Set(owners.rows.map((r) => r.member_id))).toEqual(new Set([members[0], members[2], members[3]]));
+    const doomedCounter = await h.sql.query(`SELECT claimed FROM voucher_member_claims WHERE batch_id = $1 AND member_id = $2`, [batchId, members[1]]);
+    expect(doomedCounter.rows.map((r) => r.claimed)).toEqual([]);
+  });
+});
+
 // Last in this file: it takes the pool migration down and up again under the running service.
 describe('migration StripedVoucherPools', () => {
   it('moves what batches had claimed into their stripes, and back down', async () => {
@@ -415,6 +524,9 @@ describe('migration StripedVoucherPools', () => {
     const members = await h.activeCityMembers(3);
     for (const id of members) expect(codesOf(await h.gql(h.member(id), CLAIM, { batchId }))).toEqual([]);
 
+    // GroupedVoucherClaims first (it is the last one), then the pools.
+    await h.benefitDb.undoLastMigration({ transaction: 'each' });
+    expect((await h.sql.query(`SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'claim_vouchers'`)).rows[0].n).toBe(0);
     await h.benefitDb.undoLastMigration({ transaction: 'each' });
     expect((await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId])).rows[0].claimed).toBe(3);
     await h.sql.query(`UPDATE voucher_batches SET claimed = 7 WHERE id = $1`, [batchId]);

@@ -5,6 +5,7 @@ import { VoucherIssuedAtMilliseconds1767000004100 } from './1767000004100-Vouche
 import { IdempotentRequests1767000010100 } from './1767000010100-IdempotentRequests';
 import { EventOutbox1767000013100 } from './1767000013100-EventOutbox';
 import { StripedVoucherPools1767000020100 } from './1767000020100-StripedVoucherPools';
+import { GroupedVoucherClaims1767000030100 } from './1767000030100-GroupedVoucherClaims';
 
 /** Every migration of the benefit subgraph, in order. New ones are appended here. */
 export const benefitMigrations = [
@@ -15,4 +16,5 @@ export const benefitMigrations = [
   IdempotentRequests1767000010100,
   EventOutbox1767000013100,
   StripedVoucherPools1767000020100,
+  GroupedVoucherClaims1767000030100,
 ];

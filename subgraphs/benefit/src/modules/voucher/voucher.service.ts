@@ -21,6 +21,7 @@ import { assertSponsorInCallerSubtree } from '../program/program.service';
 import { generateVoucherCode } from './voucher.code';
 import { type VoucherEntity, voucherFromRow } from './voucher.entity';
 import { VoucherErrors } from './voucher.errors';
+import { claimGroupsOf, claimInTransaction, CODES_PER_CLAIM, type ClaimInput } from './voucher.claims';
 import { rowsOf } from '../../sql';
 import { VOUCHER_POOL_STRIPES } from '../../migrations/1767000020100-StripedVoucherPools';
 import { checkIdempotencyKey, type IdempotentRequest, requestFingerprint, runIdempotent } from '../idempotency/idempotency.store';
@@ -211,35 +212,30 @@ async function prepareClaim(ctx: BenefitContext, batchId: string): Promise<Prepa
   };
 }
 
-const CLAIM_SQL = `SELECT outcome, code, valid_from, valid_to FROM claim_voucher($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
-/** Outside a caller's transaction the claim goes out as one prepared statement. */
-const CLAIM: PreparedStatement = { name: 'benefit.claim_voucher', text: CLAIM_SQL };
-/** Candidate codes per claim: a collision (2^-80 per pair) moves on to the next one. */
-const CODES_PER_CLAIM = 3;
-
 /**
  * The claim's writes in one statement (claim_voucher(), migration StripedVoucherPools): claim
  * window, the member's counter (LIMIT_REACHED), a unit from a stripe of the pool (SOLD_OUT), the
- * voucher and its VOUCHER_CLAIMED event, all or nothing. Without `tx` it runs on its own
- * (autocommit: one round trip); with `tx`, inside that transaction (the idempotent path).
+ * voucher and its VOUCHER_CLAIMED event, all or nothing. Without `tx` it goes out with the other
+ * claims of its batch in flight in the same turn (ClaimGroups: one statement, one commit); with
+ * `tx`, inside that transaction (the idempotent path).
  */
 async function takeClaim(ctx: BenefitContext, { facts, audience }: PreparedClaim, memberId: string, tx?: EntityManager): Promise<VoucherEntity> {
   const { batch, program } = facts;
   const id = randomUUID();
   const issuedAt = new Date();
   const eventData = { voucherId: id, batchId: batch.id, programId: program.id, memberId, status: 'ISSUED' };
-  const values = [
-    batch.id,
+  const claim: ClaimInput = {
+    batchId: batch.id,
     memberId,
-    randomInt(VOUCHER_POOL_STRIPES),
-    id,
-    Array.from({ length: CODES_PER_CLAIM }, generateVoucherCode),
+    start: randomInt(VOUCHER_POOL_STRIPES),
+    voucherId: id,
+    codes: Array.from({ length: CODES_PER_CLAIM }, generateVoucherCode),
     issuedAt,
-    randomUUID(),
-    JSON.stringify(eventData),
+    eventId: randomUUID(),
+    eventData: JSON.stringify(eventData),
     audience,
-  ];
-  const [row] = tx ? await rowsOf(tx, CLAIM_SQL, values) : await preparedRows<Record<string, unknown>>(ctx.db, CLAIM, values);
+  };
+  const row = tx ? await claimInTransaction(tx, claim) : await claimGroupsOf(ctx.db).take(claim);
   switch (row?.outcome) {
     case 'CLAIMED':
       return voucherFromRow({
