@@ -14,6 +14,22 @@ export class StatementCounter {
   }
 }
 
+/**
+ * One value per data source, made on first use: what a process shares over its pool (caches,
+ * coalesced reads, claim groups). Keyed weakly, so a data source that is gone takes its value along.
+ */
+export function perDataSource<T>(make: (db: DataSource) => T): (db: DataSource) => T {
+  const made = new WeakMap<DataSource, T>();
+  return (db) => {
+    let value = made.get(db);
+    if (value === undefined) {
+      value = make(db);
+      made.set(db, value);
+    }
+    return value;
+  };
+}
+
 const statementCounters = new WeakMap<DataSource, StatementCounter>();
 
 /** The counter of the statements a data source sent (union_db_statements_total reads it). */

@@ -1,4 +1,4 @@
-import { preparedRows, type PreparedStatement } from '@union/common';
+import { perDataSource, preparedRows, type PreparedStatement } from '@union/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { rowsOf } from '../../sql';
 
@@ -148,14 +148,5 @@ export class ClaimGroups {
   }
 }
 
-const claimGroups = new WeakMap<DataSource, ClaimGroups>();
-
 /** The process's claim groups on a data source (one per running benefit subgraph). */
-export function claimGroupsOf(db: DataSource): ClaimGroups {
-  let groups = claimGroups.get(db);
-  if (!groups) {
-    groups = new ClaimGroups(db);
-    claimGroups.set(db, groups);
-  }
-  return groups;
-}
+export const claimGroupsOf = perDataSource((db) => new ClaimGroups(db));

@@ -6,11 +6,12 @@ import {
   inUnionSubtree,
   isUuid,
   type MemberFacts,
+  perDataSource,
   preparedRows,
   type PreparedStatement,
   recordEvents,
 } from '@union/common';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { BenefitContext } from '../../context';
 import { BenefitErrors } from '../../errors';
 import { benefitAudience, voucherEventData } from '../../events';
@@ -163,16 +164,9 @@ const POOL_CHECKS_MAX_BATCHES = 1_000;
  * The pool checks of the refusals in flight, one statement per turn of the event loop and
  * database: after a pool empties, the tail of a rush is all refusals, and each sent its own read.
  */
-const poolChecks = new WeakMap<DataSource, CoalescedLookup<{ id: string; left: boolean }>>();
-
-function poolChecksOf(db: DataSource): CoalescedLookup<{ id: string; left: boolean }> {
-  let checks = poolChecks.get(db);
-  if (!checks) {
-    checks = new CoalescedLookup((batchIds) => preparedRows<{ id: string; left: boolean }>(db, POOLS_LEFT, [batchIds]), POOL_CHECKS_MAX_BATCHES);
-    poolChecks.set(db, checks);
-  }
-  return checks;
-}
+const poolChecksOf = perDataSource(
+  (db) => new CoalescedLookup((batchIds) => preparedRows<{ id: string; left: boolean }>(db, POOLS_LEFT, [batchIds]), POOL_CHECKS_MAX_BATCHES),
+);
 
 const claimWindowOpen = (batch: VoucherBatchEntity, now = Date.now()) => now >= batch.claimStartsAt.getTime() && now < batch.claimEndsAt.getTime();
 

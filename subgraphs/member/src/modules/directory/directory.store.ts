@@ -1,4 +1,4 @@
-import type { MemberFacts, OrganizationFacts } from '@union/common';
+import { perDataSource, type MemberFacts, type OrganizationFacts } from '@union/common';
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 
@@ -95,17 +95,8 @@ export class OrganizationChains {
   }
 }
 
-const chainsByDataSource = new WeakMap<DataSource, OrganizationChains>();
-
 /** The process's OrganizationChains over this data source. */
-export function organizationChains(db: DataSource): OrganizationChains {
-  let chains = chainsByDataSource.get(db);
-  if (!chains) {
-    chains = new OrganizationChains(db);
-    chainsByDataSource.set(db, chains);
-  }
-  return chains;
-}
+export const organizationChains = perDataSource((db) => new OrganizationChains(db));
 
 /** The member-facts route: one statement for the members, their chains from the node cache. */
 export async function memberFactsByIds(db: DataSource, ids: string[]): Promise<MemberFacts[]> {

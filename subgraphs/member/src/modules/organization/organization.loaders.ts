@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { keyedLoader, preparedRows, type PreparedStatement } from '@union/common';
+import { keyedLoader, perDataSource, preparedRows, type PreparedStatement } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { OrganizationEntity, OrganizationStatsEntity } from './organization.entity';
 
@@ -65,12 +65,11 @@ class OrganizationRows {
   }
 }
 
-const organizationRowsOf = new WeakMap<DataSource, OrganizationRows>();
+const organizationRowsOf = perDataSource(() => new OrganizationRows());
 
 /** Organizations by id: the process-wide rows first, one named statement for the rest. */
 async function organizationsById(db: DataSource, ids: readonly string[]): Promise<Array<OrganizationEntity | null>> {
-  let cache = organizationRowsOf.get(db);
-  if (!cache) organizationRowsOf.set(db, (cache = new OrganizationRows()));
+  const cache = organizationRowsOf(db);
   const now = Date.now();
   const found = new Map<string, OrganizationEntity>();
   const missing: string[] = [];
