@@ -158,7 +158,7 @@ export class TokenService {
    * fast-jwt, not jose, checks the tokens on the way in: jose verifies an EdDSA signature on libuv's
    * thread pool, which cost the gateway 0.40-0.47 ms of CPU a token against 0.17-0.22 for the same
    * check done synchronously (measured in-process, 3,000 new member tokens). Every first request
-   * with a token pays it, and in a claim rush every claim is one.
+   * with a token pays it: a member app's first request after its token exchange, in a rush too.
    */
   private readonly verifyJwt: (token: string) => Record<string, unknown>;
 
