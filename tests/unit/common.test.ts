@@ -1,6 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { GraphQLError, Kind, locatedError } from 'graphql';
-import { contractError, CursorCodec, DateScalar, DateTimeScalar, signInternalToken, verifyInternalToken, type Principal } from '@union/common';
+import {
+  contractError,
+  CursorCodec,
+  retryingDeadlocks,
+  DateScalar,
+  DateTimeScalar,
+  signInternalToken,
+  verifyInternalToken,
+  type Principal,
+} from '@union/common';
 
 /** The contract error code a scalar answers `value` with, or 'ok'. */
 function codeOf(parse: () => unknown): string {
@@ -82,6 +91,29 @@ describe('contract errors', () => {
     expect(located.stack).not.toMatch(/\n\s+at /);
     expect(new Error('a fault').stack).toMatch(/\n\s+at /);
     expect(Error.stackTraceLimit).toBeGreaterThan(0);
+  });
+});
+
+describe('retryingDeadlocks', () => {
+  const failing = (codes: string[]) => {
+    let calls = 0;
+    const attempt = async () => {
+      const code = codes[calls++];
+      if (code) throw Object.assign(new Error(code), { code });
+      return calls;
+    };
+    return { attempt, calls: () => calls };
+  };
+
+  it('runs work PostgreSQL aborted to break a deadlock again, up to three times in all, and nothing else', async () => {
+    const twice = failing(['40P01', '40P01']);
+    await expect(retryingDeadlocks(twice.attempt)).resolves.toBe(3);
+    const always = failing(['40P01', '40P01', '40P01', '40P01']);
+    await expect(retryingDeadlocks(always.attempt)).rejects.toMatchObject({ code: '40P01' });
+    expect(always.calls()).toBe(3);
+    const other = failing(['23505']);
+    await expect(retryingDeadlocks(other.attempt)).rejects.toMatchObject({ code: '23505' });
+    expect(other.calls()).toBe(1);
   });
 });
 

@@ -125,7 +125,8 @@ const TOKEN_ERROR_MESSAGES: Record<string, string> = {
   [TokenError.codes.expired]: 'access token has expired',
   [TokenError.codes.inactive]: 'access token is not valid yet',
   [TokenError.codes.invalidSignature]: 'access token signature is invalid',
-  [TokenError.codes.missingSignature]: 'access token signature is invalid',
+  // An unsigned token (alg: none, or no signature at all) is no JWS of ours.
+  [TokenError.codes.missingSignature]: 'access token is malformed',
   [TokenError.codes.invalidAlgorithm]: 'access token algorithm is not accepted',
   [TokenError.codes.invalidType]: 'access token typ is not accepted',
 };

@@ -14,6 +14,26 @@ export class StatementCounter {
   }
 }
 
+/** PostgreSQL's deadlock_detected: the transaction it aborted to break the cycle was rolled back whole. */
+export const isDeadlock = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === '40P01';
+
+/**
+ * Runs `attempt` again when PostgreSQL aborted it to break a deadlock, up to `tries` times in all.
+ * Only for work that is one transaction (or one autocommitted statement), which the abort rolled back
+ * whole. Claims waiting for the last stripes of a pool can meet in such a cycle now and then: a
+ * stripe that turned full while a claim locked it stays locked, and two claims can each hold one the
+ * other waits for.
+ */
+export async function retryingDeadlocks<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
+  for (let tried = 1; ; tried++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isDeadlock(error) || tried >= tries) throw error;
+    }
+  }
+}
+
 /**
  * One value per data source, made on first use: what a process shares over its pool (caches,
  * coalesced reads, claim groups). Keyed weakly, so a data source that is gone takes its value along.

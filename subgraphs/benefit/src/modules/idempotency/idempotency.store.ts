@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { contractError, type ErrorCode } from '@union/common';
+import { contractError, retryingDeadlocks, type ErrorCode } from '@union/common';
 import { GraphQLError } from 'graphql';
 import type { DataSource, EntityManager } from 'typeorm';
 import { BenefitErrors } from '../../errors';
@@ -153,30 +153,33 @@ export async function runIdempotent<P, R, T>(db: DataSource, request: Idempotent
     return replay(winner, request, steps.restore);
   }
 
-  const outcome = await db.transaction(async (tx) => {
-    // A placeholder answer that no one ever reads: it is replaced before this transaction commits.
-    if (!(await takeKey(tx, request, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'in flight', extensions: {} } }))) return { taken: true as const };
-    await tx.query('SAVEPOINT idempotent_write');
-    let stored: StoredOutcome<T>;
-    let answer: { result: R } | { error: GraphQLError };
-    try {
-      const result = await steps.write(tx, prepared);
-      stored = { result: steps.save(result) };
-      answer = { result };
-    } catch (error) {
-      if (!isReplayedError(error)) throw error;
-      await tx.query('ROLLBACK TO SAVEPOINT idempotent_write');
-      stored = storedError(error);
-      answer = { error };
-    }
-    await tx.query(`UPDATE idempotent_requests SET outcome = $4::jsonb WHERE caller_kind = $1 AND caller_id = $2 AND idempotency_key = $3`, [
-      request.callerKind,
-      request.callerId,
-      request.key,
-      JSON.stringify(stored),
-    ]);
-    return answer;
-  });
+  // A deadlock aborted the whole transaction, key included: it runs again (see retryingDeadlocks).
+  const outcome = await retryingDeadlocks(() =>
+    db.transaction(async (tx) => {
+      // A placeholder answer that no one ever reads: it is replaced before this transaction commits.
+      if (!(await takeKey(tx, request, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'in flight', extensions: {} } }))) return { taken: true as const };
+      await tx.query('SAVEPOINT idempotent_write');
+      let stored: StoredOutcome<T>;
+      let answer: { result: R } | { error: GraphQLError };
+      try {
+        const result = await steps.write(tx, prepared);
+        stored = { result: steps.save(result) };
+        answer = { result };
+      } catch (error) {
+        if (!isReplayedError(error)) throw error;
+        await tx.query('ROLLBACK TO SAVEPOINT idempotent_write');
+        stored = storedError(error);
+        answer = { error };
+      }
+      await tx.query(`UPDATE idempotent_requests SET outcome = $4::jsonb WHERE caller_kind = $1 AND caller_id = $2 AND idempotency_key = $3`, [
+        request.callerKind,
+        request.callerId,
+        request.key,
+        JSON.stringify(stored),
+      ]);
+      return answer;
+    }),
+  );
   if ('taken' in outcome) {
     const winner = await findRecord(db, request);
     if (!winner) throw new Error('idempotency key row vanished after a conflict');

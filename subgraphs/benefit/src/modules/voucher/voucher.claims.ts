@@ -1,4 +1,4 @@
-import { perDataSource, preparedRows, type PreparedStatement } from '@union/common';
+import { perDataSource, preparedRows, retryingDeadlocks, type PreparedStatement } from '@union/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { rowsOf } from '../../sql';
 
@@ -45,9 +45,9 @@ const MAX_GROUP = 20;
 
 const claimValues = (c: ClaimInput) => [c.batchId, c.memberId, c.start, c.voucherId, c.codes, c.issuedAt, c.eventId, c.eventData, c.audience];
 
-/** One claim as one autocommitted statement. */
+/** One claim as one autocommitted statement (sent again if PostgreSQL aborted it to break a deadlock). */
 async function claimAlone(db: DataSource, claim: ClaimInput): Promise<ClaimOutcome | undefined> {
-  const [row] = await preparedRows<ClaimOutcome>(db, CLAIM, claimValues(claim));
+  const [row] = await retryingDeadlocks(() => preparedRows<ClaimOutcome>(db, CLAIM, claimValues(claim)));
   return row;
 }
 
