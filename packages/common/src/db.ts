@@ -15,7 +15,7 @@ export class StatementCounter {
 }
 
 /** PostgreSQL's deadlock_detected: the transaction it aborted to break the cycle was rolled back whole. */
-export const isDeadlock = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === '40P01';
+const isDeadlock = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === '40P01';
 
 /**
  * Runs `attempt` again when PostgreSQL aborted it to break a deadlock, up to `tries` times in all.
