@@ -3,7 +3,7 @@ import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-s
 import { seedVoucherDemo } from '../../subgraphs/benefit/src/seed/voucher-seed';
 import { randomUUID } from 'node:crypto';
 import { CODE_ALPHABET, generateVoucherCode } from '../../subgraphs/benefit/src/modules/voucher/voucher.code';
-import { claimGroupsOf, CODES_PER_CLAIM, type ClaimInput } from '../../subgraphs/benefit/src/modules/voucher/voucher.claims';
+import { CLAIM_GROUP, claimGroupValues, claimGroupsOf, CODES_PER_CLAIM, type ClaimInput } from '../../subgraphs/benefit/src/modules/voucher/voucher.claims';
 import { openVoucherBatchInput } from '../testkit/voucher-batches';
 import { codesOf, startVoucherHarness, type VoucherHarness } from './voucher-harness';
 
@@ -490,6 +490,68 @@ describe('grouped claims (claim_vouchers)', () => {
     expect(await deadlocks()).toBe(before);
   });
 
+  /** A group statement in a transaction left open, as a group still running holds its stripes. */
+  async function groupHeldOpen(claims: ClaimInput[]) {
+    const holder = h.benefitDb.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    const rows: Array<{ outcome: string }> = await holder.query(CLAIM_GROUP.text, claimGroupValues(claims));
+    const end = async (how: 'commit' | 'rollback') => {
+      await (how === 'commit' ? holder.commitTransaction() : holder.rollbackTransaction());
+      await holder.release();
+    };
+    return { outcomes: rows.map((r) => r.outcome), end };
+  }
+  const settledWithin = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise.then((value) => ({ value })), new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), ms))]);
+
+  it('runs two groups of one batch side by side: a group takes only stripes no other one holds', async () => {
+    // 16 stripes of two vouchers: each group of four needs two stripes.
+    const batchId = await createBatch({ totalQuantity: 32, perMemberLimit: 1 });
+    const members = await h.activeCityMembers(8);
+    const first = await groupHeldOpen(members.slice(0, 4).map((id) => ({ ...claimOf(batchId, id), start: 0 })));
+    try {
+      expect(first.outcomes).toEqual(['CLAIMED', 'CLAIMED', 'CLAIMED', 'CLAIMED']);
+      // Starting at the same stripe, the second group goes past the two the first one holds.
+      const second = Promise.all(members.slice(4).map((id) => claimGroupsOf(h.benefitDb).take({ ...claimOf(batchId, id), start: 0 })));
+      const answered = await settledWithin(second, 5_000);
+      expect(answered === 'waiting' ? answered : answered.value.map((o) => o?.outcome)).toEqual(['CLAIMED', 'CLAIMED', 'CLAIMED', 'CLAIMED']);
+    } finally {
+      await first.end('commit');
+    }
+    const stripes = await h.sql.query(`SELECT stripe, claimed FROM voucher_batch_stripes WHERE batch_id = $1 AND claimed > 0 ORDER BY stripe`, [batchId]);
+    expect(stripes.rows).toEqual([0, 1, 2, 3].map((stripe) => ({ stripe, claimed: 2 })));
+    const vouchers = await h.sql.query(`SELECT count(DISTINCT member_id)::int AS n FROM vouchers WHERE batch_id = $1`, [batchId]);
+    expect(vouchers.rows[0].n).toBe(8);
+  });
+
+  it('sends alone what the free stripes cannot hold: those claims wait for the stripes another group holds', async () => {
+    const batchId = await createBatch({ totalQuantity: 2, perMemberLimit: 1 });
+    const members = await h.activeCityMembers(4);
+    const first = await groupHeldOpen(members.slice(0, 2).map((id) => claimOf(batchId, id)));
+    let rest: Promise<Array<{ outcome: string } | undefined>> | undefined;
+    try {
+      expect(first.outcomes).toEqual(['CLAIMED', 'CLAIMED']);
+      // The group statement itself answers at once: no stripe is free, yet the pool is not empty
+      // in the committed state (the first group may still roll back).
+      const direct = h.benefitDb.createQueryRunner();
+      try {
+        const rows: Array<{ outcome: string }> = await direct.query(CLAIM_GROUP.text, claimGroupValues(members.slice(2).map((id) => claimOf(batchId, id))));
+        expect(rows.map((r) => r.outcome)).toEqual(['SEND_ALONE', 'SEND_ALONE']);
+      } finally {
+        await direct.release();
+      }
+      rest = Promise.all(members.slice(2).map((id) => claimGroupsOf(h.benefitDb).take(claimOf(batchId, id))));
+      expect(await settledWithin(rest, 300)).toBe('waiting');
+    } finally {
+      await first.end('rollback');
+    }
+    // The first group rolled back: the claims sent alone get its vouchers.
+    expect((await rest!).map((o) => o?.outcome)).toEqual(['CLAIMED', 'CLAIMED']);
+    const owners = await h.sql.query(`SELECT member_id FROM vouchers WHERE batch_id = $1`, [batchId]);
+    expect(new Set(owners.rows.map((r) => r.member_id))).toEqual(new Set(members.slice(2)));
+  });
+
   it('answers NOT_FOUND for every claim of an unknown batch', async () => {
     const members = await h.activeCityMembers(2);
     const unknown = randomUUID();
@@ -524,9 +586,16 @@ describe('migration StripedVoucherPools', () => {
     const members = await h.activeCityMembers(3);
     for (const id of members) expect(codesOf(await h.gql(h.member(id), CLAIM, { batchId }))).toEqual([]);
 
-    // GroupedVoucherClaims first (it is the last one), then the pools.
+    // ParallelVoucherClaimGroups first (it is the last one): the groups lock every stripe again.
+    const groupFunction = async () => (await h.sql.query(`SELECT prosrc FROM pg_proc WHERE proname = 'claim_vouchers'`)).rows.map((r) => r.prosrc as string);
+    expect((await groupFunction())[0]).toContain('SKIP LOCKED');
     await h.benefitDb.undoLastMigration({ transaction: 'each' });
-    expect((await h.sql.query(`SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'claim_vouchers'`)).rows[0].n).toBe(0);
+    const [inTurn] = await groupFunction();
+    expect(inTurn).not.toContain('SKIP LOCKED');
+    expect(inTurn).toContain('FROM voucher_batch_stripes WHERE batch_id = p_batch ORDER BY stripe FOR NO KEY UPDATE');
+    // Then GroupedVoucherClaims, then the pools.
+    await h.benefitDb.undoLastMigration({ transaction: 'each' });
+    expect(await groupFunction()).toEqual([]);
     await h.benefitDb.undoLastMigration({ transaction: 'each' });
     expect((await h.sql.query(`SELECT claimed FROM voucher_batches WHERE id = $1`, [batchId])).rows[0].claimed).toBe(3);
     await h.sql.query(`UPDATE voucher_batches SET claimed = 7 WHERE id = $1`, [batchId]);

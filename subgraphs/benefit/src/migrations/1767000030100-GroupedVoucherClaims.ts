@@ -1,26 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * claim_vouchers(): the claims of one voucher batch that a benefit process has in flight in one
- * turn of its event loop, as one statement and one commit. Each claim is still claim_voucher()
- * (the same checks, the same writes, the same outcomes); what a group saves is PostgreSQL's cost
- * per statement and per commit, and a round trip per claim.
- *
- * Lock order, the grants' own: first the counter rows of all the group's members, in member order
- * (rows that do not exist yet are made with 0 claimed), then every stripe of the pool, in stripe
- * order; only then the claims, one at a time, each of which finds its counter row and its stripe
- * already held by its own transaction and waits for nothing. A group that took stripes claim by
- * claim could hold one stripe (full in its own view, not in the committed one) while waiting for
- * another, and two groups could wait for each other in a cycle. Groups of one batch therefore run
- * one after another; each carries the claims that arrived meanwhile.
- * Outcomes come back in the order of the arrays (`ord`, from 1).
- */
-export class GroupedVoucherClaims1767000030100 implements MigrationInterface {
-  name = 'GroupedVoucherClaims1767000030100';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      CREATE FUNCTION claim_vouchers(
+/** The function as this migration made it (ParallelVoucherClaimGroups goes back to it on the way down). */
+export const CLAIM_VOUCHERS_IN_TURN = `
+      CREATE OR REPLACE FUNCTION claim_vouchers(
         p_batch uuid, p_members uuid[], p_starts int[], p_vouchers uuid[], p_codes text[], p_codes_per_claim int,
         p_issued_at timestamptz[], p_events uuid[], p_event_data jsonb[], p_audiences jsonb,
         OUT ord int, OUT outcome text, OUT code text, OUT valid_from timestamptz, OUT valid_to timestamptz)
@@ -50,7 +32,28 @@ export class GroupedVoucherClaims1767000030100 implements MigrationInterface {
           valid_to := claimed.valid_to;
           RETURN NEXT;
         END LOOP;
-      END $$`);
+      END $$`;
+
+/**
+ * claim_vouchers(): the claims of one voucher batch that a benefit process has in flight in one
+ * turn of its event loop, as one statement and one commit. Each claim is still claim_voucher()
+ * (the same checks, the same writes, the same outcomes); what a group saves is PostgreSQL's cost
+ * per statement and per commit, and a round trip per claim.
+ *
+ * Lock order, the grants' own: first the counter rows of all the group's members, in member order
+ * (rows that do not exist yet are made with 0 claimed), then every stripe of the pool, in stripe
+ * order; only then the claims, one at a time, each of which finds its counter row and its stripe
+ * already held by its own transaction and waits for nothing. A group that took stripes claim by
+ * claim could hold one stripe (full in its own view, not in the committed one) while waiting for
+ * another, and two groups could wait for each other in a cycle. Groups of one batch therefore run
+ * one after another; each carries the claims that arrived meanwhile.
+ * Outcomes come back in the order of the arrays (`ord`, from 1).
+ */
+export class GroupedVoucherClaims1767000030100 implements MigrationInterface {
+  name = 'GroupedVoucherClaims1767000030100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(CLAIM_VOUCHERS_IN_TURN);
   }
 
   async down(q: QueryRunner): Promise<void> {

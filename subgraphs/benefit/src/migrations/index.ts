@@ -6,6 +6,7 @@ import { IdempotentRequests1767000010100 } from './1767000010100-IdempotentReque
 import { EventOutbox1767000013100 } from './1767000013100-EventOutbox';
 import { StripedVoucherPools1767000020100 } from './1767000020100-StripedVoucherPools';
 import { GroupedVoucherClaims1767000030100 } from './1767000030100-GroupedVoucherClaims';
+import { ParallelVoucherClaimGroups1767000040100 } from './1767000040100-ParallelVoucherClaimGroups';
 
 /** Every migration of the benefit subgraph, in order. New ones are appended here. */
 export const benefitMigrations = [
@@ -17,4 +18,5 @@ export const benefitMigrations = [
   EventOutbox1767000013100,
   StripedVoucherPools1767000020100,
   GroupedVoucherClaims1767000030100,
+  ParallelVoucherClaimGroups1767000040100,
 ];

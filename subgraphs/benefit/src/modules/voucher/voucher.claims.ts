@@ -32,8 +32,8 @@ export interface ClaimOutcome {
 const CLAIM_SQL = `SELECT outcome, code, valid_from, valid_to FROM claim_voucher($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 /** Outside a caller's transaction a lone claim goes out as one prepared statement. */
 const CLAIM: PreparedStatement = { name: 'benefit.claim_voucher', text: CLAIM_SQL };
-/** A group of claims of one batch (migration GroupedVoucherClaims). */
-const CLAIM_GROUP: PreparedStatement = {
+/** A group of claims of one batch (migrations GroupedVoucherClaims, ParallelVoucherClaimGroups), with claimGroupValues. */
+export const CLAIM_GROUP: PreparedStatement = {
   name: 'benefit.claim_vouchers',
   text: `SELECT ord, outcome, code, valid_from, valid_to FROM claim_vouchers($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 };
@@ -42,8 +42,27 @@ const CLAIM_GROUP: PreparedStatement = {
  * 0.5 ms of PostgreSQL's time a claim, and by 20 the cost per statement and commit is spread thin.
  */
 const MAX_GROUP = 20;
+/**
+ * claim_vouchers()'s answer for a claim it left to be sent alone: the stripes its group could take
+ * without waiting ran out, and only a lone claim waits for one (migration ParallelVoucherClaimGroups).
+ */
+const SEND_ALONE = 'SEND_ALONE';
 
 const claimValues = (c: ClaimInput) => [c.batchId, c.memberId, c.start, c.voucherId, c.codes, c.issuedAt, c.eventId, c.eventData, c.audience];
+
+/** The parameters of CLAIM_GROUP for claims of one batch. */
+export const claimGroupValues = (claims: ClaimInput[]) => [
+  claims[0].batchId,
+  claims.map((c) => c.memberId),
+  claims.map((c) => c.start),
+  claims.map((c) => c.voucherId),
+  claims.flatMap((c) => c.codes),
+  CODES_PER_CLAIM,
+  claims.map((c) => c.issuedAt),
+  claims.map((c) => c.eventId),
+  claims.map((c) => c.eventData),
+  JSON.stringify(claims.map((c) => c.audience)),
+];
 
 /** One claim as one autocommitted statement (sent again if PostgreSQL aborted it to break a deadlock). */
 async function claimAlone(db: DataSource, claim: ClaimInput): Promise<ClaimOutcome | undefined> {
@@ -77,7 +96,8 @@ interface Pending {
  * The claims a process has in flight for one batch in one turn of the event loop, sent as one
  * statement and committed once (claim_vouchers(): each claim is still claim_voucher(), all or
  * nothing on its own). In a rush a hundred claims are in flight; each paid its own statement, its
- * own commit and its own round trip. A claim alone in its turn goes out as before. If PostgreSQL
+ * own commit and its own round trip. A claim alone in its turn goes out as before, and so does a
+ * claim the group could not place in the stripes it took without waiting. If PostgreSQL
  * refuses the group statement (a deadlock, a code that could not be placed), nothing of it was
  * written and each claim is sent again on its own, so one claim's failure is only its own.
  */
@@ -110,18 +130,7 @@ export class ClaimGroups {
     this.statements += 1;
     let rows: Array<ClaimOutcome & { ord: number }>;
     try {
-      rows = await preparedRows(this.db, CLAIM_GROUP, [
-        group[0].claim.batchId,
-        group.map((p) => p.claim.memberId),
-        group.map((p) => p.claim.start),
-        group.map((p) => p.claim.voucherId),
-        group.flatMap((p) => p.claim.codes),
-        CODES_PER_CLAIM,
-        group.map((p) => p.claim.issuedAt),
-        group.map((p) => p.claim.eventId),
-        group.map((p) => p.claim.eventData),
-        JSON.stringify(group.map((p) => p.claim.audience)),
-      ]);
+      rows = await preparedRows(this.db, CLAIM_GROUP, claimGroupValues(group.map((p) => p.claim)));
     } catch (error) {
       if (!statementFailed(error)) {
         for (const pending of group) pending.reject(error);
@@ -130,10 +139,17 @@ export class ClaimGroups {
       await Promise.all(group.map((pending) => this.sendAlone(pending)));
       return;
     }
-    for (const row of rows) group[row.ord - 1]?.resolve(row);
+    const alone: Pending[] = [];
+    for (const row of rows) {
+      const pending = group[row.ord - 1];
+      if (!pending) continue;
+      if (row.outcome === SEND_ALONE) alone.push(pending);
+      else pending.resolve(row);
+    }
     // A claim the function did not answer for (it always does) must not hang its request; the
     // others are settled already, and a promise settles once.
-    for (const pending of group) pending.resolve(undefined);
+    for (const pending of group) if (!alone.includes(pending)) pending.resolve(undefined);
+    await Promise.all(alone.map((pending) => this.sendAlone(pending)));
   }
 
   private async sendAlone(pending: Pending): Promise<void> {
