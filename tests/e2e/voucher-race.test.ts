@@ -56,6 +56,7 @@ describe('500 concurrent claims from 250 members against a batch of 50 (limit 1 
     const batchId = await createBatch(50);
     const directoryBefore = await memberFactsLookups();
     const statementsBefore = await benefitStatements();
+    const groupsBefore = await claimGroupCounts();
     const calls = [...memberTokens, ...memberTokens].map(({ token }) =>
       gql<{ claimVoucher: { id: string } }>(system, token, `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`, { b: batchId }),
     );
@@ -94,8 +95,32 @@ describe('500 concurrent claims from 250 members against a batch of 50 (limit 1 
     const statements = (await benefitStatements()) - statementsBefore;
     console.log(`benefit: ${statements} SQL statements for ${answers.length} claims`);
     expect(statements).toBeLessThan(answers.length);
+    // /metrics tells how the claims went out: claims in flight together shared group statements.
+    const groups = await claimGroupCounts();
+    const delta = (key: keyof typeof groups) => groups[key] - groupsBefore[key];
+    console.log(
+      `claim groups: ${delta('groupStatements')} group statements carried ${delta('inGroup')} claims; ` +
+        `${delta('aloneStatements')} claims alone (${delta('sendAlone')} left by their group, ${delta('groupRefused')} after a refused group)`,
+    );
+    expect(delta('groupStatements')).toBeGreaterThan(0);
+    expect(delta('inGroup')).toBeGreaterThan(delta('groupStatements'));
+    expect(delta('groupStatements') + delta('aloneStatements')).toBeLessThanOrEqual(statements);
+    expect(delta('inGroup') + delta('aloneStatements')).toBeLessThanOrEqual(answers.length);
   });
 });
+
+/** The benefit subgraph's claim statements (groups, alone) and the claims they carried, from /metrics. */
+async function claimGroupCounts() {
+  const url = system.subgraphUrls.benefit;
+  const sent = (how: string) => scrapeMetric(url, 'union_voucher_claims_sent_total', { sent: how });
+  return {
+    groupStatements: await scrapeMetric(url, 'union_voucher_claim_statements_total', { kind: 'group' }),
+    aloneStatements: await scrapeMetric(url, 'union_voucher_claim_statements_total', { kind: 'alone' }),
+    inGroup: await sent('group'),
+    sendAlone: await sent('send_alone'),
+    groupRefused: await sent('group_refused'),
+  };
+}
 
 const benefitStatements = () => scrapeMetric(system.subgraphUrls.benefit, 'union_db_statements_total');
 

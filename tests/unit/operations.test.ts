@@ -12,6 +12,7 @@ import {
   Readiness,
   type ReadinessCheck,
   requestIdFrom,
+  scrapedCounter,
   ServiceMetrics,
 } from '@union/common';
 import { readableLogLine } from '../../scripts/src/log-format';
@@ -113,6 +114,22 @@ describe('metrics', () => {
     const text = await metrics.registry.metrics();
     expect(text).toContain('union_graphql_operations_total{operation="member",partner_kind="UNION",outcome="OK",service="gateway"} 1');
     expect(text).toContain('union_graphql_operation_duration_seconds_count{service="gateway",operation="member",partner_kind="UNION"} 2');
+  });
+
+  it('reads a count the service keeps itself when scraped, by label value or plain', async () => {
+    const counts: Record<string, number> = { group: 0, alone: 0 };
+    let total = 0;
+    scrapedCounter(metrics.registry, { name: 'test_statements_total', help: 'by kind', label: 'kind', read: () => counts });
+    scrapedCounter(metrics.registry, { name: 'test_total', help: 'plain', read: () => total });
+    counts.group += 3;
+    total = 7;
+    let text = await metrics.registry.metrics();
+    expect(text).toContain('test_statements_total{kind="group",service="gateway"} 3');
+    expect(text).toContain('test_total{service="gateway"} 7');
+    counts.alone += 1;
+    text = await metrics.registry.metrics();
+    expect(text).toContain('test_statements_total{kind="group",service="gateway"} 3');
+    expect(text).toContain('test_statements_total{kind="alone",service="gateway"} 1');
   });
 
   it('may be read from loopback (not through a proxy), or with the METRICS_TOKEN bearer', () => {

@@ -17,6 +17,31 @@ export const outcomeLabel = (code: string | null | undefined) => (code && OUTCOM
 
 const EVENT_LOOP_SAMPLE_MS = 100;
 
+/** A service's /metrics registry, for services that register their own metrics in it. */
+export type MetricsRegistry = Registry;
+
+/**
+ * A counter whose count the service keeps itself (a plain number, or one per label value) and
+ * /metrics reads when it is scraped: nothing is done per event but the service's own `+= 1`.
+ */
+export function scrapedCounter(
+  registry: Registry,
+  options: { name: string; help: string; label?: string; read(): number | Readonly<Record<string, number>> },
+): void {
+  new Counter({
+    name: options.name,
+    help: options.help,
+    labelNames: options.label ? [options.label] : [],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = options.read();
+      if (typeof counts === 'number') this.inc(counts);
+      else for (const [value, count] of Object.entries(counts)) this.inc({ [options.label!]: value }, count);
+    },
+  });
+}
+
 /**
  * A service's Prometheus metrics, in a registry of its own (tests run several services in one
  * process). Every label value comes from a bounded set: routes the service serves, operation names
@@ -100,38 +125,28 @@ export class ServiceMetrics {
     const statements = statementCounterOf(db);
     if (!statements) return;
     // What a request costs the database is counted in statements, not only in time (the benchmarks divide it by requests).
-    new Counter({
+    scrapedCounter(this.registry, {
       name: 'union_db_statements_total',
       help: 'SQL statements this service has sent to PostgreSQL since it started.',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(statements.total);
-      },
+      read: () => statements.total,
     });
   }
 
   /** The member directory lookups this service's requests asked for, and the calls that carried them, read when scraped. */
   observeDirectoryLookups(lookups: DirectoryLookupCounts): void {
-    new Counter({
+    const byRoute = (count: (lookup: DirectoryLookupCounts[string]) => number) => () =>
+      Object.fromEntries(Object.entries(lookups).map(([route, lookup]) => [route, count(lookup)]));
+    scrapedCounter(this.registry, {
       name: 'union_member_directory_lookups_total',
       help: 'Member directory lookups the requests of this service asked for, by route.',
-      labelNames: ['route'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [route, lookup] of Object.entries(lookups)) this.inc({ route }, lookup.asked);
-      },
+      label: 'route',
+      read: byRoute((lookup) => lookup.asked),
     });
-    new Counter({
+    scrapedCounter(this.registry, {
       name: 'union_member_directory_calls_total',
       help: 'Calls to the member directory that carried those lookups (what requests in flight ask in one turn goes out as one call), by route.',
-      labelNames: ['route'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [route, lookup] of Object.entries(lookups)) this.inc({ route }, lookup.calls);
-      },
+      label: 'route',
+      read: byRoute((lookup) => lookup.calls),
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { Registry } from 'prom-client';
 import { ConfigError } from './config';
 import pg from 'pg';
 import { EVENT_OUTBOX_ROUTE, eventOutboxRoute, type SqlRunner } from './events';
@@ -46,6 +47,8 @@ export async function launchSubgraph<TContext extends object>(options: {
   eventOutbox?: boolean;
   /** The member directory lookups /metrics reports (MemberDirectoryClient.lookups). */
   directoryLookups?: DirectoryLookupCounts;
+  /** Registers the service's own metrics over its database (see SubgraphServerOptions.serviceMetrics). */
+  serviceMetrics?(db: DataSource, registry: Registry): void;
   log?: (line: string) => void;
 }): Promise<RunningSubgraph> {
   const counter = new StatementCounter();
@@ -76,6 +79,7 @@ export async function launchSubgraph<TContext extends object>(options: {
       log: options.log,
       database: db,
       directoryLookups: options.directoryLookups,
+      serviceMetrics: options.serviceMetrics && ((registry) => options.serviceMetrics!(db, registry)),
       countedMutations: options.countedMutations,
       metricsToken: options.config.metricsToken,
       shutdownGraceSeconds: options.config.shutdownGraceSeconds,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { defaultFieldResolver, Kind, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { Counter } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { isInputDataError, isUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable } from './availability';
 import { isContractError } from './errors';
@@ -147,6 +147,8 @@ export interface SubgraphServerOptions<TContext extends object> {
   directoryLookups?: DirectoryLookupCounts;
   /** Mutations whose outcome (OK or the error code) is counted in union_claim_outcomes_total (e.g. claimVoucher). */
   countedMutations?: readonly string[];
+  /** Registers the service's own metrics (e.g. the benefit subgraph's claim groups) in its /metrics registry. */
+  serviceMetrics?: (registry: Registry) => void;
   /** Bearer that may read /metrics from off the host (METRICS_TOKEN). */
   metricsToken?: string;
   /** How long requests in flight get on stop (SHUTDOWN_GRACE_SECONDS). */
@@ -245,6 +247,7 @@ export async function startSubgraphServer<TContext extends object>(options: Subg
   const metrics = new ServiceMetrics(options.name, knownOperations, new Set(routes));
   if (options.database) metrics.observeDatabasePool(options.database);
   if (options.directoryLookups) metrics.observeDirectoryLookups(options.directoryLookups);
+  options.serviceMetrics?.(metrics.registry);
   if (options.countedMutations?.length) {
     const claims = new Counter({
       name: 'union_claim_outcomes_total',

@@ -125,6 +125,7 @@ async function main(): Promise<void> {
             : `rush ${round}: the same members on a new batch of ${quantity}, the claim path warm`,
         );
         const CLAIM = `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`;
+        const groupsBefore = await claimStatements(system);
         // A claim that throws counts as `network: <message>`.
         const {
           result: rush,
@@ -148,6 +149,13 @@ async function main(): Promise<void> {
         const issued = rush.outcomes.CLAIMED ?? 0;
         if (issued > 0) console.log(`  ${cpuColumns(cpu, issued, 'voucher issued')}`);
         console.log(`  claims/s : me reads/s = ${(rush.perSecond / me.result.perSecond).toFixed(2)} (target >= 0.6)`);
+        const groups = await claimStatements(system);
+        const sent = (key: string) => (groups[key] ?? 0) - (groupsBefore[key] ?? 0);
+        console.log(
+          `  claim statements at benefit: ${sent('kind=group')} groups carried ${sent('sent=group')} claims ` +
+            `(${(sent('sent=group') / Math.max(1, sent('kind=group'))).toFixed(1)} a group); ${sent('kind=alone')} claims went alone ` +
+            `(${sent('sent=send_alone')} left by their group, ${sent('sent=group_refused')} after a refused group); the other requests were answered without a claim statement`,
+        );
 
         const { rows } = await sql.query(
           `SELECT (SELECT count(*)::int FROM benefit.vouchers WHERE batch_id = $1) AS vouchers,
@@ -165,6 +173,16 @@ async function main(): Promise<void> {
       await sql.end();
     }
   });
+}
+
+/** The benefit subgraph's claim statements by kind and claims by how they were sent (`kind=group`, `sent=send_alone` ...), from /metrics. */
+async function claimStatements(system: LaunchedSystem): Promise<Record<string, number>> {
+  const text = await (await fetch(new URL('/metrics', system.subgraphUrls.benefit))).text();
+  const counts: Record<string, number> = {};
+  for (const [, label, value] of text.matchAll(/^union_voucher_claim(?:_statements|s_sent)_total\{[^}]*?\b(kind="\w+"|sent="\w+")[^}]*\} (\d+)$/gm)) {
+    counts[label.replace(/"/g, '')] = Number(value);
+  }
+  return counts;
 }
 
 runBench(main);

@@ -4,6 +4,7 @@ import { launchSubgraph, runServiceMain, type RunningSubgraph } from '@union/com
 import { type BenefitConfig, loadBenefitConfig } from './config';
 import { createBenefitContext, processShared } from './context';
 import { benefitDataSource } from './data-source';
+import { claimGroupsOf, observeClaimGroups } from './modules/voucher/voucher.claims';
 import { buildBenefitSchema } from './schema';
 
 export function startBenefitSubgraph(config: BenefitConfig, options: { log?: (line: string) => void } = {}): Promise<RunningSubgraph> {
@@ -17,6 +18,7 @@ export function startBenefitSubgraph(config: BenefitConfig, options: { log?: (li
     countedMutations: ['claimVoucher', 'redeemVoucher', 'applyHospitalDiscount'],
     eventOutbox: true,
     directoryLookups: processShared(config).memberDirectory.lookups,
+    serviceMetrics: (db, registry) => observeClaimGroups(registry, claimGroupsOf(db)),
     log: options.log,
   });
 }

@@ -1,4 +1,4 @@
-import { perDataSource, preparedRows, retryingDeadlocks, type PreparedStatement } from '@union/common';
+import { perDataSource, preparedRows, retryingDeadlocks, scrapedCounter, type MetricsRegistry, type PreparedStatement } from '@union/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { rowsOf } from '../../sql';
 
@@ -103,8 +103,14 @@ interface Pending {
  */
 export class ClaimGroups {
   private readonly open = new Map<string, Pending[]>();
-  /** Statements sent (groups, and claims sent alone): what the tests count. */
-  statements = 0;
+  /** Statements sent, by kind (union_voucher_claim_statements_total). */
+  readonly statementsSent: Record<'group' | 'alone', number> = { group: 0, alone: 0 };
+  /**
+   * Claims by the statement that answered them (union_voucher_claims_sent_total): a group's, their
+   * own as the only claim of their turn, their own after the group's stripes could not hold them,
+   * their own after PostgreSQL refused their group.
+   */
+  readonly claimsSent: Record<'group' | 'alone' | 'send_alone' | 'group_refused', number> = { group: 0, alone: 0, send_alone: 0, group_refused: 0 };
 
   constructor(private readonly db: DataSource) {}
 
@@ -125,9 +131,14 @@ export class ClaimGroups {
     });
   }
 
+  /** Statements sent (groups, and claims sent alone): what the tests count. */
+  get statements(): number {
+    return this.statementsSent.group + this.statementsSent.alone;
+  }
+
   private async send(group: Pending[]): Promise<void> {
-    if (group.length === 1) return this.sendAlone(group[0]);
-    this.statements += 1;
+    if (group.length === 1) return this.sendAlone(group[0], 'alone');
+    this.statementsSent.group += 1;
     let rows: Array<ClaimOutcome & { ord: number }>;
     try {
       rows = await preparedRows(this.db, CLAIM_GROUP, claimGroupValues(group.map((p) => p.claim)));
@@ -136,7 +147,7 @@ export class ClaimGroups {
         for (const pending of group) pending.reject(error);
         return;
       }
-      await Promise.all(group.map((pending) => this.sendAlone(pending)));
+      await Promise.all(group.map((pending) => this.sendAlone(pending, 'group_refused')));
       return;
     }
     const alone: Pending[] = [];
@@ -146,14 +157,16 @@ export class ClaimGroups {
       if (row.outcome === SEND_ALONE) alone.push(pending);
       else pending.resolve(row);
     }
+    this.claimsSent.group += group.length - alone.length;
     // A claim the function did not answer for (it always does) must not hang its request; the
     // others are settled already, and a promise settles once.
     for (const pending of group) if (!alone.includes(pending)) pending.resolve(undefined);
-    await Promise.all(alone.map((pending) => this.sendAlone(pending)));
+    await Promise.all(alone.map((pending) => this.sendAlone(pending, 'send_alone')));
   }
 
-  private async sendAlone(pending: Pending): Promise<void> {
-    this.statements += 1;
+  private async sendAlone(pending: Pending, why: 'alone' | 'send_alone' | 'group_refused'): Promise<void> {
+    this.statementsSent.alone += 1;
+    this.claimsSent[why] += 1;
     try {
       pending.resolve(await claimAlone(this.db, pending.claim));
     } catch (error) {
@@ -164,3 +177,19 @@ export class ClaimGroups {
 
 /** The process's claim groups on a data source (one per running benefit subgraph). */
 export const claimGroupsOf = perDataSource((db) => new ClaimGroups(db));
+
+/** The claim groups' counts on /metrics: statements by kind, and claims by the statement that answered them. */
+export function observeClaimGroups(registry: MetricsRegistry, groups: ClaimGroups): void {
+  scrapedCounter(registry, {
+    name: 'union_voucher_claim_statements_total',
+    help: 'Voucher claim statements sent to PostgreSQL: a group of the claims of one batch in one turn, or one claim alone.',
+    label: 'kind',
+    read: () => groups.statementsSent,
+  });
+  scrapedCounter(registry, {
+    name: 'union_voucher_claims_sent_total',
+    help: 'Voucher claims (without an idempotency key) by the statement that answered them: group, alone (only claim of its turn), send_alone (its group found no free stripe for it), group_refused.',
+    label: 'sent',
+    read: () => groups.claimsSent,
+  });
+}
