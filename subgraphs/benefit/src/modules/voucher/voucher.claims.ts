@@ -103,8 +103,8 @@ interface Pending {
  */
 export class ClaimGroups {
   private readonly open = new Map<string, Pending[]>();
-  /** Statements sent, by kind (union_voucher_claim_statements_total). */
-  readonly statementsSent: Record<'group' | 'alone', number> = { group: 0, alone: 0 };
+  /** Group statements sent (each claim sent alone is a statement of its own). */
+  groupStatements = 0;
   /**
    * Claims by the statement that answered them (union_voucher_claims_sent_total): a group's, their
    * own as the only claim of their turn, their own after the group's stripes could not hold them,
@@ -133,12 +133,13 @@ export class ClaimGroups {
 
   /** Statements sent (groups, and claims sent alone): what the tests count. */
   get statements(): number {
-    return this.statementsSent.group + this.statementsSent.alone;
+    const { alone, send_alone, group_refused } = this.claimsSent;
+    return this.groupStatements + alone + send_alone + group_refused;
   }
 
   private async send(group: Pending[]): Promise<void> {
     if (group.length === 1) return this.sendAlone(group[0], 'alone');
-    this.statementsSent.group += 1;
+    this.groupStatements += 1;
     let rows: Array<ClaimOutcome & { ord: number }>;
     try {
       rows = await preparedRows(this.db, CLAIM_GROUP, claimGroupValues(group.map((p) => p.claim)));
@@ -165,7 +166,6 @@ export class ClaimGroups {
   }
 
   private async sendAlone(pending: Pending, why: 'alone' | 'send_alone' | 'group_refused'): Promise<void> {
-    this.statementsSent.alone += 1;
     this.claimsSent[why] += 1;
     try {
       pending.resolve(await claimAlone(this.db, pending.claim));
@@ -184,7 +184,7 @@ export function observeClaimGroups(registry: MetricsRegistry, groups: ClaimGroup
     name: 'union_voucher_claim_statements_total',
     help: 'Voucher claim statements sent to PostgreSQL: a group of the claims of one batch in one turn, or one claim alone.',
     label: 'kind',
-    read: () => groups.statementsSent,
+    read: () => ({ group: groups.groupStatements, alone: groups.statements - groups.groupStatements }),
   });
   scrapedCounter(registry, {
     name: 'union_voucher_claims_sent_total',
