@@ -341,7 +341,9 @@ describe('grantVouchers', () => {
     expect(codesOf(await h.gql(h.principals.merchant, GRANT, { batchId, memberIds: [h.world.districtMembers[0].id] }))).toEqual(['FORBIDDEN']);
   });
 
-  it('never exceeds the pool when grants and claims race', async () => {
+  // Three rounds: at the pool's last stripes a lone claim and a grant can wait for each other, and
+  // the one PostgreSQL aborts runs again (CI met it once in a single round).
+  it.each([1, 2, 3])('never exceeds the pool when grants and claims race (round %i)', async () => {
     const batchId = await createBatch({ totalQuantity: 25, perMemberLimit: 1 });
     const members = await h.activeCityMembers(80);
     const grants = [members.slice(0, 20), members.slice(20, 40)].map((ids) => h.gql(h.principals.city, GRANT, { batchId, memberIds: ids }));

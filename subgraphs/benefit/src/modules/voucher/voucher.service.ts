@@ -10,6 +10,7 @@ import {
   preparedRows,
   type PreparedStatement,
   recordEvents,
+  retryingDeadlocks,
 } from '@union/common';
 import type { EntityManager } from 'typeorm';
 import type { BenefitContext } from '../../context';
@@ -300,7 +301,10 @@ export async function grantVouchers(ctx: BenefitContext, batchId: string, member
   let outcome: GrantOutcome;
   if (key === null) {
     const prepared = await prepareGrant(ctx, batchId, memberIds);
-    outcome = prepared.candidates.length === 0 ? prepared.outcome : await ctx.db.transaction((tx) => takeGrant(ctx, tx, prepared));
+    // A lone claim at the pool's last stripes can hold one (found full after its SKIP LOCKED pass
+    // locked it) while waiting for another that this grant holds: PostgreSQL aborts one of the two,
+    // rolled back whole, and it runs again (as keyed grants and claims do).
+    outcome = prepared.candidates.length === 0 ? prepared.outcome : await retryingDeadlocks(() => ctx.db.transaction((tx) => takeGrant(ctx, tx, prepared)));
   } else {
     const request: IdempotentRequest = {
       callerKind: 'UNION',
