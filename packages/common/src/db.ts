@@ -20,9 +20,9 @@ const isDeadlock = (error: unknown): boolean => (error as { code?: unknown } | n
 /**
  * Runs `attempt` again when PostgreSQL aborted it to break a deadlock, up to `tries` times in all.
  * Only for work that is one transaction (or one autocommitted statement), which the abort rolled back
- * whole. Claims waiting for the last stripes of a pool can meet in such a cycle now and then: a
- * stripe that turned full while a claim locked it stays locked, and two claims can each hold one the
- * other waits for.
+ * whole. A claim waiting for the last stripes of a pool can meet another claim or a grant in such a
+ * cycle now and then: a stripe that turned full while a claim locked it stays locked, and each can
+ * hold one the other waits for.
  */
 export async function retryingDeadlocks<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
   for (let tried = 1; ; tried++) {
