@@ -1,9 +1,17 @@
-import { DEMO_PARTNERS, DEMO_PROGRAMS } from '@union/common';
+import { DEMO_PARTNERS, DEMO_PROGRAMS, preparedRows } from '@union/common';
 import { DEMO_VOUCHER_BATCHES } from '../../subgraphs/benefit/src/seed/voucher-seed';
 import { seedVoucherDemo } from '../../subgraphs/benefit/src/seed/voucher-seed';
 import { randomUUID } from 'node:crypto';
 import { CODE_ALPHABET, generateVoucherCode } from '../../subgraphs/benefit/src/modules/voucher/voucher.code';
-import { CLAIM_GROUP, claimGroupValues, claimGroupsOf, CODES_PER_CLAIM, type ClaimInput } from '../../subgraphs/benefit/src/modules/voucher/voucher.claims';
+import {
+  CLAIM_ALONE,
+  CLAIM_GROUP,
+  claimGroupValues,
+  claimGroupsOf,
+  claimValues,
+  CODES_PER_CLAIM,
+  type ClaimInput,
+} from '../../subgraphs/benefit/src/modules/voucher/voucher.claims';
 import { openVoucherBatchInput } from '../testkit/voucher-batches';
 import { codesOf, startVoucherHarness, type VoucherHarness } from './voucher-harness';
 
@@ -26,6 +34,22 @@ async function createBatch(overrides: Record<string, unknown> = {}): Promise<str
   const res = await h.gql(h.principals.city, CREATE, { input: openVoucherBatchInput(overrides) });
   expect(res.errors).toBeUndefined();
   return res.data!.createVoucherBatch.id;
+}
+
+/** A claim as the benefit subgraph makes one (claimVoucher's takeClaim), for sending it straight to PostgreSQL. */
+function claimOf(batchId: string, memberId: string, codes = Array.from({ length: CODES_PER_CLAIM }, generateVoucherCode)): ClaimInput {
+  const voucherId = randomUUID();
+  return {
+    batchId,
+    memberId,
+    start: Math.floor(Math.random() * 16),
+    voucherId,
+    codes,
+    issuedAt: new Date(),
+    eventId: randomUUID(),
+    eventData: JSON.stringify({ voucherId, batchId, memberId, status: 'ISSUED' }),
+    audience: [`org:${memberId}`],
+  };
 }
 
 const countRows = async (table: string) => Number((await h.sql.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
@@ -392,7 +416,7 @@ describe('claims and grants waiting on stripes', () => {
       await g.startTransaction();
       await g.query(`SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 AND stripe IN (0, 1) ORDER BY stripe FOR NO KEY UPDATE`, [batchId]);
       const claim = c.query(
-        `SELECT outcome FROM claim_voucher($1, $2, 2, gen_random_uuid(), ARRAY['2222-2222-2222-2222'], date_trunc('milliseconds', now()), gen_random_uuid(), '{}', '{}')`,
+        `SELECT outcome FROM claim_voucher($1, $2, 2, gen_random_uuid(), ARRAY['2222-2222-2222-2222'], date_trunc('milliseconds', now()), gen_random_uuid(), '{}', '{}', true)`,
         [batchId, memberId],
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -410,24 +434,56 @@ describe('claims and grants waiting on stripes', () => {
       }
     }
   });
+  it('lets go of the stripes it looked at before it waits: lone claims and grants racing for the last vouchers never deadlock', async () => {
+    // A lone claim's SKIP LOCKED look also locks a stripe another claim filled and committed
+    // meanwhile; it kept it while it went on to wait for another, and two such claims (or one and a
+    // grant) could wait for each other: 4-17 deadlocks in four rounds like these before
+    // ClaimWaitsHoldingNoStripe. The claims go out as the service sends a lone claim but without its
+    // retry of a deadlock, so a deadlock fails the test.
+    const grantees = await h.activeCityMembers(15);
+    for (let round = 0; round < 4; round++) {
+      const batchId = await createBatch({ totalQuantity: 20 });
+      const claim = () => preparedRows<{ outcome: string }>(h.benefitDb, CLAIM_ALONE, claimValues(claimOf(batchId, randomUUID()))).then(([row]) => row.outcome);
+      const claims = Array.from({ length: 20 }, claim);
+      const grants = [0, 1, 2].map((g) => h.gql(h.principals.city, GRANT, { batchId, memberIds: grantees.slice(g * 5, g * 5 + 5) }));
+      claims.push(...Array.from({ length: 20 }, claim));
+      const outcomes = await Promise.all(claims);
+      let granted = 0;
+      for (const res of await Promise.all(grants)) {
+        expect(res.errors).toBeUndefined();
+        granted += res.data!.grantVouchers.granted.length;
+      }
+      expect(outcomes.filter((o) => o !== 'CLAIMED' && o !== 'SOLD_OUT')).toEqual([]);
+      expect(outcomes.filter((o) => o === 'CLAIMED').length + granted).toBe(20);
+      const stored = await h.sql.query(
+        `SELECT (SELECT count(*)::int FROM vouchers WHERE batch_id = $1) AS n, (SELECT sum(claimed)::int FROM voucher_batch_stripes WHERE batch_id = $1) AS claimed`,
+        [batchId],
+      );
+      expect(stored.rows[0]).toEqual({ n: 20, claimed: 20 });
+    }
+  });
+
+  it('answers SEND_ALONE without p_wait (as a claim of a group) when every stripe with vouchers left is held, and gives its counter back', async () => {
+    const batchId = await createBatch({ totalQuantity: 2 });
+    const [memberId] = await h.activeCityMembers(1);
+    const holder = h.benefitDb.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT 1 FROM voucher_batch_stripes WHERE batch_id = $1 FOR NO KEY UPDATE`, [batchId]);
+      const values = claimValues(claimOf(batchId, memberId));
+      const claimed = await h.sql.query(`SELECT outcome FROM claim_voucher($1, $2, $3, $4, $5, $6, $7, $8, $9)`, values);
+      expect(claimed.rows).toEqual([{ outcome: 'SEND_ALONE' }]);
+      const counter = await h.sql.query(`SELECT claimed FROM voucher_member_claims WHERE batch_id = $1 AND member_id = $2`, [batchId, memberId]);
+      expect(counter.rows.map((r) => r.claimed)).toEqual([0]);
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
+  });
 });
 
 describe('grouped claims (claim_vouchers)', () => {
-  const claimOf = (batchId: string, memberId: string, codes = Array.from({ length: CODES_PER_CLAIM }, generateVoucherCode)): ClaimInput => {
-    const voucherId = randomUUID();
-    return {
-      batchId,
-      memberId,
-      start: Math.floor(Math.random() * 16),
-      voucherId,
-      codes,
-      issuedAt: new Date(),
-      eventId: randomUUID(),
-      eventData: JSON.stringify({ voucherId, batchId, memberId, status: 'ISSUED' }),
-      audience: [`org:${memberId}`],
-    };
-  };
-
   it('sends the claims of one batch taken in one turn as one statement, each with its own outcome', async () => {
     const batchId = await createBatch({ totalQuantity: 5, perMemberLimit: 1 });
     const members = await h.activeCityMembers(8);
@@ -588,7 +644,15 @@ describe('migration StripedVoucherPools', () => {
     const members = await h.activeCityMembers(3);
     for (const id of members) expect(codesOf(await h.gql(h.member(id), CLAIM, { batchId }))).toEqual([]);
 
-    // ParallelVoucherClaimGroups first (it is the last one): the groups lock every stripe again.
+    // ClaimWaitsHoldingNoStripe first (it is the last one): claim_voucher() without p_wait again.
+    const claimFunctionArguments = async () =>
+      (await h.sql.query(`SELECT pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'claim_voucher'`)).rows.map(
+        (r) => r.args as string,
+      );
+    expect(await claimFunctionArguments()).toEqual([expect.stringContaining('p_wait boolean')]);
+    await h.benefitDb.undoLastMigration({ transaction: 'each' });
+    expect(await claimFunctionArguments()).toEqual([expect.not.stringContaining('p_wait')]);
+    // Then ParallelVoucherClaimGroups: the groups lock every stripe again.
     const groupFunction = async () => (await h.sql.query(`SELECT prosrc FROM pg_proc WHERE proname = 'claim_vouchers'`)).rows.map((r) => r.prosrc as string);
     expect((await groupFunction())[0]).toContain('SKIP LOCKED');
     await h.benefitDb.undoLastMigration({ transaction: 'each' });

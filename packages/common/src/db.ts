@@ -20,9 +20,9 @@ const isDeadlock = (error: unknown): boolean => (error as { code?: unknown } | n
 /**
  * Runs `attempt` again when PostgreSQL aborted it to break a deadlock, up to `tries` times in all.
  * Only for work that is one transaction (or one autocommitted statement), which the abort rolled back
- * whole. A claim waiting for the last stripes of a pool can meet another claim or a grant in such a
- * cycle now and then: a stripe that turned full while a claim locked it stays locked, and each can
- * hold one the other waits for.
+ * whole. Voucher claims and grants take their locks in an order that leaves no cycle (the last one,
+ * at a pool's last stripes, went with migration ClaimWaitsHoldingNoStripe); this is for the one
+ * nobody has found yet, which would otherwise reach a member as INTERNAL_SERVER_ERROR.
  */
 export async function retryingDeadlocks<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
   for (let tried = 1; ; tried++) {

@@ -3,6 +3,71 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /** How many counter rows a batch's pool is split into (fewer when the batch is smaller). */
 export const VOUCHER_POOL_STRIPES = 16;
 
+/** claim_voucher() as this migration made it (ClaimWaitsHoldingNoStripe goes back to it on the way down). */
+export const CLAIM_VOUCHER_STRIPED = `
+      CREATE FUNCTION claim_voucher(
+        p_batch uuid, p_member uuid, p_start int, p_voucher uuid, p_codes text[], p_issued_at timestamptz,
+        p_event uuid, p_event_data jsonb, p_audience text[],
+        OUT outcome text, OUT code text, OUT valid_from timestamptz, OUT valid_to timestamptz)
+      LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+      DECLARE
+        batch voucher_batches%ROWTYPE;
+        picked smallint;
+        candidate text;
+      BEGIN
+        SELECT * INTO batch FROM voucher_batches WHERE id = p_batch;
+        IF NOT FOUND THEN outcome := 'NOT_FOUND'; RETURN; END IF;
+        IF p_issued_at < batch.claim_starts_at OR p_issued_at >= batch.claim_ends_at THEN outcome := 'CLAIM_NOT_OPEN'; RETURN; END IF;
+        -- The tail of a rush: nothing left, so no counter row is written and then taken back.
+        IF NOT EXISTS (SELECT 1 FROM voucher_batch_stripes s WHERE s.batch_id = p_batch AND s.claimed < s.quantity) THEN
+          outcome := 'SOLD_OUT'; RETURN;
+        END IF;
+
+        INSERT INTO voucher_member_claims AS c (batch_id, member_id, claimed, claim_limit) VALUES (p_batch, p_member, 1, batch.per_member_limit)
+          ON CONFLICT (batch_id, member_id) DO UPDATE SET claimed = c.claimed + 1 WHERE c.claimed < c.claim_limit;
+        IF NOT FOUND THEN outcome := 'LIMIT_REACHED'; RETURN; END IF;
+
+        -- A stripe with vouchers left, from p_start on: first one no other claim holds right now,
+        -- else wait for one (SKIP LOCKED alone would call a pool sold out while others hold it).
+        -- The wait goes in stripe order, as grants lock them: a stripe found full after waiting
+        -- stays locked until commit, so a wrap-around order could wait in a cycle with a grant.
+        SELECT s.stripe INTO picked FROM voucher_batch_stripes s WHERE s.batch_id = p_batch AND s.claimed < s.quantity
+          ORDER BY s.stripe < p_start, s.stripe LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED;
+        IF picked IS NULL THEN
+          SELECT s.stripe INTO picked FROM voucher_batch_stripes s WHERE s.batch_id = p_batch AND s.claimed < s.quantity
+            ORDER BY s.stripe LIMIT 1 FOR NO KEY UPDATE;
+        END IF;
+        IF picked IS NULL THEN
+          UPDATE voucher_member_claims SET claimed = claimed - 1 WHERE batch_id = p_batch AND member_id = p_member;
+          outcome := 'SOLD_OUT';
+          RETURN;
+        END IF;
+        UPDATE voucher_batch_stripes SET claimed = claimed + 1 WHERE batch_id = p_batch AND stripe = picked;
+
+        IF batch.valid_days_after_claim IS NULL THEN
+          valid_from := batch.valid_from;
+          valid_to := batch.valid_to;
+        ELSE
+          valid_from := GREATEST(batch.valid_from, p_issued_at);
+          valid_to := LEAST(valid_from + make_interval(days => batch.valid_days_after_claim), batch.valid_to);
+        END IF;
+        -- Codes carry 80 random bits; a collision only moves on to the next candidate.
+        FOREACH candidate IN ARRAY p_codes LOOP
+          INSERT INTO vouchers (id, batch_id, member_id, code, status, valid_from, valid_to, issued_at)
+            VALUES (p_voucher, p_batch, p_member, candidate, 'ISSUED', valid_from, valid_to, p_issued_at)
+            ON CONFLICT ON CONSTRAINT vouchers_code_key DO NOTHING;
+          IF FOUND THEN code := candidate; EXIT; END IF;
+        END LOOP;
+        IF code IS NULL THEN RAISE EXCEPTION 'could not find an unused voucher code'; END IF;
+
+        INSERT INTO event_outbox (id, type, subject_id, data, audience)
+          VALUES (p_event, 'VOUCHER_CLAIMED', p_voucher::text,
+                  p_event_data || jsonb_build_object('validFrom', to_char(valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                                                     'validTo', to_char(valid_to AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+                  p_audience);
+        outcome := 'CLAIMED';
+      END $$`;
+
 /**
  * A batch's pool as striped counter rows instead of one `claimed` column on the batch row.
  *
@@ -78,69 +143,7 @@ export class StripedVoucherPools1767000020100 implements MigrationInterface {
                 CROSS JOIN LATERAL generate_series(0, n.stripes - 1) AS i) s`);
     await q.query(`ALTER TABLE voucher_batches DROP CONSTRAINT voucher_batches_pool, DROP COLUMN claimed`);
 
-    await q.query(`
-      CREATE FUNCTION claim_voucher(
-        p_batch uuid, p_member uuid, p_start int, p_voucher uuid, p_codes text[], p_issued_at timestamptz,
-        p_event uuid, p_event_data jsonb, p_audience text[],
-        OUT outcome text, OUT code text, OUT valid_from timestamptz, OUT valid_to timestamptz)
-      LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-      DECLARE
-        batch voucher_batches%ROWTYPE;
-        picked smallint;
-        candidate text;
-      BEGIN
-        SELECT * INTO batch FROM voucher_batches WHERE id = p_batch;
-        IF NOT FOUND THEN outcome := 'NOT_FOUND'; RETURN; END IF;
-        IF p_issued_at < batch.claim_starts_at OR p_issued_at >= batch.claim_ends_at THEN outcome := 'CLAIM_NOT_OPEN'; RETURN; END IF;
-        -- The tail of a rush: nothing left, so no counter row is written and then taken back.
-        IF NOT EXISTS (SELECT 1 FROM voucher_batch_stripes s WHERE s.batch_id = p_batch AND s.claimed < s.quantity) THEN
-          outcome := 'SOLD_OUT'; RETURN;
-        END IF;
-
-        INSERT INTO voucher_member_claims AS c (batch_id, member_id, claimed, claim_limit) VALUES (p_batch, p_member, 1, batch.per_member_limit)
-          ON CONFLICT (batch_id, member_id) DO UPDATE SET claimed = c.claimed + 1 WHERE c.claimed < c.claim_limit;
-        IF NOT FOUND THEN outcome := 'LIMIT_REACHED'; RETURN; END IF;
-
-        -- A stripe with vouchers left, from p_start on: first one no other claim holds right now,
-        -- else wait for one (SKIP LOCKED alone would call a pool sold out while others hold it).
-        -- The wait goes in stripe order, as grants lock them: a stripe found full after waiting
-        -- stays locked until commit, so a wrap-around order could wait in a cycle with a grant.
-        SELECT s.stripe INTO picked FROM voucher_batch_stripes s WHERE s.batch_id = p_batch AND s.claimed < s.quantity
-          ORDER BY s.stripe < p_start, s.stripe LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED;
-        IF picked IS NULL THEN
-          SELECT s.stripe INTO picked FROM voucher_batch_stripes s WHERE s.batch_id = p_batch AND s.claimed < s.quantity
-            ORDER BY s.stripe LIMIT 1 FOR NO KEY UPDATE;
-        END IF;
-        IF picked IS NULL THEN
-          UPDATE voucher_member_claims SET claimed = claimed - 1 WHERE batch_id = p_batch AND member_id = p_member;
-          outcome := 'SOLD_OUT';
-          RETURN;
-        END IF;
-        UPDATE voucher_batch_stripes SET claimed = claimed + 1 WHERE batch_id = p_batch AND stripe = picked;
-
-        IF batch.valid_days_after_claim IS NULL THEN
-          valid_from := batch.valid_from;
-          valid_to := batch.valid_to;
-        ELSE
-          valid_from := GREATEST(batch.valid_from, p_issued_at);
-          valid_to := LEAST(valid_from + make_interval(days => batch.valid_days_after_claim), batch.valid_to);
-        END IF;
-        -- Codes carry 80 random bits; a collision only moves on to the next candidate.
-        FOREACH candidate IN ARRAY p_codes LOOP
-          INSERT INTO vouchers (id, batch_id, member_id, code, status, valid_from, valid_to, issued_at)
-            VALUES (p_voucher, p_batch, p_member, candidate, 'ISSUED', valid_from, valid_to, p_issued_at)
-            ON CONFLICT ON CONSTRAINT vouchers_code_key DO NOTHING;
-          IF FOUND THEN code := candidate; EXIT; END IF;
-        END LOOP;
-        IF code IS NULL THEN RAISE EXCEPTION 'could not find an unused voucher code'; END IF;
-
-        INSERT INTO event_outbox (id, type, subject_id, data, audience)
-          VALUES (p_event, 'VOUCHER_CLAIMED', p_voucher::text,
-                  p_event_data || jsonb_build_object('validFrom', to_char(valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                                                     'validTo', to_char(valid_to AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
-                  p_audience);
-        outcome := 'CLAIMED';
-      END $$`);
+    await q.query(CLAIM_VOUCHER_STRIPED);
   }
 
   async down(q: QueryRunner): Promise<void> {

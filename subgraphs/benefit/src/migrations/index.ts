@@ -7,6 +7,7 @@ import { EventOutbox1767000013100 } from './1767000013100-EventOutbox';
 import { StripedVoucherPools1767000020100 } from './1767000020100-StripedVoucherPools';
 import { GroupedVoucherClaims1767000030100 } from './1767000030100-GroupedVoucherClaims';
 import { ParallelVoucherClaimGroups1767000040100 } from './1767000040100-ParallelVoucherClaimGroups';
+import { ClaimWaitsHoldingNoStripe1767000050100 } from './1767000050100-ClaimWaitsHoldingNoStripe';
 
 /** Every migration of the benefit subgraph, in order. New ones are appended here. */
 export const benefitMigrations = [
@@ -19,4 +20,5 @@ export const benefitMigrations = [
   StripedVoucherPools1767000020100,
   GroupedVoucherClaims1767000030100,
   ParallelVoucherClaimGroups1767000040100,
+  ClaimWaitsHoldingNoStripe1767000050100,
 ];

@@ -29,9 +29,10 @@ export interface ClaimOutcome {
   valid_to: Date | null;
 }
 
-const CLAIM_SQL = `SELECT outcome, code, valid_from, valid_to FROM claim_voucher($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
-/** Outside a caller's transaction a lone claim goes out as one prepared statement. */
-const CLAIM: PreparedStatement = { name: 'benefit.claim_voucher', text: CLAIM_SQL };
+/** A claim on its own waits for a stripe when every one with vouchers left is held (p_wait, migration ClaimWaitsHoldingNoStripe). */
+const CLAIM_SQL = `SELECT outcome, code, valid_from, valid_to FROM claim_voucher($1, $2, $3, $4, $5, $6, $7, $8, $9, true)`;
+/** Outside a caller's transaction a lone claim goes out as one prepared statement, with claimValues. */
+export const CLAIM_ALONE: PreparedStatement = { name: 'benefit.claim_voucher', text: CLAIM_SQL };
 /** A group of claims of one batch (migrations GroupedVoucherClaims, ParallelVoucherClaimGroups), with claimGroupValues. */
 export const CLAIM_GROUP: PreparedStatement = {
   name: 'benefit.claim_vouchers',
@@ -48,7 +49,8 @@ const MAX_GROUP = 20;
  */
 const SEND_ALONE = 'SEND_ALONE';
 
-const claimValues = (c: ClaimInput) => [c.batchId, c.memberId, c.start, c.voucherId, c.codes, c.issuedAt, c.eventId, c.eventData, c.audience];
+/** The parameters of CLAIM_ALONE (and of a claim in the caller's transaction). */
+export const claimValues = (c: ClaimInput) => [c.batchId, c.memberId, c.start, c.voucherId, c.codes, c.issuedAt, c.eventId, c.eventData, c.audience];
 
 /** The parameters of CLAIM_GROUP for claims of one batch. */
 export const claimGroupValues = (claims: ClaimInput[]) => [
@@ -64,9 +66,9 @@ export const claimGroupValues = (claims: ClaimInput[]) => [
   JSON.stringify(claims.map((c) => c.audience)),
 ];
 
-/** One claim as one autocommitted statement (sent again if PostgreSQL aborted it to break a deadlock). */
+/** One claim as one autocommitted statement (sent again should PostgreSQL abort it to break a deadlock). */
 async function claimAlone(db: DataSource, claim: ClaimInput): Promise<ClaimOutcome | undefined> {
-  const [row] = await retryingDeadlocks(() => preparedRows<ClaimOutcome>(db, CLAIM, claimValues(claim)));
+  const [row] = await retryingDeadlocks(() => preparedRows<ClaimOutcome>(db, CLAIM_ALONE, claimValues(claim)));
   return row;
 }
 

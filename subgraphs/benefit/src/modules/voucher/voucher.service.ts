@@ -301,9 +301,8 @@ export async function grantVouchers(ctx: BenefitContext, batchId: string, member
   let outcome: GrantOutcome;
   if (key === null) {
     const prepared = await prepareGrant(ctx, batchId, memberIds);
-    // A lone claim at the pool's last stripes can hold one (found full after its SKIP LOCKED pass
-    // locked it) while waiting for another that this grant holds: PostgreSQL aborts one of the two,
-    // rolled back whole, and it runs again (as keyed grants and claims do).
+    // Rolled back whole if PostgreSQL ever aborts it to break a deadlock, and run again, as keyed
+    // grants and claims are (see retryingDeadlocks).
     outcome = prepared.candidates.length === 0 ? prepared.outcome : await retryingDeadlocks(() => ctx.db.transaction((tx) => takeGrant(ctx, tx, prepared)));
   } else {
     const request: IdempotentRequest = {
