@@ -644,7 +644,12 @@ describe('migration StripedVoucherPools', () => {
     const members = await h.activeCityMembers(3);
     for (const id of members) expect(codesOf(await h.gql(h.member(id), CLAIM, { batchId }))).toEqual([]);
 
-    // ClaimWaitsHoldingNoStripe first (it is the last one): claim_voucher() without p_wait again.
+    // KeyedClaimInOneStatement first (it is the last one), then ClaimWaitsHoldingNoStripe:
+    // claim_voucher() without p_wait again.
+    const keyedClaimFunction = async () => (await h.sql.query(`SELECT 1 FROM pg_proc WHERE proname = 'claim_voucher_once'`)).rows.length;
+    expect(await keyedClaimFunction()).toBe(1);
+    await h.benefitDb.undoLastMigration({ transaction: 'each' });
+    expect(await keyedClaimFunction()).toBe(0);
     const claimFunctionArguments = async () =>
       (await h.sql.query(`SELECT pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'claim_voucher'`)).rows.map(
         (r) => r.args as string,

@@ -60,6 +60,36 @@ describe('claimVoucher with an idempotencyKey', () => {
     expect((await h.gql(h.member(loser), CLAIM, { batchId, key: 'another-key' })).errors).toBeUndefined();
   });
 
+  it('claims in two statements: the key looked up, then the claim with its answer stored under the key', async () => {
+    const batchId = await createBatch({ totalQuantity: 10 });
+    const [first, memberId] = await h.activeCityMembers(2);
+    // The first claim of a batch reads its facts; the second finds them read.
+    expect((await h.gql(h.member(first), CLAIM, { batchId, key: 'facts-read' })).errors).toBeUndefined();
+    const before = await h.statementCount();
+    const claimed = await h.gql(h.member(memberId), CLAIM, { batchId, key: 'two-statements' });
+    expect(claimed.errors).toBeUndefined();
+    expect((await h.statementCount()) - before).toBe(2);
+    const stored = await h.sql.query(`SELECT outcome FROM idempotent_requests WHERE caller_id = $1 AND idempotency_key = 'two-statements'`, [memberId]);
+    expect(stored.rows).toEqual([{ outcome: { result: { voucherId: claimed.data!.claimVoucher.id } } }]);
+  });
+
+  it('takes the long way when the claim window moved after the claim read it, and stores the refusal naming the window in force', async () => {
+    const batchId = await createBatch({ totalQuantity: 10 });
+    const [first, memberId] = await h.activeCityMembers(2);
+    // Read and cached (for two seconds) with the window open.
+    expect((await h.gql(h.member(first), CLAIM, { batchId })).errors).toBeUndefined();
+    const startsAt = new Date(Date.now() + 3_600_000);
+    await h.sql.query(`UPDATE voucher_batches SET claim_starts_at = $2 WHERE id = $1`, [batchId, startsAt]);
+    const refused = await h.gql(h.member(memberId), CLAIM, { batchId, key: 'window-moved' });
+    expect(codesOf(refused)).toEqual(['CLAIM_NOT_OPEN']);
+    expect(refused.errors![0].message).toContain(startsAt.toISOString());
+    const replayed = await h.gql(h.member(memberId), CLAIM, { batchId, key: 'window-moved' });
+    expect(codesOf(replayed)).toEqual(['CLAIM_NOT_OPEN']);
+    expect(replayed.errors![0].extensions).toMatchObject({ replayed: true });
+    expect(replayed.errors![0].message).toBe(refused.errors![0].message);
+    expect(await vouchersOf(batchId, memberId)).toBe(0);
+  });
+
   it('refuses the same key for another batch with IDEMPOTENCY_CONFLICT and claims nothing there', async () => {
     const [batchA, batchB] = [await createBatch(), await createBatch()];
     const [memberId] = await h.activeCityMembers(1);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { memberTokenExchange, requestDemoPartnerToken } from '../partner-token';
 import type { LaunchedSystem } from '../system';
@@ -36,6 +37,8 @@ const quantity = Number(process.env.BENCH_QUANTITY ?? 5_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const meReads = Number(process.env.BENCH_ME_READS ?? memberCount);
 const rushes = Number(process.env.BENCH_RUSHES ?? 2);
+/** BENCH_IDEMPOTENCY_KEYS=1: every claim carries an idempotencyKey, as a member app that retries sends it. */
+const keyed = process.env.BENCH_IDEMPOTENCY_KEYS === '1';
 
 /**
  * Runs a phase and answers it with the CPU milliseconds each process spent on it, this load
@@ -120,11 +123,13 @@ async function main(): Promise<void> {
       for (let round = 1; round <= rushes; round += 1) {
         const batchId = await createRushBatch(system, union.body.access_token);
         console.log(
-          round === 1
+          (round === 1
             ? `rush 1: the claim path's first requests since the services started (their JIT is cold)`
-            : `rush ${round}: the same members on a new batch of ${quantity}, the claim path warm`,
+            : `rush ${round}: the same members on a new batch of ${quantity}, the claim path warm`) + (keyed ? ', every claim with an idempotencyKey' : ''),
         );
-        const CLAIM = `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`;
+        const CLAIM = keyed
+          ? `mutation ($b: ID!, $k: String) { claimVoucher(batchId: $b, idempotencyKey: $k) { id } }`
+          : `mutation ($b: ID!) { claimVoucher(batchId: $b) { id } }`;
         const groupsBefore = await claimStatements(system);
         // A claim that throws counts as `network: <message>`.
         const {
@@ -133,7 +138,7 @@ async function main(): Promise<void> {
           generatorMs,
         } = await measured(readers, () =>
           phase('claims', tokens.length, concurrency, async (i) => {
-            const { status, body } = await graphql(system, tokens[i], CLAIM, { b: batchId });
+            const { status, body } = await graphql(system, tokens[i], CLAIM, keyed ? { b: batchId, k: randomUUID() } : { b: batchId });
             return body.errors?.length ? String(body.errors[0].extensions?.code ?? `HTTP ${status}`) : 'CLAIMED';
           }),
         );

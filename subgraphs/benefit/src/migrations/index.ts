@@ -8,6 +8,7 @@ import { StripedVoucherPools1767000020100 } from './1767000020100-StripedVoucher
 import { GroupedVoucherClaims1767000030100 } from './1767000030100-GroupedVoucherClaims';
 import { ParallelVoucherClaimGroups1767000040100 } from './1767000040100-ParallelVoucherClaimGroups';
 import { ClaimWaitsHoldingNoStripe1767000050100 } from './1767000050100-ClaimWaitsHoldingNoStripe';
+import { KeyedClaimInOneStatement1767000060100 } from './1767000060100-KeyedClaimInOneStatement';
 
 /** Every migration of the benefit subgraph, in order. New ones are appended here. */
 export const benefitMigrations = [
@@ -21,4 +22,5 @@ export const benefitMigrations = [
   GroupedVoucherClaims1767000030100,
   ParallelVoucherClaimGroups1767000040100,
   ClaimWaitsHoldingNoStripe1767000050100,
+  KeyedClaimInOneStatement1767000060100,
 ];

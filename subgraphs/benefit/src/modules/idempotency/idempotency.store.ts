@@ -121,9 +121,24 @@ function purgeExpiredNowAndThen(db: DataSource): void {
     .catch(() => undefined);
 }
 
+/** The answers a write that stores its own (writeUnderKey) stores, as they are replayed. */
+export interface StoredAnswers<T> {
+  result(saved: T): StoredOutcome<T>;
+  refusal(error: GraphQLError): StoredOutcome<T>;
+}
+
+const storedAnswers: StoredAnswers<never> = { result: (saved) => ({ result: saved }), refusal: storedError };
+
 export interface IdempotentWrite<P, R, T> {
   /** Checks that need no transaction (they may call other services); their refusals are stored too. */
   prepare(): Promise<P>;
+  /**
+   * The write and its answer under the key in one statement, for a write that has one (a keyed
+   * claim): `taken` when the key is another request's (nothing written), the result, or a refusal
+   * thrown (stored already, like the result); undefined when it wrote nothing and `write` is to do
+   * the work. Without it, or when it answers undefined, `write` runs in a transaction of its own.
+   */
+  writeUnderKey?(prepared: P, answers: StoredAnswers<T>): Promise<{ taken: true } | { result: R } | undefined>;
   /** The write, inside the transaction that also stores its outcome. */
   write(tx: EntityManager, prepared: P): Promise<R>;
   /** What is stored of a result: ids, not rows, so a replay reads the rows as they are now. */
@@ -153,33 +168,36 @@ export async function runIdempotent<P, R, T>(db: DataSource, request: Idempotent
     return replay(winner, request, steps.restore);
   }
 
+  const underKey = await steps.writeUnderKey?.(prepared, storedAnswers as StoredAnswers<T>);
   // A deadlock aborted the whole transaction, key included: it runs again (see retryingDeadlocks).
-  const outcome = await retryingDeadlocks(() =>
-    db.transaction(async (tx) => {
-      // A placeholder answer that no one ever reads: it is replaced before this transaction commits.
-      if (!(await takeKey(tx, request, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'in flight', extensions: {} } }))) return { taken: true as const };
-      await tx.query('SAVEPOINT idempotent_write');
-      let stored: StoredOutcome<T>;
-      let answer: { result: R } | { error: GraphQLError };
-      try {
-        const result = await steps.write(tx, prepared);
-        stored = { result: steps.save(result) };
-        answer = { result };
-      } catch (error) {
-        if (!isReplayedError(error)) throw error;
-        await tx.query('ROLLBACK TO SAVEPOINT idempotent_write');
-        stored = storedError(error);
-        answer = { error };
-      }
-      await tx.query(`UPDATE idempotent_requests SET outcome = $4::jsonb WHERE caller_kind = $1 AND caller_id = $2 AND idempotency_key = $3`, [
-        request.callerKind,
-        request.callerId,
-        request.key,
-        JSON.stringify(stored),
-      ]);
-      return answer;
-    }),
-  );
+  const outcome =
+    underKey ??
+    (await retryingDeadlocks(() =>
+      db.transaction(async (tx) => {
+        // A placeholder answer that no one ever reads: it is replaced before this transaction commits.
+        if (!(await takeKey(tx, request, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'in flight', extensions: {} } }))) return { taken: true as const };
+        await tx.query('SAVEPOINT idempotent_write');
+        let stored: StoredOutcome<T>;
+        let answer: { result: R } | { error: GraphQLError };
+        try {
+          const result = await steps.write(tx, prepared);
+          stored = { result: steps.save(result) };
+          answer = { result };
+        } catch (error) {
+          if (!isReplayedError(error)) throw error;
+          await tx.query('ROLLBACK TO SAVEPOINT idempotent_write');
+          stored = storedError(error);
+          answer = { error };
+        }
+        await tx.query(`UPDATE idempotent_requests SET outcome = $4::jsonb WHERE caller_kind = $1 AND caller_id = $2 AND idempotency_key = $3`, [
+          request.callerKind,
+          request.callerId,
+          request.key,
+          JSON.stringify(stored),
+        ]);
+        return answer;
+      }),
+    ));
   if ('taken' in outcome) {
     const winner = await findRecord(db, request);
     if (!winner) throw new Error('idempotency key row vanished after a conflict');

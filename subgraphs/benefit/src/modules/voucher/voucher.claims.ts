@@ -72,10 +72,42 @@ async function claimAlone(db: DataSource, claim: ClaimInput): Promise<ClaimOutco
   return row;
 }
 
-/** One claim inside the caller's transaction (the idempotent path). */
+/** One claim inside the caller's transaction (the idempotent path's long way). */
 export async function claimInTransaction(tx: EntityManager, claim: ClaimInput): Promise<ClaimOutcome | undefined> {
   const [row] = await rowsOf<ClaimOutcome>(tx, CLAIM_SQL, claimValues(claim));
   return row;
+}
+
+/** A keyed claim with its answer stored under the key, in one statement (migration KeyedClaimInOneStatement). */
+const CLAIM_ONCE: PreparedStatement = {
+  name: 'benefit.claim_voucher_once',
+  text: `SELECT outcome, code, valid_from, valid_to FROM claim_voucher_once($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+};
+/** claim_voucher_once()'s outcome when the key is another request's: nothing was claimed. */
+export const KEY_TAKEN = 'KEY_TAKEN';
+/** claim_voucher_once()'s SQLSTATE for an outcome it was given no answer to store: nothing was written. */
+const NO_ANSWER_TO_STORE = 'UV001';
+
+/**
+ * A claim under an idempotency key and its answer stored under the key (`answers`, by outcome), as
+ * one autocommitted statement. Undefined when the outcome had no answer in `answers`: then nothing
+ * was written, the key included.
+ */
+export async function claimUnderKey(
+  db: DataSource,
+  key: { callerKind: string; callerId: string; key: string; fingerprint: string },
+  retentionHours: number,
+  answers: Record<string, unknown>,
+  claim: ClaimInput,
+): Promise<ClaimOutcome | undefined> {
+  const values = [key.callerKind, key.callerId, key.key, key.fingerprint, retentionHours, JSON.stringify(answers), ...claimValues(claim)];
+  try {
+    const [row] = await retryingDeadlocks(() => preparedRows<ClaimOutcome>(db, CLAIM_ONCE, values));
+    return row;
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === NO_ANSWER_TO_STORE) return undefined;
+    throw error;
+  }
 }
 
 /**

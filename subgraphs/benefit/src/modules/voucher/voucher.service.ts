@@ -23,10 +23,17 @@ import { assertSponsorInCallerSubtree } from '../program/program.service';
 import { generateVoucherCode } from './voucher.code';
 import { type VoucherEntity, voucherFromRow } from './voucher.entity';
 import { VoucherErrors } from './voucher.errors';
-import { claimGroupsOf, claimInTransaction, CODES_PER_CLAIM, type ClaimInput } from './voucher.claims';
+import { claimGroupsOf, claimInTransaction, claimUnderKey, CODES_PER_CLAIM, KEY_TAKEN, type ClaimInput, type ClaimOutcome } from './voucher.claims';
 import { rowsOf } from '../../sql';
 import { VOUCHER_POOL_STRIPES } from '../../migrations/1767000020100-StripedVoucherPools';
-import { checkIdempotencyKey, type IdempotentRequest, requestFingerprint, runIdempotent } from '../idempotency/idempotency.store';
+import {
+  checkIdempotencyKey,
+  IDEMPOTENCY_RETENTION_HOURS,
+  type IdempotentRequest,
+  requestFingerprint,
+  runIdempotent,
+  type StoredAnswers,
+} from '../idempotency/idempotency.store';
 
 export const MAX_GRANT_MEMBERS = 1000;
 
@@ -207,47 +214,53 @@ async function prepareClaim(ctx: BenefitContext, batchId: string): Promise<Prepa
   };
 }
 
-/**
- * The claim's writes in one statement (claim_voucher(), migration StripedVoucherPools): claim
- * window, the member's counter (LIMIT_REACHED), a unit from a stripe of the pool (SOLD_OUT), the
- * voucher and its VOUCHER_CLAIMED event, all or nothing. Without `tx` it goes out with the other
- * claims of its batch in flight in the same turn (ClaimGroups: one statement, one commit); with
- * `tx`, inside that transaction (the idempotent path).
- */
-async function takeClaim(ctx: BenefitContext, { facts, audience }: PreparedClaim, memberId: string, tx?: EntityManager): Promise<VoucherEntity> {
+/** The claim as claim_voucher() takes it: a new voucher id, candidate codes, its event. */
+function claimInputOf({ facts, audience }: PreparedClaim, memberId: string): ClaimInput {
   const { batch, program } = facts;
   const id = randomUUID();
-  const issuedAt = new Date();
   const eventData = { voucherId: id, batchId: batch.id, programId: program.id, memberId, status: 'ISSUED' };
-  const claim: ClaimInput = {
+  return {
     batchId: batch.id,
     memberId,
     start: randomInt(VOUCHER_POOL_STRIPES),
     voucherId: id,
     codes: Array.from({ length: CODES_PER_CLAIM }, generateVoucherCode),
-    issuedAt,
+    issuedAt: new Date(),
     eventId: randomUUID(),
     eventData: JSON.stringify(eventData),
     audience,
   };
-  const row = tx ? await claimInTransaction(tx, claim) : await claimGroupsOf(ctx.db).take(claim);
+}
+
+/** What a keyed claim keeps of the voucher it issued: its id (a replay reads the voucher as it is now). */
+interface SavedClaim {
+  voucherId: string;
+}
+const savedClaim = (voucherId: string): SavedClaim => ({ voucherId });
+
+/** The refusals a claim can meet at its write, as the member is told them. */
+const claimRefusals = (batch: VoucherBatchEntity) => ({ SOLD_OUT: VoucherErrors.soldOut(), LIMIT_REACHED: VoucherErrors.limitReached(batch.perMemberLimit) });
+
+/** What claim_voucher() answered, as the voucher or the refusal. */
+async function claimAnswer(ctx: BenefitContext, facts: ClaimFacts, claim: ClaimInput, row: ClaimOutcome | undefined): Promise<VoucherEntity> {
+  const { batch } = facts;
   switch (row?.outcome) {
     case 'CLAIMED':
       return voucherFromRow({
-        id,
+        id: claim.voucherId,
         batch_id: batch.id,
-        member_id: memberId,
+        member_id: claim.memberId,
         code: row.code,
         status: 'ISSUED',
         valid_from: row.valid_from,
         valid_to: row.valid_to,
-        issued_at: issuedAt,
+        issued_at: claim.issuedAt,
       });
     case 'LIMIT_REACHED':
-      throw VoucherErrors.limitReached(batch.perMemberLimit);
+      throw claimRefusals(batch).LIMIT_REACHED;
     case 'SOLD_OUT':
       facts.soldOut = true;
-      throw VoucherErrors.soldOut();
+      throw claimRefusals(batch).SOLD_OUT;
     case 'CLAIM_NOT_OPEN': {
       // The window moved since the facts were cached: name the one in force.
       const fresh = (await freshClaimFacts(ctx, batch.id)).batch;
@@ -258,6 +271,40 @@ async function takeClaim(ctx: BenefitContext, { facts, audience }: PreparedClaim
     default:
       throw new Error(`claim_voucher answered ${JSON.stringify(row?.outcome)}`);
   }
+}
+
+/**
+ * The claim's writes in one statement (claim_voucher(), migration StripedVoucherPools): claim
+ * window, the member's counter (LIMIT_REACHED), a unit from a stripe of the pool (SOLD_OUT), the
+ * voucher and its VOUCHER_CLAIMED event, all or nothing. Without `tx` it goes out with the other
+ * claims of its batch in flight in the same turn (ClaimGroups: one statement, one commit); with
+ * `tx`, inside that transaction (the idempotent path's long way).
+ */
+async function takeClaim(ctx: BenefitContext, prepared: PreparedClaim, memberId: string, tx?: EntityManager): Promise<VoucherEntity> {
+  const claim = claimInputOf(prepared, memberId);
+  const row = tx ? await claimInTransaction(tx, claim) : await claimGroupsOf(ctx.db).take(claim);
+  return claimAnswer(ctx, prepared.facts, claim, row);
+}
+
+/**
+ * A keyed claim and its answer under the key in one statement (claim_voucher_once()); the answer
+ * stored is the one returned or thrown here. Undefined when nothing was written (an outcome with
+ * no answer rendered in advance), for the idempotent path's long way.
+ */
+async function takeClaimUnderKey(
+  ctx: BenefitContext,
+  prepared: PreparedClaim,
+  memberId: string,
+  request: IdempotentRequest,
+  stored: StoredAnswers<SavedClaim>,
+): Promise<{ taken: true } | { result: VoucherEntity } | undefined> {
+  const claim = claimInputOf(prepared, memberId);
+  const { SOLD_OUT, LIMIT_REACHED } = claimRefusals(prepared.facts.batch);
+  const answers = { CLAIMED: stored.result(savedClaim(claim.voucherId)), SOLD_OUT: stored.refusal(SOLD_OUT), LIMIT_REACHED: stored.refusal(LIMIT_REACHED) };
+  const row = await claimUnderKey(ctx.db, request, IDEMPOTENCY_RETENTION_HOURS, answers, claim);
+  if (row === undefined) return undefined;
+  if (row.outcome === KEY_TAKEN) return { taken: true as const };
+  return { result: await claimAnswer(ctx, prepared.facts, claim, row) };
 }
 
 /**
@@ -278,10 +325,11 @@ export async function claimVoucher(ctx: BenefitContext, batchId: string, idempot
       operation: 'claimVoucher',
       fingerprint: requestFingerprint('claimVoucher', batchId),
     };
-    voucher = await runIdempotent(ctx.db, request, {
+    voucher = await runIdempotent<PreparedClaim, VoucherEntity, SavedClaim>(ctx.db, request, {
       prepare: () => prepareClaim(ctx, batchId),
+      writeUnderKey: (prepared, stored) => takeClaimUnderKey(ctx, prepared, memberId, request, stored),
       write: (tx, prepared) => takeClaim(ctx, prepared, memberId, tx),
-      save: (issued) => ({ voucherId: issued.id }),
+      save: (issued) => savedClaim(issued.id),
       restore: async ({ voucherId }) => (await vouchersInOrder(ctx, [voucherId]))[0],
     });
   }
