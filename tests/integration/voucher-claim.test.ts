@@ -617,6 +617,61 @@ describe('grouped claims (claim_vouchers)', () => {
     expect(outcomes.map((o) => o?.outcome)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
   });
 
+  /** A claim under an idempotency key, with answers to store for CLAIMED and the refusals named. */
+  const keyedClaimOf = (batchId: string, memberId: string, key: string, refusals: string[] = ['SOLD_OUT', 'LIMIT_REACHED']): ClaimInput => {
+    const claim = claimOf(batchId, memberId);
+    const answers: Record<string, unknown> = { CLAIMED: { result: { voucherId: claim.voucherId } } };
+    for (const outcome of refusals) answers[outcome] = { error: { code: outcome, message: `refused: ${outcome}`, extensions: {} } };
+    return { ...claim, underKey: { callerKind: 'MEMBER', callerId: memberId, key, fingerprint: `claim ${batchId}`, answers } };
+  };
+  const storedUnder = async (memberId: string, key: string) =>
+    (
+      await h.sql.query(`SELECT outcome FROM idempotent_requests WHERE caller_kind = 'MEMBER' AND caller_id = $1 AND idempotency_key = $2`, [memberId, key])
+    ).rows.map((r) => r.outcome);
+
+  it('sends keyed claims of one batch in one turn as one statement, each answer stored under its key', async () => {
+    const batchId = await createBatch({ totalQuantity: 4, perMemberLimit: 1 });
+    const members = await h.activeCityMembers(6);
+    const groups = claimGroupsOf(h.benefitDb);
+    // A key stored before: its claim is not made again.
+    const [earlier] = await Promise.all([groups.take(keyedClaimOf(batchId, members[5], 'earlier'))]);
+    expect(earlier?.outcome).toBe('CLAIMED');
+    const claims = [
+      keyedClaimOf(batchId, members[0], 'k0'),
+      claimOf(batchId, members[1]),
+      keyedClaimOf(batchId, members[0], 'k0'), // the same request twice in one turn
+      keyedClaimOf(batchId, members[0], 'k0-again'), // the same member, another key: at the limit
+      keyedClaimOf(batchId, members[2], 'k2'), // the last voucher
+      keyedClaimOf(batchId, members[3], 'k3'),
+      keyedClaimOf(batchId, members[5], 'earlier'),
+    ];
+    const before = groups.statements;
+    const outcomes = await Promise.all(claims.map((claim) => groups.take(claim)));
+    expect(outcomes.map((o) => o?.outcome)).toEqual(['CLAIMED', 'CLAIMED', 'KEY_TAKEN', 'LIMIT_REACHED', 'CLAIMED', 'SOLD_OUT', 'KEY_TAKEN']);
+    expect(groups.statements - before).toBe(1);
+    expect(await storedUnder(members[0], 'k0')).toEqual([{ result: { voucherId: claims[0].voucherId } }]);
+    expect(await storedUnder(members[0], 'k0-again')).toEqual([{ error: { code: 'LIMIT_REACHED', message: 'refused: LIMIT_REACHED', extensions: {} } }]);
+    expect(await storedUnder(members[3], 'k3')).toEqual([{ error: { code: 'SOLD_OUT', message: 'refused: SOLD_OUT', extensions: {} } }]);
+    const stored = await h.sql.query(`SELECT count(*)::int AS n FROM vouchers WHERE batch_id = $1`, [batchId]);
+    expect(stored.rows[0].n).toBe(4);
+  });
+
+  it('gives a key back and sends its claim alone when its outcome has no answer to store', async () => {
+    const batchId = await createBatch({ totalQuantity: 1, perMemberLimit: 1 });
+    const members = await h.activeCityMembers(3);
+    const groups = claimGroupsOf(h.benefitDb);
+    // No answer rendered for SOLD_OUT: the group cannot store it, nor can the claim alone.
+    const claims = [
+      claimOf(batchId, members[0]),
+      keyedClaimOf(batchId, members[1], 'no-answer', ['LIMIT_REACHED']),
+      keyedClaimOf(batchId, members[1], 'no-answer', ['LIMIT_REACHED']),
+    ];
+    const outcomes = await Promise.all(claims.map((claim) => groups.take(claim)));
+    // The lone statements wrote nothing either: no answer (undefined), nothing under the key.
+    expect(outcomes.map((o) => o?.outcome)).toEqual(['CLAIMED', undefined, undefined]);
+    expect(await storedUnder(members[1], 'no-answer')).toEqual([]);
+  });
+
   it('sends a group PostgreSQL refuses again claim by claim, so one bad claim fails alone and writes nothing', async () => {
     const batchId = await createBatch({ totalQuantity: 10, perMemberLimit: 1 });
     const members = await h.activeCityMembers(4);
@@ -644,12 +699,14 @@ describe('migration StripedVoucherPools', () => {
     const members = await h.activeCityMembers(3);
     for (const id of members) expect(codesOf(await h.gql(h.member(id), CLAIM, { batchId }))).toEqual([]);
 
-    // KeyedClaimInOneStatement first (it is the last one), then ClaimWaitsHoldingNoStripe:
-    // claim_voucher() without p_wait again.
-    const keyedClaimFunction = async () => (await h.sql.query(`SELECT 1 FROM pg_proc WHERE proname = 'claim_voucher_once'`)).rows.length;
-    expect(await keyedClaimFunction()).toBe(1);
-    await h.benefitDb.undoLastMigration({ transaction: 'each' });
-    expect(await keyedClaimFunction()).toBe(0);
+    // KeyedClaimGroups first (it is the last one), KeyedClaimInOneStatement, then
+    // ClaimWaitsHoldingNoStripe: claim_voucher() without p_wait again.
+    const functionNamed = async (name: string) => (await h.sql.query(`SELECT 1 FROM pg_proc WHERE proname = $1`, [name])).rows.length;
+    for (const keyedFunction of ['claim_vouchers_under_keys', 'claim_voucher_once']) {
+      expect(await functionNamed(keyedFunction)).toBe(1);
+      await h.benefitDb.undoLastMigration({ transaction: 'each' });
+      expect(await functionNamed(keyedFunction)).toBe(0);
+    }
     const claimFunctionArguments = async () =>
       (await h.sql.query(`SELECT pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'claim_voucher'`)).rows.map(
         (r) => r.args as string,

@@ -9,6 +9,7 @@ import { GroupedVoucherClaims1767000030100 } from './1767000030100-GroupedVouche
 import { ParallelVoucherClaimGroups1767000040100 } from './1767000040100-ParallelVoucherClaimGroups';
 import { ClaimWaitsHoldingNoStripe1767000050100 } from './1767000050100-ClaimWaitsHoldingNoStripe';
 import { KeyedClaimInOneStatement1767000060100 } from './1767000060100-KeyedClaimInOneStatement';
+import { KeyedClaimGroups1767000070100 } from './1767000070100-KeyedClaimGroups';
 
 /** Every migration of the benefit subgraph, in order. New ones are appended here. */
 export const benefitMigrations = [
@@ -23,4 +24,5 @@ export const benefitMigrations = [
   ParallelVoucherClaimGroups1767000040100,
   ClaimWaitsHoldingNoStripe1767000050100,
   KeyedClaimInOneStatement1767000060100,
+  KeyedClaimGroups1767000070100,
 ];

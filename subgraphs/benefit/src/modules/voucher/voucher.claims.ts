@@ -1,6 +1,7 @@
 import { perDataSource, preparedRows, retryingDeadlocks, scrapedCounter, type MetricsRegistry, type PreparedStatement } from '@union/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { rowsOf } from '../../sql';
+import { IDEMPOTENCY_RETENTION_HOURS } from '../idempotency/idempotency.store';
 
 /** Candidate codes per claim: a collision (2^-80 per pair) moves on to the next one. */
 export const CODES_PER_CLAIM = 3;
@@ -19,6 +20,18 @@ export interface ClaimInput {
   /** The VOUCHER_CLAIMED event's data, as JSON. */
   eventData: string;
   audience: string[];
+  /** For a claim with an idempotency key: the key, and the answer to store under it by outcome. */
+  underKey?: ClaimKey;
+}
+
+/** An idempotency key as a keyed claim statement takes it (migrations KeyedClaimInOneStatement, KeyedClaimGroups). */
+export interface ClaimKey {
+  callerKind: string;
+  callerId: string;
+  key: string;
+  fingerprint: string;
+  /** The answer to store under the key for each outcome (rendered as replayed); none: nothing stored. */
+  answers: Record<string, unknown>;
 }
 
 /** What claim_voucher() answered: CLAIMED with the code and validity, or why not. */
@@ -38,6 +51,11 @@ export const CLAIM_GROUP: PreparedStatement = {
   name: 'benefit.claim_vouchers',
   text: `SELECT ord, outcome, code, valid_from, valid_to FROM claim_vouchers($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 };
+/** A group of claims of one batch some of which carry an idempotency key (migration KeyedClaimGroups). */
+const CLAIM_GROUP_UNDER_KEYS: PreparedStatement = {
+  name: 'benefit.claim_vouchers_under_keys',
+  text: `SELECT ord, outcome, code, valid_from, valid_to FROM claim_vouchers_under_keys($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+};
 /**
  * Claims one statement carries at most: every claim of a group waits for the whole group, about
  * 0.5 ms of PostgreSQL's time a claim, and by 20 the cost per statement and commit is spread thin.
@@ -45,7 +63,8 @@ export const CLAIM_GROUP: PreparedStatement = {
 const MAX_GROUP = 20;
 /**
  * claim_vouchers()'s answer for a claim it left to be sent alone: the stripes its group could take
- * without waiting ran out, and only a lone claim waits for one (migration ParallelVoucherClaimGroups).
+ * without waiting ran out, and only a lone claim waits for one (migration ParallelVoucherClaimGroups);
+ * or, for a keyed claim, its outcome had no answer to store (migration KeyedClaimGroups).
  */
 const SEND_ALONE = 'SEND_ALONE';
 
@@ -66,8 +85,12 @@ export const claimGroupValues = (claims: ClaimInput[]) => [
   JSON.stringify(claims.map((c) => c.audience)),
 ];
 
-/** One claim as one autocommitted statement (sent again should PostgreSQL abort it to break a deadlock). */
+/**
+ * One claim as one autocommitted statement (sent again should PostgreSQL abort it to break a
+ * deadlock); a keyed one with its answer under its key (claimUnderKey).
+ */
 async function claimAlone(db: DataSource, claim: ClaimInput): Promise<ClaimOutcome | undefined> {
+  if (claim.underKey) return claimUnderKey(db, claim.underKey, claim);
   const [row] = await retryingDeadlocks(() => preparedRows<ClaimOutcome>(db, CLAIM_ALONE, claimValues(claim)));
   return row;
 }
@@ -89,18 +112,12 @@ export const KEY_TAKEN = 'KEY_TAKEN';
 const NO_ANSWER_TO_STORE = 'UV001';
 
 /**
- * A claim under an idempotency key and its answer stored under the key (`answers`, by outcome), as
- * one autocommitted statement. Undefined when the outcome had no answer in `answers`: then nothing
- * was written, the key included.
+ * A claim under an idempotency key and its answer stored under the key (`key.answers`, by outcome),
+ * as one autocommitted statement. Undefined when the outcome had no answer: then nothing was
+ * written, the key included.
  */
-export async function claimUnderKey(
-  db: DataSource,
-  key: { callerKind: string; callerId: string; key: string; fingerprint: string },
-  retentionHours: number,
-  answers: Record<string, unknown>,
-  claim: ClaimInput,
-): Promise<ClaimOutcome | undefined> {
-  const values = [key.callerKind, key.callerId, key.key, key.fingerprint, retentionHours, JSON.stringify(answers), ...claimValues(claim)];
+async function claimUnderKey(db: DataSource, key: ClaimKey, claim: ClaimInput): Promise<ClaimOutcome | undefined> {
+  const values = [key.callerKind, key.callerId, key.key, key.fingerprint, IDEMPOTENCY_RETENTION_HOURS, JSON.stringify(key.answers), ...claimValues(claim)];
   try {
     const [row] = await retryingDeadlocks(() => preparedRows<ClaimOutcome>(db, CLAIM_ONCE, values));
     return row;
@@ -175,8 +192,15 @@ export class ClaimGroups {
     if (group.length === 1) return this.sendAlone(group[0], 'alone');
     this.groupStatements += 1;
     let rows: Array<ClaimOutcome & { ord: number }>;
+    const claims = group.map((p) => p.claim);
     try {
-      rows = await preparedRows(this.db, CLAIM_GROUP, claimGroupValues(group.map((p) => p.claim)));
+      rows = claims.some((c) => c.underKey)
+        ? await preparedRows(this.db, CLAIM_GROUP_UNDER_KEYS, [
+            JSON.stringify(claims.map((c) => c.underKey ?? null)),
+            IDEMPOTENCY_RETENTION_HOURS,
+            ...claimGroupValues(claims),
+          ])
+        : await preparedRows(this.db, CLAIM_GROUP, claimGroupValues(claims));
     } catch (error) {
       if (!statementFailed(error)) {
         for (const pending of group) pending.reject(error);

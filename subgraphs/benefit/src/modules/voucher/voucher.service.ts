@@ -23,17 +23,10 @@ import { assertSponsorInCallerSubtree } from '../program/program.service';
 import { generateVoucherCode } from './voucher.code';
 import { type VoucherEntity, voucherFromRow } from './voucher.entity';
 import { VoucherErrors } from './voucher.errors';
-import { claimGroupsOf, claimInTransaction, claimUnderKey, CODES_PER_CLAIM, KEY_TAKEN, type ClaimInput, type ClaimOutcome } from './voucher.claims';
+import { claimGroupsOf, claimInTransaction, CODES_PER_CLAIM, KEY_TAKEN, type ClaimInput, type ClaimOutcome } from './voucher.claims';
 import { rowsOf } from '../../sql';
 import { VOUCHER_POOL_STRIPES } from '../../migrations/1767000020100-StripedVoucherPools';
-import {
-  checkIdempotencyKey,
-  IDEMPOTENCY_RETENTION_HOURS,
-  type IdempotentRequest,
-  requestFingerprint,
-  runIdempotent,
-  type StoredAnswers,
-} from '../idempotency/idempotency.store';
+import { checkIdempotencyKey, type IdempotentRequest, requestFingerprint, runIdempotent, type StoredAnswers } from '../idempotency/idempotency.store';
 
 export const MAX_GRANT_MEMBERS = 1000;
 
@@ -287,9 +280,11 @@ async function takeClaim(ctx: BenefitContext, prepared: PreparedClaim, memberId:
 }
 
 /**
- * A keyed claim and its answer under the key in one statement (claim_voucher_once()); the answer
- * stored is the one returned or thrown here. Undefined when nothing was written (an outcome with
- * no answer rendered in advance), for the idempotent path's long way.
+ * A keyed claim and its answer under the key in the statement that makes it: with the other claims
+ * of its batch in flight in the same turn (ClaimGroups, claim_vouchers_under_keys()), or alone
+ * (claim_voucher_once()). The answer stored is the one returned or thrown here. Undefined when
+ * nothing was written (an outcome with no answer rendered in advance), for the idempotent path's
+ * long way.
  */
 async function takeClaimUnderKey(
   ctx: BenefitContext,
@@ -301,7 +296,8 @@ async function takeClaimUnderKey(
   const claim = claimInputOf(prepared, memberId);
   const { SOLD_OUT, LIMIT_REACHED } = claimRefusals(prepared.facts.batch);
   const answers = { CLAIMED: stored.result(savedClaim(claim.voucherId)), SOLD_OUT: stored.refusal(SOLD_OUT), LIMIT_REACHED: stored.refusal(LIMIT_REACHED) };
-  const row = await claimUnderKey(ctx.db, request, IDEMPOTENCY_RETENTION_HOURS, answers, claim);
+  claim.underKey = { callerKind: request.callerKind, callerId: request.callerId, key: request.key, fingerprint: request.fingerprint, answers };
+  const row = await claimGroupsOf(ctx.db).take(claim);
   if (row === undefined) return undefined;
   if (row.outcome === KEY_TAKEN) return { taken: true as const };
   return { result: await claimAnswer(ctx, prepared.facts, claim, row) };
