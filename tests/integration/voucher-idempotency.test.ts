@@ -1,3 +1,6 @@
+import type { GraphQLError } from 'graphql';
+import { type IdempotentRequest, runIdempotent } from '../../subgraphs/benefit/src/modules/idempotency/idempotency.store';
+import { VoucherErrors } from '../../subgraphs/benefit/src/modules/voucher/voucher.errors';
 import { openVoucherBatchInput } from '../testkit/voucher-batches';
 import { codesOf, startVoucherHarness, type VoucherHarness } from './voucher-harness';
 
@@ -88,6 +91,42 @@ describe('claimVoucher with an idempotencyKey', () => {
     expect(replayed.errors![0].extensions).toMatchObject({ replayed: true });
     expect(replayed.errors![0].message).toBe(refused.errors![0].message);
     expect(await vouchersOf(batchId, memberId)).toBe(0);
+  });
+
+  it('looks keys up and stores refusals of keyed requests in flight together in shared statements; a key sent twice gets one answer', async () => {
+    // Straight to the store, all in one turn of the event loop (over HTTP the requests of this
+    // harness reach it a turn apart, as each checks its own token first).
+    const memberIds = await h.activeCityMembers(20);
+    const requestOf = (memberId: string, key: string): IdempotentRequest => ({
+      callerKind: 'MEMBER',
+      callerId: memberId,
+      key,
+      operation: 'claimVoucher',
+      fingerprint: 'tail of a rush',
+    });
+    const refused = (request: IdempotentRequest) =>
+      runIdempotent<never, never, never>(h.benefitDb, request, {
+        prepare: () => Promise.reject(VoucherErrors.soldOut()),
+        write: () => Promise.reject(new Error('a refusal writes nothing')),
+        save: () => undefined as never,
+        restore: () => Promise.reject(new Error('nothing to restore')),
+      }).then(
+        () => ({ code: 'none', replayed: false }),
+        (error: GraphQLError) => ({ code: error.extensions.code, replayed: error.extensions.replayed === true }),
+      );
+    const before = await h.statementCount();
+    const answers = await Promise.all([...memberIds.map((id, i) => refused(requestOf(id, `tail-${i}`))), refused(requestOf(memberIds[0], 'tail-0'))]);
+    expect(answers.map((a) => a.code)).toEqual(Array(21).fill('SOLD_OUT'));
+    // One lookup of the 21 keys, one statement storing 20 refusals; then the key sent twice looked
+    // up again to replay the first answer (each on its own: 42), and the purge of expired keys that
+    // every hundredth keyed request of a process starts may fall in here.
+    expect((await h.statementCount()) - before).toBeLessThanOrEqual(4);
+    expect([answers[0].replayed, answers[20].replayed]).toEqual([false, true]);
+    const stored = await h.sql.query(
+      `SELECT count(*)::int AS n FROM idempotent_requests WHERE caller_id = ANY ($1::uuid[]) AND idempotency_key LIKE 'tail-%'`,
+      [memberIds],
+    );
+    expect(stored.rows[0].n).toBe(20);
   });
 
   it('refuses the same key for another batch with IDEMPOTENCY_CONFLICT and claims nothing there', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { contractError, retryingDeadlocks, type ErrorCode } from '@union/common';
+import { CoalescedLookup, contractError, perDataSource, preparedRows, retryingDeadlocks, type ErrorCode, type PreparedStatement } from '@union/common';
 import { GraphQLError } from 'graphql';
 import type { DataSource, EntityManager } from 'typeorm';
 import { BenefitErrors } from '../../errors';
@@ -61,35 +61,130 @@ function storedError(error: GraphQLError): StoredError {
   return { error: { code: String(code), message: error.message, extensions } };
 }
 
+/** A key as one string: what the keyed requests of a turn are told apart by. */
+const keyId = (request: Pick<IdempotentRequest, 'callerKind' | 'callerId' | 'key'>) => JSON.stringify([request.callerKind, request.callerId, request.key]);
+
+/** The rows under keys while within the retention window, by keyId (in-flight ones wait). */
+const FIND_RECORDS: PreparedStatement = {
+  name: 'benefit.idempotent_requests_find',
+  text: `SELECT r.caller_kind, r.caller_id, r.idempotency_key, r.operation, r.fingerprint, r.outcome
+           FROM unnest($1::text[], $2::uuid[], $3::text[]) AS k(caller_kind, caller_id, idempotency_key)
+           JOIN idempotent_requests r USING (caller_kind, caller_id, idempotency_key)
+          WHERE r.created_at > now() - make_interval(hours => $4)`,
+};
+/** Keys one read or one write of a turn carries at most. */
+const KEYS_PER_STATEMENT = 1_000;
+
+/**
+ * The keyed requests of one turn of the event loop look their keys up in one statement: a rush
+ * whose member apps send keys looked each one up on its own.
+ */
+const recordLookupsOf = perDataSource(
+  (db) =>
+    new CoalescedLookup<Row & { id: string }>(async (ids) => {
+      const keys = ids.map((id) => JSON.parse(id) as [string, string, string]);
+      const rows = await preparedRows<Row & { caller_kind: string; caller_id: string; idempotency_key: string }>(db, FIND_RECORDS, [
+        keys.map((k) => k[0]),
+        keys.map((k) => k[1]),
+        keys.map((k) => k[2]),
+        IDEMPOTENCY_RETENTION_HOURS,
+      ]);
+      return rows.map((r) => ({ id: keyId({ callerKind: r.caller_kind, callerId: r.caller_id, key: r.idempotency_key }), ...r }));
+    }, KEYS_PER_STATEMENT),
+);
+
 /** The row under the key while it is within the retention window (live or in-flight ones wait). */
-async function findRecord(db: DataSource | EntityManager, request: IdempotentRequest): Promise<Row | null> {
-  const [row] = await rowsOf<Row>(
-    db,
-    `SELECT operation, fingerprint, outcome FROM idempotent_requests
-      WHERE caller_kind = $1 AND caller_id = $2 AND idempotency_key = $3
-        AND created_at > now() - make_interval(hours => $4)`,
-    [request.callerKind, request.callerId, request.key, IDEMPOTENCY_RETENTION_HOURS],
-  );
-  return row ?? null;
+async function findRecord(db: DataSource, request: IdempotentRequest): Promise<Row | null> {
+  const id = keyId(request);
+  return (await recordLookupsOf(db).get([id])).get(id) ?? null;
+}
+
+const TAKE_KEY_SQL = `INSERT INTO idempotent_requests AS r (caller_kind, caller_id, idempotency_key, operation, fingerprint, outcome)
+  SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) ORDER BY 1, 2, 3
+  ON CONFLICT (caller_kind, caller_id, idempotency_key) DO UPDATE
+     SET operation = EXCLUDED.operation, fingerprint = EXCLUDED.fingerprint, outcome = EXCLUDED.outcome, created_at = now()
+   WHERE r.created_at <= now() - make_interval(hours => $7)
+  RETURNING r.caller_kind, r.caller_id, r.idempotency_key`;
+
+/**
+ * Takes the keys of `requests` (each with its answer), in key order; answers the keyIds taken. A
+ * key held by an identical request still in flight waits for it to commit (through the primary
+ * key), and is then not taken; an expired row is taken over. No key twice in one call.
+ */
+async function takeKeys(
+  db: DataSource | EntityManager,
+  requests: Array<{ request: IdempotentRequest; outcome: StoredOutcome<unknown> }>,
+): Promise<Set<string>> {
+  const rows = await rowsOf<{ caller_kind: string; caller_id: string; idempotency_key: string }>(db, TAKE_KEY_SQL, [
+    requests.map((r) => r.request.callerKind),
+    requests.map((r) => r.request.callerId),
+    requests.map((r) => r.request.key),
+    requests.map((r) => r.request.operation),
+    requests.map((r) => r.request.fingerprint),
+    requests.map((r) => JSON.stringify(r.outcome)),
+    IDEMPOTENCY_RETENTION_HOURS,
+  ]);
+  return new Set(rows.map((r) => keyId({ callerKind: r.caller_kind, callerId: r.caller_id, key: r.idempotency_key })));
+}
+
+/** Takes the key for this request inside the caller's transaction, or answers false when it is taken. */
+async function takeKey(tx: EntityManager, request: IdempotentRequest, outcome: StoredOutcome<unknown>): Promise<boolean> {
+  return (await takeKeys(tx, [{ request, outcome }])).has(keyId(request));
+}
+
+interface RefusalToStore {
+  request: IdempotentRequest;
+  outcome: StoredOutcome<unknown>;
+  settle: { resolve: (taken: boolean) => void; reject: (error: unknown) => void };
 }
 
 /**
- * Takes the key for this request, or answers false when it is taken (waiting, through the primary
- * key, for an identical request still in flight to commit). An expired row is taken over.
+ * Refusals met before any write (the pool already empty, the member not eligible) stored under
+ * their keys, those of one turn of the event loop in one statement and one commit: in the tail of
+ * a keyed rush every request is such a refusal. A key asked for twice in a turn is taken by the
+ * first; the second answers not taken and replays what the first stored.
  */
-async function takeKey(db: DataSource | EntityManager, request: IdempotentRequest, outcome: StoredOutcome<unknown>): Promise<boolean> {
-  const rows = await rowsOf(
-    db,
-    `INSERT INTO idempotent_requests AS r (caller_kind, caller_id, idempotency_key, operation, fingerprint, outcome)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb)
-     ON CONFLICT (caller_kind, caller_id, idempotency_key) DO UPDATE
-        SET operation = EXCLUDED.operation, fingerprint = EXCLUDED.fingerprint, outcome = EXCLUDED.outcome, created_at = now()
-      WHERE r.created_at <= now() - make_interval(hours => $7)
-     RETURNING 1`,
-    [request.callerKind, request.callerId, request.key, request.operation, request.fingerprint, JSON.stringify(outcome), IDEMPOTENCY_RETENTION_HOURS],
-  );
-  return rows.length === 1;
+class RefusalKeys {
+  private open: Map<string, RefusalToStore[]> | null = null;
+
+  constructor(private readonly db: DataSource) {}
+
+  take(request: IdempotentRequest, outcome: StoredOutcome<unknown>): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      if (!this.open || this.open.size >= KEYS_PER_STATEMENT) {
+        const opened = new Map<string, RefusalToStore[]>();
+        this.open = opened;
+        setImmediate(() => {
+          if (this.open === opened) this.open = null;
+          void this.send(opened);
+        });
+      }
+      const id = keyId(request);
+      const same = this.open.get(id);
+      if (same) same.push({ request, outcome, settle: { resolve, reject } });
+      else this.open.set(id, [{ request, outcome, settle: { resolve, reject } }]);
+    });
+  }
+
+  private async send(keys: Map<string, RefusalToStore[]>): Promise<void> {
+    try {
+      const taken = await retryingDeadlocks(() =>
+        takeKeys(
+          this.db,
+          [...keys.values()].map(([first]) => first),
+        ),
+      );
+      for (const [id, [first, ...others]] of keys) {
+        first.settle.resolve(taken.has(id));
+        for (const other of others) other.settle.resolve(false);
+      }
+    } catch (error) {
+      for (const waiting of keys.values()) for (const { settle } of waiting) settle.reject(error);
+    }
+  }
 }
+
+const refusalKeysOf = perDataSource((db) => new RefusalKeys(db));
 
 async function replay<T, R>(row: Row, request: IdempotentRequest, restore: (stored: T) => Promise<R>): Promise<R> {
   if (row.operation !== request.operation || row.fingerprint !== request.fingerprint) {
@@ -162,7 +257,7 @@ export async function runIdempotent<P, R, T>(db: DataSource, request: Idempotent
     prepared = await steps.prepare();
   } catch (error) {
     if (!isReplayedError(error)) throw error;
-    if (await takeKey(db, request, storedError(error))) throw error;
+    if (await refusalKeysOf(db).take(request, storedError(error))) throw error;
     const winner = await findRecord(db, request);
     if (!winner) throw error;
     return replay(winner, request, steps.restore);
