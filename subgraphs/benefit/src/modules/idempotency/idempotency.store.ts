@@ -64,7 +64,7 @@ function storedError(error: GraphQLError): StoredError {
 /** A key as one string: what the keyed requests of a turn are told apart by. */
 const keyId = (request: Pick<IdempotentRequest, 'callerKind' | 'callerId' | 'key'>) => JSON.stringify([request.callerKind, request.callerId, request.key]);
 
-/** The rows under keys while within the retention window, by keyId (in-flight ones wait). */
+/** The rows under keys while within the retention window (a key whose request is still in flight is not seen yet). */
 const FIND_RECORDS: PreparedStatement = {
   name: 'benefit.idempotent_requests_find',
   text: `SELECT r.caller_kind, r.caller_id, r.idempotency_key, r.operation, r.fingerprint, r.outcome
@@ -93,7 +93,11 @@ const recordLookupsOf = perDataSource(
     }, KEYS_PER_STATEMENT),
 );
 
-/** The row under the key while it is within the retention window (live or in-flight ones wait). */
+/**
+ * The row under the key while it is within the retention window. A key whose request is still in
+ * flight is not seen: this request then meets it when it takes the key, waits for it to commit,
+ * and replays it.
+ */
 async function findRecord(db: DataSource, request: IdempotentRequest): Promise<Row | null> {
   const id = keyId(request);
   return (await recordLookupsOf(db).get([id])).get(id) ?? null;
