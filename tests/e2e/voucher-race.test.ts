@@ -109,6 +109,40 @@ describe('500 concurrent claims from 250 members against a batch of 50 (limit 1 
   });
 });
 
+describe('500 concurrent keyed claims: 250 members each sending its claim twice under one key (a retry racing the first) against 50', () => {
+  it('exactly 50 vouchers, both sends of a member get the same answer, and the claims share group statements', async () => {
+    const batchId = await createBatch(50);
+    const groupsBefore = await claimGroupCounts();
+    const CLAIM = `mutation ($b: ID!, $k: String) { claimVoucher(batchId: $b, idempotencyKey: $k) { id } }`;
+    const answers = await Promise.all(
+      [...memberTokens, ...memberTokens].map(({ token }) => gql<{ claimVoucher: { id: string } }>(system, token, CLAIM, { b: batchId, k: `rush-${batchId}` })),
+    );
+    for (const answer of answers) expect(answer.status).toBe(200);
+    const answerOf = (answer: GraphQLResponse<{ claimVoucher: { id: string } }>) => answer.body.data?.claimVoucher?.id ?? `refused: ${errorCodes(answer)[0]}`;
+    const [first, second] = [answers.slice(0, MEMBERS).map(answerOf), answers.slice(MEMBERS).map(answerOf)];
+    expect(second).toEqual(first);
+    expect(first.filter((answer) => answer === 'refused: SOLD_OUT')).toHaveLength(MEMBERS - 50);
+    expect(new Set(first.filter((answer) => !answer.startsWith('refused')))).toHaveProperty('size', 50);
+
+    const stored = (
+      await sql.query(
+        `SELECT (SELECT count(*)::int FROM benefit.vouchers WHERE batch_id = $1) AS vouchers,
+                (SELECT count(DISTINCT member_id)::int FROM benefit.vouchers WHERE batch_id = $1) AS owners,
+                (SELECT sum(claimed)::int FROM benefit.voucher_batch_stripes WHERE batch_id = $1) AS claimed,
+                (SELECT count(*)::int FROM benefit.idempotent_requests WHERE idempotency_key = 'rush-' || $1) AS keys`,
+        [batchId],
+      )
+    ).rows[0];
+    expect(stored).toEqual({ vouchers: 50, owners: 50, claimed: 50, keys: MEMBERS });
+    const groups = await claimGroupCounts();
+    console.log(
+      `keyed claim groups: ${groups.groupStatements - groupsBefore.groupStatements} group statements carried ${groups.inGroup - groupsBefore.inGroup} claims`,
+    );
+    expect(groups.groupStatements - groupsBefore.groupStatements).toBeGreaterThan(0);
+    expect(groups.inGroup - groupsBefore.inGroup).toBeGreaterThan(groups.groupStatements - groupsBefore.groupStatements);
+  });
+});
+
 /** The benefit subgraph's claim statements (groups, alone) and the claims they carried, from /metrics. */
 async function claimGroupCounts() {
   const url = system.subgraphUrls.benefit;
