@@ -231,8 +231,9 @@ interface SavedClaim {
 }
 const savedClaim = (voucherId: string): SavedClaim => ({ voucherId });
 
-/** The refusals a claim can meet at its write, as the member is told them. */
-const claimRefusals = (batch: VoucherBatchEntity) => ({ SOLD_OUT: VoucherErrors.soldOut(), LIMIT_REACHED: VoucherErrors.limitReached(batch.perMemberLimit) });
+/** A refusal a claim can meet at its write, as the member is told it (thrown, and stored under a key). */
+const claimRefusal = (batch: VoucherBatchEntity, outcome: 'SOLD_OUT' | 'LIMIT_REACHED') =>
+  outcome === 'SOLD_OUT' ? VoucherErrors.soldOut() : VoucherErrors.limitReached(batch.perMemberLimit);
 
 /** What claim_voucher() answered, as the voucher or the refusal. */
 async function claimAnswer(ctx: BenefitContext, facts: ClaimFacts, claim: ClaimInput, row: ClaimOutcome | undefined): Promise<VoucherEntity> {
@@ -250,10 +251,10 @@ async function claimAnswer(ctx: BenefitContext, facts: ClaimFacts, claim: ClaimI
         issued_at: claim.issuedAt,
       });
     case 'LIMIT_REACHED':
-      throw claimRefusals(batch).LIMIT_REACHED;
+      throw claimRefusal(batch, 'LIMIT_REACHED');
     case 'SOLD_OUT':
       facts.soldOut = true;
-      throw claimRefusals(batch).SOLD_OUT;
+      throw claimRefusal(batch, 'SOLD_OUT');
     case 'CLAIM_NOT_OPEN': {
       // The window moved since the facts were cached: name the one in force.
       const fresh = (await freshClaimFacts(ctx, batch.id)).batch;
@@ -294,8 +295,12 @@ async function takeClaimUnderKey(
   stored: StoredAnswers<SavedClaim>,
 ): Promise<{ taken: true } | { result: VoucherEntity } | undefined> {
   const claim = claimInputOf(prepared, memberId);
-  const { SOLD_OUT, LIMIT_REACHED } = claimRefusals(prepared.facts.batch);
-  const answers = { CLAIMED: stored.result(savedClaim(claim.voucherId)), SOLD_OUT: stored.refusal(SOLD_OUT), LIMIT_REACHED: stored.refusal(LIMIT_REACHED) };
+  const { batch } = prepared.facts;
+  const answers = {
+    CLAIMED: stored.result(savedClaim(claim.voucherId)),
+    SOLD_OUT: stored.refusal(claimRefusal(batch, 'SOLD_OUT')),
+    LIMIT_REACHED: stored.refusal(claimRefusal(batch, 'LIMIT_REACHED')),
+  };
   claim.underKey = { callerKind: request.callerKind, callerId: request.callerId, key: request.key, fingerprint: request.fingerprint, answers };
   const row = await claimGroupsOf(ctx.db).take(claim);
   if (row === undefined) return undefined;
