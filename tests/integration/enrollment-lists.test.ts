@@ -273,6 +273,51 @@ describe('organization children: keyset pagination', () => {
   });
 });
 
+describe('member(id) read by concurrent requests', () => {
+  const MEMBER = `query ($id: ID!) { member(id: $id) { id fullName displayName phone } }`;
+
+  it('shares the read between requests of one turn; each request sees only what its caller may, masked for its caller', async () => {
+    const statements = () => scrapeMetric(h.baseUrl, 'union_db_statements_total');
+    const own = h.data.fixtures.districtMembers.slice(0, 10);
+    const foreign = own.map((_, i) => h.data.fixtures.siblingDistrictMembers[i % h.data.fixtures.siblingDistrictMembers.length]!);
+    const partner = h.principals.platform; // member:read without member:pii: masked, any organization
+    const phones = new Map<string, string>(
+      (await h.sql.query(`SELECT id, phone FROM members WHERE id = ANY($1)`, [[...own, ...foreign].map((m) => m.id)])).rows.map((r) => [r.id, r.phone]),
+    );
+    let fewest = Infinity;
+    for (let round = 0; round < 3; round += 1) {
+      const before = await statements();
+      // Each district read is paired with the sibling union asking for the same member, and the
+      // platform for a sibling member: the rows are shared, what each caller gets is not.
+      const answers = await Promise.all(
+        own.flatMap((member, i) => [
+          h.gql(h.principals.district, MEMBER, { id: member.id }),
+          h.gql(h.principals.sibling, MEMBER, { id: member.id }),
+          h.gql(partner, MEMBER, { id: foreign[i].id }),
+        ]),
+      );
+      fewest = Math.min(fewest, (await statements()) - before);
+      own.forEach((member, i) => {
+        const [district, sibling, platform] = answers.slice(3 * i, 3 * i + 3).map((answer) => {
+          expect(answer.errors).toBeUndefined();
+          return answer.data!.member;
+        });
+        expect(district).toEqual({ id: member.id, fullName: member.fullName, displayName: maskName(member.fullName), phone: phones.get(member.id) });
+        expect(sibling).toBeNull();
+        expect(platform).toEqual({
+          id: foreign[i].id,
+          fullName: null,
+          displayName: maskName(foreign[i].fullName),
+          phone: maskPhone(phones.get(foreign[i].id)!),
+        });
+      });
+    }
+    // 30 requests a round: a read of members each when every request read alone (organizations are
+    // cached by the process). Sent at once, they reach the subgraph in one or a few turns.
+    expect(fewest).toBeLessThan(15);
+  });
+});
+
 describe('search', () => {
   const search = (principal: Principal, text: string) => h.gql(principal, MEMBERS, { id: principal.organizationId, filter: { search: text }, first: 100 });
 

@@ -1,4 +1,12 @@
-import { CoalescedLookup, MEMBER_DIRECTORY_ROUTES, memberDirectoryRoutes, type MemberFacts, readMemberAccessFacts, signMemberAccessFacts } from '@union/common';
+import {
+  CoalescedLookup,
+  coalescedLoader,
+  MEMBER_DIRECTORY_ROUTES,
+  memberDirectoryRoutes,
+  type MemberFacts,
+  readMemberAccessFacts,
+  signMemberAccessFacts,
+} from '@union/common';
 
 /** The member directory contract: signed access facts and the routes' request validation. */
 
@@ -91,5 +99,40 @@ describe('coalesced lookups', () => {
     }, 100);
     const answers = await Promise.allSettled([failing.get(['1']), failing.get(['2'])]);
     expect(answers.map((answer) => answer.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('per-request loaders of one turn share one read; each request maps its own rows and keeps its own answers', async () => {
+    const { calls, fetch } = recorder();
+    const lookup = new CoalescedLookup(fetch, 100);
+    const toEntity = (row: { id: string; label: string }) => ({ ...row });
+    const requestA = coalescedLoader(lookup, toEntity);
+    const requestB = coalescedLoader(lookup, toEntity);
+    const [a1, a2, b1, unknown] = await Promise.all([requestA.load('1'), requestA.load('2'), requestB.load('1'), requestB.load('unknown')]);
+    expect(calls.map((call) => call.ids)).toEqual([['1', '2', 'unknown']]);
+    expect([a1, a2, b1, unknown]).toEqual([item('1'), item('2'), item('1'), null]);
+    // The same row, two objects: what one request's resolvers do to theirs, the other never sees.
+    expect(a1).not.toBe(b1);
+    // A request asking again is answered from its own loader; another request's asks anew.
+    await requestA.load('1');
+    expect(calls).toHaveLength(1);
+    await coalescedLoader(lookup, toEntity).load('1');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('composite keys go by the id the loader names them with', async () => {
+    const { calls, fetch } = recorder();
+    const lookup = new CoalescedLookup(fetch, 100);
+    const loader = coalescedLoader(
+      lookup,
+      (row) => row.label,
+      (key: { member: string; status: string }) => `${key.member}:${key.status}`,
+    );
+    const labels = await loader.loadMany([
+      { member: 'm', status: 'ISSUED' },
+      { member: 'm', status: 'ISSUED' },
+      { member: 'm', status: 'USED' },
+    ]);
+    expect(labels).toEqual(['item m:ISSUED', 'item m:ISSUED', 'item m:USED']);
+    expect(calls.map((call) => call.ids)).toEqual([['m:ISSUED', 'm:USED']]);
   });
 });

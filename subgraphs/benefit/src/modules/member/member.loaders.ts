@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { preparedRows } from '@union/common';
+import { CoalescedLookup, coalescedLoader, perDataSource, preparedRows } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { type VoucherEntity, voucherFromRow } from '../voucher/voucher.entity';
 
@@ -19,6 +19,27 @@ const VOUCHER_COUNTS = {
   text: `SELECT q.idx, (SELECT count(*) FROM vouchers v WHERE v.member_id = q.member_id AND (q.status IS NULL OR ${STATUS_SQL} = q.status)) AS n
            FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS q(member_id, status, idx)`,
 };
+
+/** A member's vouchers counted for one effective status (or all): the id a shared count goes by. */
+interface VoucherCountKey {
+  memberId: string;
+  status: string | null;
+}
+const voucherCountId = (key: VoucherCountKey) => `${key.memberId} ${key.status ?? ''}`;
+const VOUCHER_COUNTS_MAX = 1_000;
+
+// Shared by the requests of a turn: every federated member read asks for one member's count.
+const voucherCountsOf = perDataSource(
+  (db) =>
+    new CoalescedLookup<{ id: string; count: number }>(async (ids) => {
+      const keys = ids.map((id) => {
+        const [memberId, status] = id.split(' ');
+        return { memberId, status: status === '' ? null : status };
+      });
+      const rows = await preparedRows<{ idx: string; n: string }>(db, VOUCHER_COUNTS, [keys.map((k) => k.memberId), keys.map((k) => k.status)]);
+      return rows.map((row) => ({ id: ids[Number(row.idx) - 1], count: Number(row.n) }));
+    }, VOUCHER_COUNTS_MAX),
+);
 
 /** Per-request loaders for what benefit adds to Member: one statement per batch of members. */
 export function memberAccountLoaders(db: DataSource) {
@@ -51,15 +72,7 @@ export function memberAccountLoaders(db: DataSource) {
       },
       { cacheKeyFn: (k) => JSON.stringify(k) },
     ),
-    voucherCount: new DataLoader<{ memberId: string; status: string | null }, number, string>(
-      async (keys) => {
-        const rows = await preparedRows<{ idx: string; n: string }>(db, VOUCHER_COUNTS, [keys.map((k) => k.memberId), keys.map((k) => k.status)]);
-        const counts = keys.map(() => 0);
-        for (const row of rows) counts[Number(row.idx) - 1] = Number(row.n);
-        return counts;
-      },
-      { cacheKeyFn: (k) => JSON.stringify(k) },
-    ),
+    voucherCount: coalescedLoader(voucherCountsOf(db), (row) => row.count, voucherCountId),
     /** Discount used per (member, program, year). */
     discountUsed: new DataLoader<{ memberId: string; programId: string; year: number }, number, string>(
       async (keys) => {

@@ -70,7 +70,7 @@ export class MemberBenefitsResolver {
 @Resolver(() => VoucherConnection)
 export class VoucherConnectionResolver {
   @FieldResolver(() => Int, { description: 'Number of vouchers in the whole list.' })
-  totalCount(@Root() page: VoucherPage, @Ctx() ctx: BenefitContext): Promise<number> {
-    return ctx.loaders.voucherCount.load({ memberId: page.memberId, status: page.status });
+  async totalCount(@Root() page: VoucherPage, @Ctx() ctx: BenefitContext): Promise<number> {
+    return (await ctx.loaders.voucherCount.load({ memberId: page.memberId, status: page.status })) ?? 0;
   }
 }

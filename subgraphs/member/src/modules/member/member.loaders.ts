@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { keyedLoader, preparedRows, type PreparedStatement } from '@union/common';
+import { CoalescedLookup, coalescedLoader, keyedLoader, perDataSource, preparedRows, type PreparedStatement } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { MemberEntity } from './member.entity';
 
@@ -48,6 +48,8 @@ const MEMBER_COLUMN_NAMES = [
 export const memberColumns = (alias?: string): string => MEMBER_COLUMN_NAMES.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
 
 const MEMBER_COLUMNS = memberColumns('m');
+/** The most members one shared read carries (a partner's list asks for at most a few hundred). */
+const MEMBERS_BY_ID_MAX = 1_000;
 const MEMBERS_BY_ID: PreparedStatement = { name: 'member_members_by_id', text: `SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.id = ANY($1::uuid[])` };
 
 /**
@@ -174,13 +176,14 @@ function batchByQuery<K extends { query: MemberQuery }, V>(run: (query: MemberQu
   };
 }
 
+/** Members by id, the read behind member(id), me and every Member reference: shared by the requests of a turn. */
+const membersByIdOf = perDataSource(
+  (db) => new CoalescedLookup<Record<string, unknown> & { id: string }>((ids) => preparedRows(db, MEMBERS_BY_ID, [ids]), MEMBERS_BY_ID_MAX),
+);
+
 export function memberLoaders(db: DataSource) {
   return {
-    memberById: keyedLoader<string, MemberEntity>(
-      // A named statement: the read behind member(id), me and every Member reference.
-      async (ids) => (await preparedRows<Record<string, unknown>>(db, MEMBERS_BY_ID, [ids])).map(memberFromRow),
-      (m) => m.id,
-    ),
+    memberById: coalescedLoader(membersByIdOf(db), memberFromRow),
     memberByCardNumber: keyedLoader<string, MemberEntity>(
       async (cards) => (await db.query(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.card_number = ANY($1)`, [cards])).map(memberFromRow),
       (m) => m.cardNumber,

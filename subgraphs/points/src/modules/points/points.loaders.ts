@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { keyedLoader, preparedRows } from '@union/common';
+import { CoalescedLookup, coalescedLoader, perDataSource, preparedRows } from '@union/common';
 import type { DataSource } from 'typeorm';
 import { PointsAccountEntity, PointsTransactionEntity } from './points.entity';
 
@@ -27,18 +27,27 @@ export function transactionFromRow(row: Record<string, unknown>): PointsTransact
 /** The points accounts of a batch of members: every federated read of Member.points asks it. */
 const ACCOUNTS_BY_MEMBER = {
   name: 'points_accounts_by_member',
-  text: `SELECT member_id, balance, lifetime_earned FROM points_accounts WHERE member_id = ANY($1::uuid[])`,
+  text: `SELECT member_id AS id, balance, lifetime_earned FROM points_accounts WHERE member_id = ANY($1::uuid[])`,
 };
+/** The most accounts one shared read carries. */
+const ACCOUNTS_BY_MEMBER_MAX = 1_000;
+
+interface AccountRow {
+  id: string;
+  balance: string;
+  lifetime_earned: string;
+}
+
+// Shared by the requests of a turn: in a federated list every request asks for its own members' accounts.
+const accountsByMemberOf = perDataSource(
+  (db) => new CoalescedLookup<AccountRow>((ids) => preparedRows<AccountRow>(db, ACCOUNTS_BY_MEMBER, [ids]), ACCOUNTS_BY_MEMBER_MAX),
+);
 
 /** Per-request loaders: one statement per batch of members. */
 export function pointsLoaders(db: DataSource) {
   return {
-    accountByMemberId: keyedLoader<string, PointsAccountEntity>(
-      async (ids) =>
-        (await preparedRows<{ member_id: string; balance: string; lifetime_earned: string }>(db, ACCOUNTS_BY_MEMBER, [ids])).map((r) =>
-          Object.assign(new PointsAccountEntity(), { memberId: r.member_id, balance: r.balance, lifetimeEarned: r.lifetime_earned }),
-        ),
-      (a) => a.memberId,
+    accountByMemberId: coalescedLoader(accountsByMemberOf(db), (row: AccountRow) =>
+      Object.assign(new PointsAccountEntity(), { memberId: row.id, balance: row.balance, lifetimeEarned: row.lifetime_earned }),
     ),
     transactionPage: new DataLoader<TransactionPageKey, PointsTransactionEntity[], string>(
       async (keys) => {
