@@ -56,6 +56,8 @@ const schema = z.object({
   PARTNER_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(15),
   /** Identical subgraph reads in flight (same caller, same body) share one fetch; false sends every one (benchmarks). */
   SUBGRAPH_DEDUPLICATION: booleanFlag(true),
+  /** The subgraph fetches of one turn go to each subgraph as one batch; false sends every one alone (benchmarks). */
+  SUBGRAPH_BATCHING: booleanFlag(true),
   /** Failed client authentications per (client id, address) and minute at /oauth/token before 429 (0: off). */
   TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(30),
   ...operationsSettings,
@@ -130,6 +132,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     },
     partnerCacheMs: Math.round(c.PARTNER_CACHE_SECONDS * 1000),
     subgraphDeduplication: c.SUBGRAPH_DEDUPLICATION,
+    subgraphBatching: c.SUBGRAPH_BATCHING,
     tokenFailuresPerMinute: c.TOKEN_FAILURES_PER_MINUTE,
     metricsToken: c.METRICS_TOKEN,
     shutdownGraceSeconds: c.SHUTDOWN_GRACE_SECONDS,

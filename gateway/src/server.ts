@@ -45,6 +45,7 @@ import { serveMemberExport } from './routes/member-export';
 import { serveMemberImport } from './routes/member-import';
 import { readyRoute, UNLOGGED_ROUTES } from './routes/ready';
 import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
+import { tracingEndpoint } from '@union/common/dist/tracing';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
 
 export type { GatewayContext } from './pipeline';
@@ -113,7 +114,11 @@ export async function startGatewayServer({ config, db, logger }: GatewayDeps): P
   const documents = new ParsedDocuments();
   const analyzer = new OperationAnalyzer(apiSchema, config.limits, 1000, (source, maxTokens) => documents.parse(source, { maxTokens }));
   const verdicts = new ScopeVerdicts(apiSchema, requirements);
-  const subgraphFetcher = keepAliveSubgraphFetcher(config.subgraphDeduplication ? { dedupeByHeader: INTERNAL_TOKEN_HEADER } : {});
+  const subgraphFetcher = keepAliveSubgraphFetcher({
+    ...(config.subgraphDeduplication ? { dedupeByHeader: INTERNAL_TOKEN_HEADER } : {}),
+    // A traced fetch carries its trace context in its own headers, which a batch does not.
+    ...(config.subgraphBatching && tracingEndpoint() === null ? { batchByHeader: INTERNAL_TOKEN_HEADER } : {}),
+  });
   const readiness = new Readiness(gatewayReadinessChecks(db, config.subgraphUrls));
   const metrics = new ServiceMetrics(
     'gateway',

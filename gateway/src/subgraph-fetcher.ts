@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { type BatchedAnswer, encodeSubgraphBatch, REQUEST_ID_HEADER, SUBGRAPH_BATCH_MAX_OPERATIONS, SUBGRAPH_BATCH_PATH } from '@union/common';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
@@ -39,6 +40,44 @@ class BufferedResponse implements FetcherResponse {
 }
 
 type FetcherHeaders = FetcherResponse['headers'];
+
+/** One operation's answer out of a batch, its body already parsed (from its own line). */
+class BatchedResponse implements FetcherResponse {
+  readonly bodyUsed = false;
+  readonly redirected = false;
+  readonly statusText = '';
+  readonly ok: boolean;
+  readonly headers: FetcherHeaders;
+
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    retryAfter: string | undefined,
+    private readonly body: unknown,
+  ) {
+    this.ok = status >= 200 && status < 300;
+    const headers: Array<[string, string]> = [['content-type', 'application/json; charset=utf-8']];
+    if (retryAfter !== undefined) headers.push(['retry-after', retryAfter]);
+    this.headers = new ResponseHeaders(headers);
+  }
+
+  async json(): Promise<unknown> {
+    return this.body;
+  }
+
+  async text(): Promise<string> {
+    return JSON.stringify(this.body);
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return new TextEncoder().encode(JSON.stringify(this.body)).buffer as ArrayBuffer;
+  }
+
+  /** A copy that shares nothing: whoever reads it may change what it parsed (the access report is taken out). */
+  clone(): FetcherResponse {
+    return new BufferedResponse(this.url, this.status, this.statusText, new ResponseHeaders(this.headers), Buffer.from(JSON.stringify(this.body)));
+  }
+}
 
 /**
  * A subgraph answer's headers as Node parsed them (names lower-cased, repeated ones joined), behind
@@ -103,6 +142,50 @@ export function dedupeKeyOf(url: string, init: { method?: string; headers?: unkn
   return `${url}\n${token}\n${init.body}`;
 }
 
+/** A fetch waiting for the end of the turn, to go out in its subgraph's batch. */
+interface QueuedFetch {
+  url: string;
+  init: Parameters<Fetcher>[1] & object;
+  token: string;
+  resolve(response: FetcherResponse): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The operations of a batch, answered from its answer's lines as each arrives; an answer that ends
+ * (or fails) before every line came fails the operations still waiting.
+ */
+function settleFromLines(queued: readonly QueuedFetch[], response: IncomingMessage): void {
+  const settled = new Array<boolean>(queued.length).fill(false);
+  let rest = '';
+  const failRest = (error: unknown) => {
+    queued.forEach((fetch, i) => {
+      if (!settled[i]) fetch.reject(error);
+      settled[i] = true;
+    });
+  };
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) {
+      let answer: BatchedAnswer;
+      try {
+        answer = JSON.parse(line) as BatchedAnswer;
+      } catch (error) {
+        response.destroy(error as Error);
+        return;
+      }
+      const fetch = queued[answer.i];
+      if (!fetch || settled[answer.i]) continue;
+      settled[answer.i] = true;
+      fetch.resolve(new BatchedResponse(fetch.url, answer.status, answer.retryAfter, answer.body));
+    }
+  });
+  response.once('error', failRest);
+  response.once('end', () => failRest(new Error(`subgraph batch answer from ${queued[0]!.url} ended before every operation was answered`)));
+}
+
 export interface SubgraphFetcher {
   fetch: Fetcher;
   /** Closes the idle keep-alive connections (on gateway stop). */
@@ -117,7 +200,15 @@ export interface SubgraphFetcher {
  * the gateway's CPU per request in our benchmark, much of it in agent-base building an Error per
  * request to read its stack. None of that is wanted between the gateway and its own subgraphs.
  */
-export function keepAliveSubgraphFetcher(options: { maxSockets?: number; timeoutMs?: number; dedupeByHeader?: string } = {}): SubgraphFetcher {
+export function keepAliveSubgraphFetcher(
+  options: {
+    maxSockets?: number;
+    timeoutMs?: number;
+    dedupeByHeader?: string;
+    /** Send the fetches of one turn to one subgraph as one batch (subgraph-batch.ts); names the header with each caller's token. */
+    batchByHeader?: string;
+  } = {},
+): SubgraphFetcher {
   const maxSockets = options.maxSockets ?? 256;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const agents = {
@@ -145,6 +236,66 @@ export function keepAliveSubgraphFetcher(options: { maxSockets?: number; timeout
       request.end(init.body);
     });
 
+  /** One batch of operations to one subgraph (each had its own fetch); a subgraph that knows no batches gets them one by one. */
+  const sendBatch = (queued: QueuedFetch[]) => {
+    const first = queued[0]!;
+    const target = new URL(SUBGRAPH_BATCH_PATH, first.url);
+    const body = encodeSubgraphBatch(
+      queued.map(({ init, token }) => {
+        const requestId = (init.headers as Record<string, unknown>)[REQUEST_ID_HEADER];
+        return { token, requestId: typeof requestId === 'string' ? requestId : undefined, body: init.body as string };
+      }),
+    );
+    const failAll = (error: unknown) => queued.forEach((fetch) => fetch.reject(error));
+    const secure = target.protocol === 'https:';
+    const request = (secure ? httpsRequest : httpRequest)(
+      target,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        agent: secure ? agents.https : agents.http,
+      },
+      (response) => {
+        if (response.statusCode === 200) return settleFromLines(queued, response);
+        response.resume();
+        if (response.statusCode === 404) {
+          for (const fetch of queued) send(fetch.url, fetch.init).then(fetch.resolve, fetch.reject);
+          return;
+        }
+        failAll(new Error(`subgraph batch to ${target.href} answered HTTP ${response.statusCode}`));
+      },
+    );
+    request.setTimeout(timeoutMs, () => request.destroy(new Error(`subgraph batch to ${target.href} timed out after ${timeoutMs} ms`)));
+    request.once('error', failAll);
+    request.end(body);
+  };
+
+  /** The fetches of this turn, per subgraph, sent when the turn ends: alone as before, or several in batches. */
+  const queues = new Map<string, QueuedFetch[]>();
+  const flush = () => {
+    const batches = [...queues.values()];
+    queues.clear();
+    for (const queued of batches) {
+      if (queued.length === 1) {
+        const [fetch] = queued;
+        send(fetch!.url, fetch!.init).then(fetch!.resolve, fetch!.reject);
+        continue;
+      }
+      for (let start = 0; start < queued.length; start += SUBGRAPH_BATCH_MAX_OPERATIONS) sendBatch(queued.slice(start, start + SUBGRAPH_BATCH_MAX_OPERATIONS));
+    }
+  };
+  const batchHeader = options.batchByHeader;
+  const sendInTurn: Fetcher = (url, init = {}) => {
+    const token = batchHeader ? (init.headers as Record<string, unknown> | undefined)?.[batchHeader] : undefined;
+    if (typeof token !== 'string' || init.method !== 'POST' || typeof init.body !== 'string') return send(url, init);
+    return new Promise<FetcherResponse>((resolve, reject) => {
+      if (queues.size === 0) setImmediate(flush);
+      let queued = queues.get(url);
+      if (!queued) queues.set(url, (queued = []));
+      queued.push({ url, init, token, resolve, reject });
+    });
+  };
+
   /**
    * Identical reads in flight share one subgraph fetch (what Hive Gateway does too): a hot member
    * read by many callers at once costs the subgraph one request. Each waiter gets its own copy of
@@ -153,10 +304,10 @@ export function keepAliveSubgraphFetcher(options: { maxSockets?: number; timeout
   const inFlight = new Map<string, Promise<FetcherResponse>>();
   const fetch: Fetcher = (url, init = {}) => {
     const key = options.dedupeByHeader ? dedupeKeyOf(url, init, options.dedupeByHeader) : null;
-    if (key === null) return send(url, init);
+    if (key === null) return sendInTurn(url, init);
     const pending = inFlight.get(key);
     if (pending) return pending.then((response) => response.clone());
-    const sent = send(url, init).finally(() => inFlight.delete(key));
+    const sent = sendInTurn(url, init).finally(() => inFlight.delete(key));
     inFlight.set(key, sent);
     return sent;
   };

@@ -3,7 +3,7 @@ import { gql, memberToken, partnerToken } from '../testkit/client';
 import { memberTokenExchange } from '../../scripts/src/partner-token';
 import { startSystem, type RunningSystem } from '../testkit/system';
 import { eventually } from './access-support';
-import { metricSample } from '../testkit/metrics';
+import { metricSample, scrapeMetric } from '../testkit/metrics';
 
 /**
  * Issue 11's "done when", through the real system: a request id from the caller comes back on the
@@ -211,5 +211,30 @@ describe('/metrics', () => {
     expect(withToken.status).toBe(200);
     const wrongToken = await scrape(system.baseUrl, { authorization: 'Bearer metrics-token-for-the-testz' });
     expect(wrongToken.status).toBe(403);
+  });
+});
+
+describe('subgraph batches', () => {
+  it('requests in flight together reach a subgraph in one batch, each operation with its own request line', async () => {
+    const members = system.credentials.members.slice(0, 6);
+    const before = await scrapeMetric(system.subgraphUrls.member.replace(/\/graphql$/, ''), 'union_http_requests_total', { route: '/graphql/batch' });
+    for (let round = 0; round < 3; round += 1) {
+      const answers = await Promise.all(
+        members.map(async (member, i) => {
+          const res = await post(JSON.stringify({ query: `{ member(id: "${member.id}") { id displayName } }` }), {
+            authorization: `Bearer ${union}`,
+            'x-request-id': `together-${round}-${i}`,
+          });
+          return ((await res.json()) as { data: { member: { id: string } } }).data.member.id;
+        }),
+      );
+      expect(answers).toEqual(members.map((member) => member.id));
+    }
+    const ids = [0, 1, 2].flatMap((round) => members.map((_, i) => `together-${round}-${i}`));
+    await eventually(async () => ids.every((id) => requestLines(id).some((l) => l.process === 'member')), 10_000);
+    for (const id of ids) expect(requestLines(id).filter((l) => l.process === 'member' && l.entry.route === '/graphql')).toHaveLength(1);
+    // Six requests sent at once, three times: the gateway asked the member subgraph for some of them together.
+    const after = await scrapeMetric(system.subgraphUrls.member.replace(/\/graphql$/, ''), 'union_http_requests_total', { route: '/graphql/batch' });
+    expect(after).toBeGreaterThan(before);
   });
 });

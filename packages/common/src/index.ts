@@ -18,6 +18,7 @@ export * from './pagination';
 export * from './prepared';
 export * from './principal';
 export * from './scalars';
+export * from './subgraph-batch';
 export * from './subgraph-server';
 export * from './time';
 export * from './graphql-types';

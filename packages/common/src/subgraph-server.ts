@@ -7,12 +7,13 @@ import type { DataSource } from 'typeorm';
 import { isInputDataError, isUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable } from './availability';
 import { isContractError } from './errors';
 import { BodyTooLargeError, listen, parseJsonBody, readBody, sendGraphQLError, sendJson } from './http';
-import { createLogger, lineLogger, logRequest, REQUEST_ID_HEADER, requestIdOf, type Logger } from './logging';
+import { createLogger, lineLogger, logRequest, REQUEST_ID_HEADER, requestIdFrom, requestIdOf, type Logger } from './logging';
 import { answerMetrics, type DirectoryLookupCounts, outcomeLabel, ServiceMetrics } from './metrics';
 import { OperationRunner } from './operation-runner';
 import { cachedInternalTokenVerifier, INTERNAL_TOKEN_HEADER, type Principal } from './principal';
 import { answerReady, Readiness, type ReadinessCheck } from './readiness';
 import { closeWhileDraining, DEFAULT_SHUTDOWN_GRACE_SECONDS, drainServer } from './shutdown';
+import { type BatchedAnswer, type BatchedOperation, parseSubgraphBatch, SUBGRAPH_BATCH_ANSWER_TYPE, SUBGRAPH_BATCH_PATH } from './subgraph-batch';
 
 export interface RunningService {
   url: string;
@@ -222,11 +223,37 @@ export function safeErrorFormatter(service: string, log: (line: string) => void)
   };
 }
 
-/** HTTP 503 SERVICE_UNAVAILABLE with Retry-After: the database (or a service this one asks) is down. */
-function sendUnavailable(res: ServerResponse, service: string, log: (line: string) => void, error: unknown): void {
+/** 503 SERVICE_UNAVAILABLE, to be sent with Retry-After: the database (or a service this one asks) is down. */
+function unavailableBody(service: string, log: (line: string) => void, error: unknown): { errors: GraphQLFormattedError[] } {
   log(`${service}: unavailable: ${(error as Error)?.message ?? String(error)}`);
   const unavailable = serviceUnavailable('the service');
-  sendJson(res, 503, { errors: [{ message: unavailable.message, extensions: unavailable.extensions }] }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+  return { errors: [{ message: unavailable.message, extensions: unavailable.extensions }] };
+}
+
+function sendUnavailable(res: ServerResponse, service: string, log: (line: string) => void, error: unknown): void {
+  sendJson(res, 503, unavailableBody(service, log, error), { 'retry-after': String(RETRY_AFTER_SECONDS) });
+}
+
+const GRAPHQL_URL = new URL('/graphql', 'http://subgraph');
+const UNAUTHENTICATED_MESSAGE = (service: string) => `${service} subgraph only answers requests that come through the gateway`;
+
+/**
+ * Writes lines to a response, the lines of one turn of the event loop in one write: a batch's
+ * answers that finish together (their rows came in one statement) leave together.
+ */
+function turnCorkedWriter(res: ServerResponse): (line: string) => void {
+  let corked = false;
+  return (line) => {
+    if (!corked) {
+      corked = true;
+      res.cork();
+      setImmediate(() => {
+        corked = false;
+        res.uncork();
+      });
+    }
+    res.write(line);
+  };
 }
 
 export async function startSubgraphServer<TContext extends object>(options: SubgraphServerOptions<TContext>): Promise<RunningService> {
@@ -238,6 +265,7 @@ export async function startSubgraphServer<TContext extends object>(options: Subg
     for (const field of Object.keys(root?.getFields() ?? {})) knownOperations.add(field);
   const routes = [
     '/graphql',
+    SUBGRAPH_BATCH_PATH,
     '/health',
     '/ready',
     '/metrics',
@@ -269,6 +297,8 @@ export async function startSubgraphServer<TContext extends object>(options: Subg
     if (url.pathname === '/health') return sendJson(res, 200, { status: 'ok', service: options.name });
     if (url.pathname === '/ready') return answerReady(res, readiness, options.name);
     if (url.pathname === '/metrics') return answerMetrics(req, res, metrics, options.metricsToken);
+    // Each operation of a batch carries its own token: no caller is named for the batch itself.
+    if (url.pathname === SUBGRAPH_BATCH_PATH) return handleBatch(req, res);
 
     const token = req.headers[INTERNAL_TOKEN_HEADER];
     let principal: Principal;
@@ -276,7 +306,7 @@ export async function startSubgraphServer<TContext extends object>(options: Subg
       if (typeof token !== 'string') throw new Error('missing internal token');
       principal = await verifyInternalToken(token);
     } catch {
-      return sendGraphQLError(res, 401, 'UNAUTHENTICATED', `${options.name} subgraph only answers requests that come through the gateway`);
+      return sendGraphQLError(res, 401, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE(options.name));
     }
     record.principal = principal;
 
@@ -335,6 +365,16 @@ export async function startSubgraphServer<TContext extends object>(options: Subg
       return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'request body is not valid JSON');
     }
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'GraphQL operations are POSTed' }, { allow: 'POST' });
+    const answer = await answerOperation(body, principal, record);
+    sendJson(res, answer.status, answer.body);
+  }
+
+  /** Runs one GraphQL operation for its caller; the record learns its operation and outcome. */
+  async function answerOperation(
+    body: unknown,
+    principal: Principal,
+    record: SubgraphRequestRecord,
+  ): Promise<{ status: number; body: { errors?: readonly GraphQLFormattedError[] } }> {
     const rootFields: string[] = [];
     const answer = await runner.run(body, () => options.createContext(principal, record.requestId), {
       resolved: (operation) => {
@@ -348,19 +388,64 @@ export async function startSubgraphServer<TContext extends object>(options: Subg
     const errors = answer.body.errors;
     record.operation = metrics.operationLabel(null, rootFields);
     record.outcome = errors?.length ? String(errors[0].extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
-    sendJson(res, answer.status, answer.body);
+    return answer;
   }
 
-  /** One log line and the request metrics per request, once its answer has gone out. */
-  function observe(req: IncomingMessage, res: ServerResponse, record: SubgraphRequestRecord): void {
+  /**
+   * POST /graphql/batch (subgraph-batch.ts): every operation answered as it would be alone (its
+   * status, its Retry-After), each on its own line as soon as it is ready, each with its own log
+   * line and metrics under /graphql. What is wrong with the batch itself is answered for all.
+   */
+  async function handleBatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'batches are POSTed' }, { allow: 'POST' });
+    let operations: BatchedOperation[] | null;
+    try {
+      operations = parseSubgraphBatch(await readBody(req, bodyLimit));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return sendGraphQLError(res, 413, 'QUERY_TOO_COMPLEX', error.message);
+      throw error;
+    }
+    if (!operations) return sendGraphQLError(res, 400, 'BAD_USER_INPUT', 'a batch is a JSON array of operations, each with its token');
+    res.writeHead(200, { 'content-type': SUBGRAPH_BATCH_ANSWER_TYPE });
+    const write = turnCorkedWriter(res);
+    await Promise.all(
+      operations.map(async (operation, i) => {
+        const record: SubgraphRequestRecord = { requestId: requestIdFrom(operation.requestId), startedAt: performance.now(), url: GRAPHQL_URL };
+        const answer = await answerBatched(operation, record);
+        write(`${JSON.stringify({ i, ...answer } satisfies BatchedAnswer)}\n`);
+        observe('POST', answer.status, record);
+      }),
+    );
+    res.end();
+  }
+
+  async function answerBatched(operation: BatchedOperation, record: SubgraphRequestRecord): Promise<Omit<BatchedAnswer, 'i'>> {
+    try {
+      try {
+        record.principal = await verifyInternalToken(operation.token);
+      } catch {
+        return { status: 401, body: { errors: [{ message: UNAUTHENTICATED_MESSAGE(options.name), extensions: { code: 'UNAUTHENTICATED' } }] } };
+      }
+      return await answerOperation(operation.operation, record.principal, record);
+    } catch (error) {
+      if (isUnavailable(error)) return { status: 503, retryAfter: String(RETRY_AFTER_SECONDS), body: unavailableBody(options.name, log, error) };
+      const errorId = randomUUID();
+      record.outcome = 'INTERNAL_SERVER_ERROR';
+      logger.error({ requestId: record.requestId, errorId, err: error }, 'request failed');
+      return { status: 500, body: { errors: [{ message: `internal error (id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }] } };
+    }
+  }
+
+  /** One log line and the request metrics per request (a batch: per operation), once its answer has gone out. */
+  function observe(method: string, status: number, record: SubgraphRequestRecord): void {
     const seconds = (performance.now() - record.startedAt) / 1000;
-    metrics.observeRequest(record.url.pathname, req.method ?? 'GET', res.statusCode);
+    metrics.observeRequest(record.url.pathname, method, status);
     if (record.operation !== undefined) metrics.observeOperation(record.operation, record.principal?.kind, record.outcome, seconds);
     logRequest(logger, {
       requestId: record.requestId,
       route: metrics.routeLabel(record.url.pathname),
-      method: req.method ?? 'GET',
-      status: res.statusCode,
+      method,
+      status,
       durationMs: Math.round(seconds * 10_000) / 10,
       partnerId: record.principal ? partnerIdOf(record.principal) : null,
       partnerKind: record.principal?.kind ?? null,
@@ -381,12 +466,14 @@ export async function startSubgraphServer<TContext extends object>(options: Subg
     const once = () => {
       if (observed) return;
       observed = true;
-      // Probes and scrapes would drown the request lines: they are counted, not logged.
-      if (record.url.pathname === '/health' || record.url.pathname === '/ready' || record.url.pathname === '/metrics') {
-        metrics.observeRequest(record.url.pathname, req.method ?? 'GET', res.statusCode);
+      // Probes and scrapes would drown the request lines: they are counted, not logged. A batch's
+      // operations have a line each.
+      const path = record.url.pathname;
+      if (path === '/health' || path === '/ready' || path === '/metrics' || path === SUBGRAPH_BATCH_PATH) {
+        metrics.observeRequest(path, req.method ?? 'GET', res.statusCode);
         return;
       }
-      observe(req, res, record);
+      observe(req.method ?? 'GET', res.statusCode, record);
     };
     res.once('finish', once);
     res.once('close', once);
