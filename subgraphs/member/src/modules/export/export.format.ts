@@ -13,7 +13,7 @@ export const CONTENT_TYPES: Record<ExportFormat, string> = {
  * the columns that need masking or escaping come raw, the rest as `facts`, already formatted by
  * PostgreSQL for the file's format (see EXPORT_FACTS_SQL).
  */
-export type ExportRow = [id: string, cardNumber: string, fullName: string, phone: string, facts: string, organizationId: string, organizationName: string];
+export type ExportRow = [id: string, cardNumber: string, fullName: string, phone: string, facts: string, organizationId: string];
 
 const JOINED_AT_SQL = `to_char(m.joined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -50,9 +50,9 @@ export const csvHeader = (): string => `${CSV_COLUMNS.join(',')}\r\n`;
  * the GraphQL field names (fullName null unless member:pii); a CSV line holds the same values in
  * CSV_COLUMNS order, each cell escaped by csvCell. Masking is the GraphQL fields' masking.
  * Members come ordered by organization, so the organization's part of the line is built once per
- * organization rather than once per member.
+ * organization rather than once per member, with the name `organizationName` gives for its id.
  */
-export function exportLineFormatter(format: ExportFormat, masked: boolean): (row: ExportRow) => string {
+export function exportLineFormatter(format: ExportFormat, masked: boolean, organizationName: (id: string) => string): (row: ExportRow) => string {
   const card = (cardNumber: string) => (masked ? maskCardNumber(cardNumber) : cardNumber);
   const phoneOf = (phone: string) => (masked ? maskPhone(phone) : phone);
   const memberPart: (row: ExportRow) => string =
@@ -72,7 +72,7 @@ export function exportLineFormatter(format: ExportFormat, masked: boolean): (row
     const memberOrganizationId = row[5];
     if (memberOrganizationId !== organizationId) {
       organizationId = memberOrganizationId;
-      organizationPart = organizationPartOf(memberOrganizationId, row[6]);
+      organizationPart = organizationPartOf(memberOrganizationId, organizationName(memberOrganizationId));
     }
     return memberPart(row) + organizationPart;
   };
