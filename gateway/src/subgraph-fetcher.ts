@@ -216,12 +216,27 @@ export function keepAliveSubgraphFetcher(
     https: new HttpsAgent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets }),
   };
 
+  /** One request to a subgraph over the kept-alive agents, cut after timeoutMs; `fail` hears of any error. */
+  const requestTo = (
+    target: URL,
+    init: { method: string; headers?: unknown; body?: unknown },
+    onResponse: (response: IncomingMessage) => void,
+    fail: (error: unknown) => void,
+  ) => {
+    const secure = target.protocol === 'https:';
+    const request = (secure ? httpsRequest : httpRequest)(
+      target,
+      { method: init.method, headers: init.headers as Record<string, string>, agent: secure ? agents.https : agents.http },
+      onResponse,
+    );
+    request.setTimeout(timeoutMs, () => request.destroy(new Error(`subgraph request to ${target.href} timed out after ${timeoutMs} ms`)));
+    request.once('error', fail);
+    request.end(init.body as string | undefined);
+  };
+
   const send: Fetcher = (url, init = {}) =>
     new Promise<FetcherResponse>((resolve, reject) => {
-      const target = new URL(url);
-      const secure = target.protocol === 'https:';
-      const send = secure ? httpsRequest : httpRequest;
-      const request = send(target, { method: init.method ?? 'GET', headers: init.headers, agent: secure ? agents.https : agents.http }, (response) => {
+      const onResponse = (response: IncomingMessage) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.once('error', reject);
@@ -230,10 +245,8 @@ export function keepAliveSubgraphFetcher(
             new BufferedResponse(url, response.statusCode ?? 0, response.statusMessage ?? '', new ResponseHeaders(response.headers), Buffer.concat(chunks)),
           ),
         );
-      });
-      request.setTimeout(timeoutMs, () => request.destroy(new Error(`subgraph request to ${url} timed out after ${timeoutMs} ms`)));
-      request.once('error', reject);
-      request.end(init.body);
+      };
+      requestTo(new URL(url), { ...init, method: init.method ?? 'GET' }, onResponse, reject);
     });
 
   /** One batch of operations to one subgraph (each had its own fetch); a subgraph that knows no batches gets them one by one. */
@@ -247,27 +260,17 @@ export function keepAliveSubgraphFetcher(
       }),
     );
     const failAll = (error: unknown) => queued.forEach((fetch) => fetch.reject(error));
-    const secure = target.protocol === 'https:';
-    const request = (secure ? httpsRequest : httpRequest)(
-      target,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        agent: secure ? agents.https : agents.http,
-      },
-      (response) => {
-        if (response.statusCode === 200) return settleFromLines(queued, response);
-        response.resume();
-        if (response.statusCode === 404) {
-          for (const fetch of queued) send(fetch.url, fetch.init).then(fetch.resolve, fetch.reject);
-          return;
-        }
-        failAll(new Error(`subgraph batch to ${target.href} answered HTTP ${response.statusCode}`));
-      },
-    );
-    request.setTimeout(timeoutMs, () => request.destroy(new Error(`subgraph batch to ${target.href} timed out after ${timeoutMs} ms`)));
-    request.once('error', failAll);
-    request.end(body);
+    const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+    const onResponse = (response: IncomingMessage) => {
+      if (response.statusCode === 200) return settleFromLines(queued, response);
+      response.resume();
+      if (response.statusCode === 404) {
+        for (const fetch of queued) send(fetch.url, fetch.init).then(fetch.resolve, fetch.reject);
+        return;
+      }
+      failAll(new Error(`subgraph batch to ${target.href} answered HTTP ${response.statusCode}`));
+    };
+    requestTo(target, { method: 'POST', headers, body }, onResponse, failAll);
   };
 
   /** The fetches of this turn, per subgraph, sent when the turn ends: alone as before, or several in batches. */
