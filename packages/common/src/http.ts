@@ -24,9 +24,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
+/** A GraphQL-shaped error body for failures that happen before GraphQL execution. */
+export const graphQLErrorBody = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] });
+
 /** A GraphQL-shaped error response for failures that happen before GraphQL execution. */
 export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+  sendJson(res, status, graphQLErrorBody(code, message), headers);
 }
 
 export function headerMap(req: IncomingMessage): HeaderMap {

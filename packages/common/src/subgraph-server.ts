@@ -6,7 +6,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { isInputDataError, isUnavailable, RETRY_AFTER_SECONDS, serviceUnavailable } from './availability';
 import { isContractError } from './errors';
-import { BodyTooLargeError, listen, parseJsonBody, readBody, sendGraphQLError, sendJson } from './http';
+import { BodyTooLargeError, graphQLErrorBody, listen, parseJsonBody, readBody, sendGraphQLError, sendJson } from './http';
 import { createLogger, lineLogger, logRequest, REQUEST_ID_HEADER, requestIdFrom, requestIdOf, type Logger } from './logging';
 import { answerMetrics, type DirectoryLookupCounts, outcomeLabel, ServiceMetrics } from './metrics';
 import { OperationRunner } from './operation-runner';
@@ -424,16 +424,29 @@ export async function startSubgraphServer<TContext extends object>(options: Subg
       try {
         record.principal = await verifyInternalToken(operation.token);
       } catch {
-        return { status: 401, body: { errors: [{ message: UNAUTHENTICATED_MESSAGE(options.name), extensions: { code: 'UNAUTHENTICATED' } }] } };
+        return { status: 401, body: graphQLErrorBody('UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE(options.name)) };
       }
       return await answerOperation(operation.operation, record.principal, record);
     } catch (error) {
-      if (isUnavailable(error)) return { status: 503, retryAfter: String(RETRY_AFTER_SECONDS), body: unavailableBody(options.name, log, error) };
-      const errorId = randomUUID();
-      record.outcome = 'INTERNAL_SERVER_ERROR';
-      logger.error({ requestId: record.requestId, errorId, err: error }, 'request failed');
-      return { status: 500, body: { errors: [{ message: `internal error (id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }] } };
+      return failureAnswer(error, record);
     }
+  }
+
+  /** Logs a request's failure under a new error id, which the caller's answer names. */
+  function logFailure(error: unknown, record: SubgraphRequestRecord): string {
+    const errorId = randomUUID();
+    record.outcome = 'INTERNAL_SERVER_ERROR';
+    logger.error({ requestId: record.requestId, errorId, err: error }, 'request failed');
+    return errorId;
+  }
+
+  /**
+   * The answer to a request (or a batch's operation) that failed outside GraphQL's own errors: 503
+   * with Retry-After when the database or a service it asks is down, else 500 naming the logged error.
+   */
+  function failureAnswer(error: unknown, record: SubgraphRequestRecord): Omit<BatchedAnswer, 'i'> {
+    if (isUnavailable(error)) return { status: 503, retryAfter: String(RETRY_AFTER_SECONDS), body: unavailableBody(options.name, log, error) };
+    return { status: 500, body: graphQLErrorBody('INTERNAL_SERVER_ERROR', `internal error (id ${logFailure(error, record)})`) };
   }
 
   /** One log line and the request metrics per request (a batch: per operation), once its answer has gone out. */
@@ -478,12 +491,13 @@ export async function startSubgraphServer<TContext extends object>(options: Subg
     res.once('finish', once);
     res.once('close', once);
     handle(req, res, record).catch((error: unknown) => {
-      if (!res.headersSent && isUnavailable(error)) return sendUnavailable(res, options.name, log, error);
-      const errorId = randomUUID();
-      record.outcome = 'INTERNAL_SERVER_ERROR';
-      logger.error({ requestId: record.requestId, errorId, err: error }, 'request failed');
-      if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', `internal error (id ${errorId})`);
-      else res.end();
+      if (res.headersSent) {
+        logFailure(error, record);
+        res.end();
+        return;
+      }
+      const answer = failureAnswer(error, record);
+      sendJson(res, answer.status, answer.body, answer.retryAfter === undefined ? {} : { 'retry-after': answer.retryAfter });
     });
   };
   const server = createServer(onRequest);
