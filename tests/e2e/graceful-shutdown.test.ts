@@ -61,6 +61,9 @@ it('finishes a slow claim and a streaming export in flight, refuses new connecti
 
   // A claim that waits on the voucher pool, every stripe of it locked here.
   const lock = new Client({ connectionString: system.databaseUrl });
+  // Should the test fail while the lock is held, stopping the system ends this session: not an
+  // unhandled error on top of the failure.
+  lock.on('error', () => undefined);
   await lock.connect();
   await lock.query('BEGIN');
   await lock.query('SELECT 1 FROM benefit.voucher_batch_stripes WHERE batch_id = $1 FOR NO KEY UPDATE', [HOTEL_BATCH]);
@@ -100,9 +103,10 @@ it('finishes a slow claim and a streaming export in flight, refuses new connecti
   const exits = processes.map(exited);
   for (const child of processes) child.kill('SIGTERM');
 
-  // No new connections, at once.
-  await eventually(() => refused(`${system.baseUrl}/health`), 5_000, 50);
-  expect(await refused(`${system.subgraphUrls.benefit.replace(/\/graphql$/, '')}/health`)).toBe(true);
+  // No new connections, at once: each process closes its listener as soon as it handles the
+  // signal, which on a loaded machine is not the same millisecond for all of them.
+  const healthUrls = [system.baseUrl, ...Object.values(system.subgraphUrls).map((url) => url.replace(/\/graphql$/, ''))];
+  for (const base of healthUrls) await eventually(() => refused(`${base}/health`), 5_000, 50);
 
   // The requests in flight are still being served: let them go on.
   await new Promise((resolve) => setTimeout(resolve, 1000));
