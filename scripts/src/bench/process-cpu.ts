@@ -59,6 +59,17 @@ export function cpuMs(pid: number | null): number | null {
   return fields ? (Number(fields[11]) + Number(fields[12])) * 10 : null;
 }
 
+/** A process's resident set size in KiB (VmRSS in /proc/<pid>/status), or null when it is gone. */
+export function rssKiB(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * CPU milliseconds of PostgreSQL as a whole: backends come and go with the pools, so this is the
  * postmaster's own time, what its ended children used (cutime + cstime), and its live children's.

@@ -7,7 +7,7 @@ import { CardTokenCodec } from '@union/member-subgraph/dist/modules/verification
 import { demoPartnerAccessToken, requestToken } from '../partner-token';
 import { SCALE_ROOT_ID, seedScale } from '../seed-scale';
 import type { LaunchedSystem } from '../system';
-import { cpuPerRequest, sampleCpu, systemCpuReaders } from './process-cpu';
+import { cpuPerRequest, pidListeningOn, rssKiB, sampleCpu, systemCpuReaders } from './process-cpu';
 import { bounded, type GatewayAnswer, gatewayQuery, latencyColumns, percentile, phase, runBench, withThrowawaySystem } from './load';
 
 /**
@@ -79,17 +79,21 @@ async function latency(name: string, times: number, send: () => Promise<unknown>
   return result;
 }
 
-/** Resident set sizes (KiB) of this process's child services, by the script they run. */
-function serviceMemory(): Record<string, number> {
-  const out = execFileSync('ps', ['-o', 'pid=,rss=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  const rss: Record<string, number> = {};
-  for (const line of out.trim().split('\n')) {
-    const match = /^\s*\d+\s+(\d+)\s+(.*)$/.exec(line);
-    if (!match) continue;
-    const name = /subgraphs\/(\w+)\/dist/.exec(match[2]!)?.[1] ?? (/gateway\/dist/.test(match[2]!) ? 'gateway' : null);
-    if (name) rss[name] = Number(match[1]);
-  }
-  return rss;
+/**
+ * Resident set sizes (KiB) of the member subgraph and the gateway, read from /proc: sampled every
+ * 100 ms while an export streams, so it must not stall the reader (running ps did, for tens of ms
+ * each time, and cost the download a third of its rate).
+ */
+function serviceMemoryReader(system: LaunchedSystem): () => Record<string, number> {
+  const pids = { member: pidListeningOn(Number(new URL(system.subgraphUrls.member).port)), gateway: pidListeningOn(Number(new URL(system.gatewayUrl).port)) };
+  return () => {
+    const rss: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(pids)) {
+      const kib = rssKiB(pid);
+      if (kib !== null) rss[name] = kib;
+    }
+    return rss;
+  };
 }
 
 /** Walks 499 pages of an organization's members, then measures page 500 and page 1. */
@@ -161,7 +165,7 @@ async function verifyCards(system: LaunchedSystem, sql: Client): Promise<void> {
  * Reads an export over node:http and counts its line feeds with memchr: the reader shares the two
  * cores with what it measures (fetch's web stream cost it about twice the CPU per row).
  */
-function download(url: string, token: string): Promise<{ bytes: number; newlines: number; firstByteMs: number }> {
+function download(url: string, token: string): Promise<{ bytes: number; newlines: number; chunks: number; firstByteMs: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     httpGet(url, { headers: { authorization: `Bearer ${token}` } }, (response) => {
@@ -173,13 +177,15 @@ function download(url: string, token: string): Promise<{ bytes: number; newlines
       }
       let bytes = 0;
       let newlines = 0;
+      let chunks = 0;
       let firstByteMs = 0;
       response.on('data', (chunk: Buffer) => {
         if (bytes === 0) firstByteMs = performance.now() - started;
         bytes += chunk.length;
+        chunks += 1;
         for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) newlines++;
       });
-      response.on('end', () => resolve({ bytes, newlines, firstByteMs }));
+      response.on('end', () => resolve({ bytes, newlines, chunks, firstByteMs }));
       response.on('error', reject);
     }).on('error', reject);
   });
@@ -275,6 +281,7 @@ async function main(): Promise<void> {
     token = await freshToken();
     const exported = exportScope === 'city' ? city.id : SCALE_ROOT_ID;
     const cpuReaders = systemCpuReaders(system);
+    const serviceMemory = serviceMemoryReader(system);
     for (const format of phases.has('export') ? exportFormats : []) {
       const cpuBefore = sampleCpu(cpuReaders);
       const before = serviceMemory();
@@ -284,14 +291,14 @@ async function main(): Promise<void> {
       }, 100);
       const loadGeneratorCpu = process.cpuUsage();
       const started = performance.now();
-      const { bytes, newlines, firstByteMs } = await download(`${system.baseUrl}/exports/members?organizationId=${exported}&format=${format}`, token);
+      const { bytes, newlines, chunks, firstByteMs } = await download(`${system.baseUrl}/exports/members?organizationId=${exported}&format=${format}`, token);
       clearInterval(sampler);
       const seconds = (performance.now() - started) / 1000;
       const rows = format === 'csv' ? newlines - 1 : newlines;
       const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
       console.log(
         `\nexport ${format} of ${exportScope === 'city' ? city.name : 'the root'}: ${rows.toLocaleString('en')} rows, ${(bytes / 1024 / 1024).toFixed(0)} MiB in ${seconds.toFixed(1)} s = ` +
-          `${Math.round(rows / seconds).toLocaleString('en')} rows/s (first byte after ${firstByteMs.toFixed(0)} ms)`,
+          `${Math.round(rows / seconds).toLocaleString('en')} rows/s (first byte after ${firstByteMs.toFixed(0)} ms; ${chunks.toLocaleString('en')} reads of ${(bytes / chunks / 1024).toFixed(1)} KiB on average)`,
       );
       const cpu = cpuPerRequest(cpuBefore, sampleCpu(cpuReaders), 1);
       const generator = process.cpuUsage(loadGeneratorCpu);
