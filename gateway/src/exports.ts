@@ -15,8 +15,8 @@ const FORWARDED_HEADERS = ['content-type', 'content-disposition', 'cache-control
  * GET /exports/members?organizationId=...&format=csv|ndjson&status=...: a partner's member export.
  * The scope is checked here (FORBIDDEN before anything is asked of the member subgraph); the
  * subtree, the filter and the masking are checked by the member subgraph, which streams the file
- * from a database cursor. The bytes are piped through as they come: nothing is buffered here, a
- * slow partner slows the cursor down, and a partner that hangs up stops it.
+ * straight from PostgreSQL. The bytes are piped through as they come: nothing is buffered here, a
+ * slow partner slows the database down, and a partner that hangs up stops it.
  */
 export async function handleMemberExport(
   req: IncomingMessage,
@@ -56,7 +56,7 @@ export async function handleMemberExport(
       }
       res.writeHead(upstream.statusCode ?? 502, headers);
       // pipeline destroys both sides when either fails: a cut upstream cuts the partner's download
-      // (never a silently short file), a partner hanging up closes the cursor upstream.
+      // (never a silently short file), a partner hanging up stops the export upstream.
       pipeline(upstream, res).then(resolve, () => resolve());
     });
     upstreamRequest.end();

@@ -1,31 +1,9 @@
-import { csvCell, maskCardNumber, maskName, maskPhone } from '@union/common';
-
 export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const CONTENT_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',
   ndjson: 'application/x-ndjson; charset=utf-8',
-};
-
-/**
- * One exported member as the cursor returns it, an array row (pg builds no object per row):
- * the columns that need masking or escaping come raw, the rest as `facts`, already formatted by
- * PostgreSQL for the file's format (see EXPORT_FACTS_SQL).
- */
-export type ExportRow = [id: string, cardNumber: string, fullName: string, phone: string, facts: string, organizationId: string];
-
-const JOINED_AT_SQL = `to_char(m.joined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/**
- * Status, the two flags and the joining time as they stand in a line of each format. They never
- * need escaping (an enum, booleans, ISO 8601 in UTC), so PostgreSQL writes them as one column:
- * every column the cursor returns costs the member subgraph more to parse than to format, and
- * parsing a timestamp into a Date to print it again cost more than any other column.
- */
-export const EXPORT_FACTS_SQL: Record<ExportFormat, string> = {
-  csv: `m.status || ',' || m.real_name_verified || ',' || m.new_employment_form || ',' || ${JOINED_AT_SQL}`,
-  ndjson: `'"status":"' || m.status || '","realNameVerified":' || m.real_name_verified || ',"newEmploymentForm":' || m.new_employment_form || ',"joinedAt":"' || ${JOINED_AT_SQL} || '"'`,
 };
 
 /** The columns of an export, the same with and without member:pii: masked ones are simply empty. */
@@ -45,35 +23,86 @@ export const CSV_COLUMNS = [
 
 export const csvHeader = (): string => `${CSV_COLUMNS.join(',')}\r\n`;
 
+const JOINED_AT_SQL = `to_char(m.joined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 /**
- * Formats the lines of one export. An NDJSON line is what JSON.stringify gives for the member with
- * the GraphQL field names (fullName null unless member:pii); a CSV line holds the same values in
- * CSV_COLUMNS order, each cell escaped by csvCell. Masking is the GraphQL fields' masking.
- * Members come ordered by organization, so the organization's part of the line is built once per
- * organization rather than once per member, with the name `organizationName` gives for its id.
+ * Status, the two flags and the joining time as they stand in a line of each format. They never
+ * need escaping (an enum, booleans, ISO 8601 in UTC).
  */
-export function exportLineFormatter(format: ExportFormat, masked: boolean, organizationName: (id: string) => string): (row: ExportRow) => string {
-  const card = (cardNumber: string) => (masked ? maskCardNumber(cardNumber) : cardNumber);
-  const phoneOf = (phone: string) => (masked ? maskPhone(phone) : phone);
-  const memberPart: (row: ExportRow) => string =
-    format === 'csv'
-      ? ([id, cardNumber, fullName, phone, facts]) =>
-          `${id},${csvCell(card(cardNumber))},${csvCell(maskName(fullName))},${masked ? '' : csvCell(fullName)},${csvCell(phoneOf(phone))},${facts}`
-      : ([id, cardNumber, fullName, phone, facts]) =>
-          `{"id":"${id}","cardNumber":${JSON.stringify(card(cardNumber))},"displayName":${JSON.stringify(maskName(fullName))},` +
-          `"fullName":${masked ? 'null' : JSON.stringify(fullName)},"phone":${JSON.stringify(phoneOf(phone))},${facts}`;
-  const organizationPartOf =
-    format === 'csv'
-      ? (id: string, name: string) => `,${id},${csvCell(name)}\r\n`
-      : (id: string, name: string) => `,"organizationId":"${id}","organizationName":${JSON.stringify(name)}}\n`;
-  let organizationId: string | null = null;
-  let organizationPart = '';
-  return (row) => {
-    const memberOrganizationId = row[5];
-    if (memberOrganizationId !== organizationId) {
-      organizationId = memberOrganizationId;
-      organizationPart = organizationPartOf(memberOrganizationId, organizationName(memberOrganizationId));
-    }
-    return memberPart(row) + organizationPart;
-  };
+const FACTS_SQL: Record<ExportFormat, string> = {
+  csv: `m.status || ',' || m.real_name_verified || ',' || m.new_employment_form || ',' || ${JOINED_AT_SQL}`,
+  ndjson: `'"status":"' || m.status || '","realNameVerified":' || m.real_name_verified || ',"newEmploymentForm":' || m.new_employment_form || ',"joinedAt":"' || ${JOINED_AT_SQL} || '"'`,
+};
+
+/** maskName (common/masking.ts) in SQL: by characters, as Array.from counts them. */
+export const maskNameSql = (name: string): string =>
+  `CASE WHEN char_length(${name}) <= 1 THEN ${name} || '*' WHEN char_length(${name}) = 2 THEN left(${name}, 1) || '*' ` +
+  `ELSE left(${name}, 1) || repeat('*', char_length(${name}) - 2) || right(${name}, 1) END`;
+
+/**
+ * maskCardNumber and maskPhone in SQL, for the values the members table holds: card numbers match
+ * ^GD[0-9]{12}$ and phones ^1[0-9]{10}$ (its CHECK constraints), so the card's letter prefix is its
+ * first two characters, and neither ever needs escaping in CSV or JSON.
+ */
+export const maskCardNumberSql = (card: string): string => `left(${card}, 2) || repeat('*', char_length(${card}) - 6) || right(${card}, 4)`;
+export const maskPhoneSql = (phone: string): string => `left(${phone}, 3) || repeat('*', char_length(${phone}) - 7) || right(${phone}, 4)`;
+
+/** A formula's first character, which csvCell (common/csv.ts) defuses with an apostrophe. */
+const CSV_FORMULA = `E'^[-=+@\\t\\r]'`;
+/** What CSV must quote. */
+const CSV_QUOTED = `E'[",\\r\\n]'`;
+/** Text that csvCell changes at all. */
+const CSV_CARE = `E'^[-=+@\\t\\r]|[",\\r\\n]'`;
+
+/** csvCell in SQL: a formula's first character defused, then the cell quoted if CSV needs it. */
+export const csvCellSql = (text: string): string => {
+  const defused = `CASE WHEN ${text} ~ ${CSV_FORMULA} THEN '''' || ${text} ELSE ${text} END`;
+  return `CASE WHEN ${text} ~ ${CSV_QUOTED} THEN '"' || replace(${defused}, '"', '""') || '"' ELSE ${defused} END`;
+};
+
+/** JSON.stringify of a string, in SQL: to_json escapes what JSON.stringify escapes, the same way. */
+export const jsonStringSql = (text: string): string => `to_json(${text})::text`;
+
+/**
+ * The query of one export's lines, for `COPY (...) TO STDOUT (FORMAT binary)`: one text column,
+ * each row a whole line with its terminator, so the member subgraph passes the bytes on as they
+ * come (see CopyColumnBytes). An NDJSON line is what JSON.stringify gives for the member with the
+ * GraphQL field names (fullName null unless member:pii); a CSV line holds the same values in
+ * CSV_COLUMNS order, each cell as csvCell writes it. Masking is the GraphQL fields' masking. The
+ * organization's part of a line is built once per organization of the subtree, not per member.
+ *
+ * `subtree` is the subtree's path range and `filter` the filter's conditions, both with their
+ * values as SQL literals (COPY takes no parameters).
+ */
+export function exportLinesSql(format: ExportFormat, masked: boolean, subtree: [from: string, to: string], filter: string): string {
+  const card = masked ? maskCardNumberSql('m.card_number') : 'm.card_number';
+  const phone = masked ? maskPhoneSql('m.phone') : 'm.phone';
+  const displayName = maskNameSql('m.full_name');
+  let member: string;
+  let organizationPart: string;
+  if (format === 'csv') {
+    // The masked name's characters are the name's: one test of the name tells whether csvCell
+    // would change either cell, and most names go out without another.
+    const names = (cell: (text: string) => string) => `${cell(displayName)} || ',' || ${masked ? `''` : cell('m.full_name')}`;
+    member =
+      `m.id || ',' || ${card} || ',' || CASE WHEN m.full_name ~ ${CSV_CARE} THEN ${names(csvCellSql)} ELSE ${names((text) => text)} END` +
+      ` || ',' || ${phone} || ',' || ${FACTS_SQL.csv}`;
+    organizationPart = `',' || o.id || ',' || ${csvCellSql('o.name')} || E'\\r\\n'`;
+  } else {
+    member =
+      `'{"id":"' || m.id || '","cardNumber":"' || ${card} || '","displayName":' || ${jsonStringSql(displayName)}` +
+      ` || ',"fullName":' || ${masked ? `'null'` : jsonStringSql('m.full_name')} || ',"phone":"' || ${phone} || '",' || ${FACTS_SQL.ndjson}`;
+    organizationPart = `',"organizationId":"' || o.id || '","organizationName":' || ${jsonStringSql('o.name')} || E'}\\n'`;
+  }
+  const [from, to] = subtree;
+  // Joined on the path rather than the id: both sides come in path order, so PostgreSQL merges
+  // them and the members keep their index's order, where a hash join on the id lost it and the
+  // whole subtree was sorted before the first line went out. OFFSET 0 keeps the organization's
+  // part computed once per organization instead of once per member.
+  return `SELECT ${member} || s.organization_part
+            FROM members m
+            JOIN (SELECT o.path, ${organizationPart} AS organization_part
+                    FROM organizations o WHERE o.path >= ${from} AND o.path < ${to} OFFSET 0) s ON s.path = m.org_path
+           WHERE m.org_path >= ${from} AND m.org_path < ${to}${filter}
+           ORDER BY m.org_path, m.id`;
 }

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { CoalescedLookup, coalescedLoader, keyedLoader, perDataSource, preparedRows, type PreparedStatement } from '@union/common';
+import { escapeLiteral } from 'pg';
 import type { DataSource } from 'typeorm';
 import { MemberEntity } from './member.entity';
 
@@ -57,12 +58,25 @@ const MEMBERS_BY_ID: PreparedStatement = { name: 'member_members_by_id', text: `
  * key of a batch (keys are grouped by query before batching).
  */
 export function filterSql(query: MemberQuery, offset: number): { sql: string; params: unknown[] } {
-  const conditions: string[] = [];
   const params: unknown[] = [];
-  const add = (condition: (p: string) => string, value: unknown) => {
+  const sql = filterConditions(query, (value) => {
     params.push(value);
-    conditions.push(condition(`$${offset + params.length}`));
-  };
+    return `$${offset + params.length}`;
+  });
+  return { sql, params };
+}
+
+/**
+ * The same conditions with their values written into the SQL as literals, for the one statement
+ * that takes no parameters: COPY (see the member export). Strings go through pg's escapeLiteral.
+ */
+export function filterSqlWithLiterals(query: MemberQuery): string {
+  return filterConditions(query, (value) => (typeof value === 'boolean' ? String(value) : escapeLiteral(value)));
+}
+
+function filterConditions(query: MemberQuery, place: (value: string | boolean) => string): string {
+  const conditions: string[] = [];
+  const add = (condition: (p: string) => string, value: string | boolean) => conditions.push(condition(place(value)));
   if (query.status !== undefined) add((p) => `m.status = ${p}`, query.status);
   if (query.realNameVerified !== undefined) add((p) => `m.real_name_verified = ${p}`, query.realNameVerified);
   if (query.newEmploymentForm !== undefined) add((p) => `m.new_employment_form = ${p}`, query.newEmploymentForm);
@@ -74,7 +88,7 @@ export function filterSql(query: MemberQuery, offset: number): { sql: string; pa
     add((p) => `m.full_name COLLATE "C" >= ${p}`, query.namePrefix);
     add((p) => `m.full_name COLLATE "C" < ${p}`, `${query.namePrefix}\u{10FFFF}`);
   }
-  return { sql: conditions.map((c) => ` AND ${c}`).join(''), params };
+  return conditions.map((c) => ` AND ${c}`).join('');
 }
 
 /** The members columns a query's conditions read. */
