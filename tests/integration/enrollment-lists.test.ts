@@ -423,6 +423,26 @@ describe('member export (GET /stream/member-export on the member subgraph)', () 
     expect(Number(audit.row_count)).toBe(rows.length);
   });
 
+  it('a search (card number, name prefix) exports what members(filter: {search}) lists, in the same order', async () => {
+    const organizationId = h.data.fixtures.cityUnionOrgId;
+    const all = (await h.gql(h.principals.city, MEMBERS, { id: organizationId, first: 100 })).data!.organization.members.nodes as Array<{
+      id: string;
+    }>;
+    const [someone] = (await h.sql.query(`SELECT card_number, full_name FROM members WHERE id = $1`, [all[all.length - 1]!.id])).rows;
+    for (const search of [someone.card_number as string, Array.from(someone.full_name as string)[0]!]) {
+      const response = await download(h.principals.city, { organizationId, format: 'ndjson', search });
+      expect(response.status).toBe(200);
+      const exported = (await response.text())
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { id: string }).id);
+      const listed = (await h.gql(h.principals.city, MEMBERS, { id: organizationId, filter: { search }, first: 100 })).data!.organization.members;
+      expect(listed.totalCount).toBeLessThanOrEqual(100);
+      expect(exported).toEqual(listed.nodes.map((n: { id: string }) => n.id));
+      expect(exported.length).toBeGreaterThan(0);
+    }
+  });
+
   it('every line is the member as GraphQL shows it, byte for byte: masked or not, quoted and formula-guarded in CSV, escaped in NDJSON', async () => {
     // The file is assembled from parts (PostgreSQL formats status, flags and time; the organization's
     // part is built once per organization): here each line is built whole, the obvious way.

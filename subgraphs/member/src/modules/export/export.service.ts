@@ -152,7 +152,8 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
     connection = await connectionPoolOf(db).connect();
     const path = request.organization.path;
     const subtree: [string, string] = [escapeLiteral(path), escapeLiteral(subtreeUpperBound(path))];
-    const sql = exportLinesSql(request.format, request.masked, subtree, filterSqlWithLiterals(request.query));
+    const search = request.query.cardNumber !== undefined || request.query.namePrefix !== undefined;
+    const sql = exportLinesSql(request.format, request.masked, subtree, { sql: filterSqlWithLiterals(request.query), search });
     const copy = connection.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT binary)`));
     await pipeline(copy, lines, async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
