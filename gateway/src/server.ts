@@ -16,6 +16,7 @@ import {
   sendGraphQLError,
   sendJson,
   ServiceMetrics,
+  tracingEndpoint,
   type Logger,
   type Principal,
   type RunningService,
@@ -45,7 +46,6 @@ import { serveMemberExport } from './routes/member-export';
 import { serveMemberImport } from './routes/member-import';
 import { readyRoute, UNLOGGED_ROUTES } from './routes/ready';
 import { keepAliveSubgraphFetcher } from './subgraph-fetcher';
-import { tracingEndpoint } from '@union/common/dist/tracing';
 import { plannerSupergraph, readSupergraph, supergraphSchema } from './supergraph';
 
 export type { GatewayContext } from './pipeline';

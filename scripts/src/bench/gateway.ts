@@ -1,7 +1,7 @@
 import { INTERNAL_TOKEN_HEADER, signInternalToken, type Principal } from '@union/common';
 import { demoPartnerAccessToken } from '../partner-token';
 import { runBench, withThrowawaySystem } from './load';
-import { cpuMs, pidListeningOn } from './process-cpu';
+import { cpuMs, pidServing } from './process-cpu';
 
 /**
  * Gateway overhead benchmark (not a test): `node scripts/dist/bench/gateway.js`.
@@ -119,8 +119,8 @@ async function main(): Promise<void> {
     await run('warm-up', system.gatewayUrl, { authorization: `Bearer ${token}` }, body, 2);
     await run('warm-up', system.subgraphUrls.member, { [INTERNAL_TOKEN_HEADER]: internalToken }, body, 2);
     const processes = {
-      gateway: pidListeningOn(Number(new URL(system.gatewayUrl).port)),
-      member: pidListeningOn(Number(new URL(system.subgraphUrls.member).port)),
+      gateway: pidServing(system.gatewayUrl),
+      member: pidServing(system.subgraphUrls.member),
     };
     // Side by side in alternating rounds: on a shared machine one pair of phases can land on a
     // slow moment for either side, so each round's ratio is printed and the median is the figure.

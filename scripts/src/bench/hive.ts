@@ -7,7 +7,7 @@ import { Client } from 'pg';
 import { demoPartnerAccessToken } from '../partner-token';
 import { addBenchMembers } from './bench-members';
 import { bounded, type GatewayAnswer, latencyColumns, outcomeOf, runBench, withThrowawaySystem } from './load';
-import { cpuMs, pidListeningOn } from './process-cpu';
+import { cpuMs, pidListeningOn, pidServing } from './process-cpu';
 
 /**
  * Our gateway against Hive Gateway (not a test): `node scripts/dist/bench/hive.js`.
@@ -173,14 +173,13 @@ async function main(): Promise<void> {
     const subgraphUrls = system.subgraphUrls as Record<string, string>;
     const hive = await startHive(bin, subgraphUrls);
     try {
-      const port = (url: string) => Number(new URL(url).port);
       const pids: Record<string, number | null> = {
-        member: pidListeningOn(port(subgraphUrls.member)),
-        benefit: pidListeningOn(port(subgraphUrls.benefit)),
-        points: pidListeningOn(port(subgraphUrls.points)),
+        member: pidServing(subgraphUrls.member),
+        benefit: pidServing(subgraphUrls.benefit),
+        points: pidServing(subgraphUrls.points),
       };
       const gateways = {
-        ours: { url: system.gatewayUrl, pid: pidListeningOn(port(system.gatewayUrl)) },
+        ours: { url: system.gatewayUrl, pid: pidServing(system.gatewayUrl) },
         hive: { url: hive.url, pid: hive.pid },
       };
       const post = async (url: string, headers: Record<string, string>, query: string, id: string): Promise<GatewayAnswer> => {

@@ -59,6 +59,9 @@ export function cpuMs(pid: number | null): number | null {
   return fields ? (Number(fields[11]) + Number(fields[12])) * 10 : null;
 }
 
+/** The process serving a loopback URL (found by the port it listens on), or null. */
+export const pidServing = (url: string): number | null => pidListeningOn(Number(new URL(url).port));
+
 /** A process's resident set size in KiB (VmRSS in /proc/<pid>/status), or null when it is gone. */
 export function rssKiB(pid: number | null): number | null {
   if (pid === null) return null;
@@ -116,15 +119,14 @@ export interface SystemUrls {
  * machine while it is measured.
  */
 export function systemCpuReaders(system: SystemUrls): CpuReaders {
-  const port = (url: string) => Number(new URL(url).port);
   const readers: CpuReaders = {};
-  const gateway = pidListeningOn(port(system.gatewayUrl));
+  const gateway = pidServing(system.gatewayUrl);
   readers.gateway = () => cpuMs(gateway);
   for (const [name, url] of Object.entries(system.subgraphUrls)) {
-    const pid = pidListeningOn(port(url));
+    const pid = pidServing(url);
     readers[name] = () => cpuMs(pid);
   }
-  const postmaster = pidListeningOn(port(system.databaseUrl));
+  const postmaster = pidServing(system.databaseUrl);
   readers.postgres = () => postgresCpuMs(postmaster);
   return readers;
 }

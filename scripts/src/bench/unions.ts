@@ -7,7 +7,7 @@ import { CardTokenCodec } from '@union/member-subgraph/dist/modules/verification
 import { demoPartnerAccessToken, requestToken } from '../partner-token';
 import { SCALE_ROOT_ID, seedScale } from '../seed-scale';
 import type { LaunchedSystem } from '../system';
-import { cpuPerRequest, pidListeningOn, rssKiB, sampleCpu, systemCpuReaders } from './process-cpu';
+import { cpuPerRequest, pidServing, rssKiB, sampleCpu, systemCpuReaders } from './process-cpu';
 import { bounded, type GatewayAnswer, gatewayQuery, latencyColumns, percentile, phase, runBench, withThrowawaySystem } from './load';
 
 /**
@@ -85,7 +85,7 @@ async function latency(name: string, times: number, send: () => Promise<unknown>
  * each time, and cost the download a third of its rate).
  */
 function serviceMemoryReader(system: LaunchedSystem): () => Record<string, number> {
-  const pids = { member: pidListeningOn(Number(new URL(system.subgraphUrls.member).port)), gateway: pidListeningOn(Number(new URL(system.gatewayUrl).port)) };
+  const pids = { member: pidServing(system.subgraphUrls.member), gateway: pidServing(system.gatewayUrl) };
   return () => {
     const rss: Record<string, number> = {};
     for (const [name, pid] of Object.entries(pids)) {

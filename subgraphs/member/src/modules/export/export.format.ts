@@ -48,11 +48,13 @@ export const maskCardNumberSql = (card: string): string => `left(${card}, 2) || 
 export const maskPhoneSql = (phone: string): string => `left(${phone}, 3) || repeat('*', char_length(${phone}) - 7) || right(${phone}, 4)`;
 
 /** A formula's first character, which csvCell (common/csv.ts) defuses with an apostrophe. */
-const CSV_FORMULA = `E'^[-=+@\\t\\r]'`;
+const CSV_FORMULA_PATTERN = '^[-=+@\\t\\r]';
 /** What CSV must quote. */
-const CSV_QUOTED = `E'[",\\r\\n]'`;
+const CSV_QUOTED_PATTERN = '[",\\r\\n]';
+const CSV_FORMULA = `E'${CSV_FORMULA_PATTERN}'`;
+const CSV_QUOTED = `E'${CSV_QUOTED_PATTERN}'`;
 /** Text that csvCell changes at all. */
-const CSV_CARE = `E'^[-=+@\\t\\r]|[",\\r\\n]'`;
+const CSV_CARE = `E'${CSV_FORMULA_PATTERN}|${CSV_QUOTED_PATTERN}'`;
 
 /** csvCell in SQL: a formula's first character defused, then the cell quoted if CSV needs it. */
 export const csvCellSql = (text: string): string => {

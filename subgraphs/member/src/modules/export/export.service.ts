@@ -136,9 +136,7 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
   const lines = new CopyColumnBytes();
   let outcome: 'COMPLETED' | 'ABORTED' | 'FAILED' = 'FAILED';
   let connection: PoolClient | null = null;
-  let started = false;
   const start = async () => {
-    started = true;
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[request.format],
       'content-disposition': `attachment; filename="members-${request.organization.id}-${shanghaiDate(new Date())}.${request.format}"`,
@@ -157,11 +155,11 @@ export async function streamMemberExport(db: DataSource, ctx: MemberContext, req
     const copy = connection.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT binary)`));
     await pipeline(copy, lines, async (source: AsyncIterable<Buffer>) => {
       for await (const chunk of source) {
-        if (!started) await start();
+        if (!res.headersSent) await start();
         await write(res, chunk);
       }
     });
-    if (!started) await start();
+    if (!res.headersSent) await start();
     outcome = 'COMPLETED';
   } catch (error) {
     // The pipeline reports a hang-up as whichever of its streams noticed first.
